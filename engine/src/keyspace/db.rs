@@ -1,0 +1,340 @@
+//! One logical database of one shard: a DashTable of entries plus the counters INFO needs.
+//!
+//! Invariants, kept on every mutation (all of which go through this type):
+//! - `expires` is exactly the number of entries with a TTL;
+//! - `entry_bytes` is exactly the sum of `Entry::mem_bytes` over the table;
+//! - lookups are lazy-expiring: an entry whose expire-at is ≤ `now_ms` is deleted when touched
+//!   and reported as absent, and counted in `expired_keys`.
+//!
+//! Mutating an entry in place goes through [`Db::update`], which re-reads the TTL and size after
+//! the closure so the counters cannot drift.
+
+use super::dashtable::DashTable;
+use super::entry::Entry;
+
+/// A keyspace.
+#[derive(Default)]
+pub struct Db {
+    table: DashTable<Entry>,
+    expires: usize,
+    entry_bytes: usize,
+    expire_cursor: u64,
+    expired_keys: u64,
+}
+
+impl Db {
+    /// An empty database.
+    pub fn new() -> Db {
+        Db::default()
+    }
+
+    /// Number of keys (including expired ones not yet reclaimed, as Redis's DBSIZE).
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// True if there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Number of keys with a TTL.
+    pub fn expires(&self) -> usize {
+        self.expires
+    }
+
+    /// Keys deleted because their TTL passed (lazily or actively), since creation.
+    pub fn expired_keys(&self) -> u64 {
+        self.expired_keys
+    }
+
+    /// Zero the expired-keys counter (CONFIG RESETSTAT).
+    pub fn reset_expired_keys(&mut self) {
+        self.expired_keys = 0;
+    }
+
+    /// Heap bytes of the entries plus the table's own memory.
+    pub fn mem_bytes(&self) -> usize {
+        self.entry_bytes + self.table.heap_bytes()
+    }
+
+    fn account_add(&mut self, e: &Entry) {
+        self.expires += usize::from(e.expire_at_ms().is_some());
+        self.entry_bytes += e.mem_bytes();
+    }
+
+    fn account_remove(&mut self, e: &Entry) {
+        self.expires -= usize::from(e.expire_at_ms().is_some());
+        self.entry_bytes -= e.mem_bytes();
+    }
+
+    /// Deletes `key` (hashed as `hash`) if its TTL is due; true if it did.
+    fn expire_if_due(&mut self, hash: u64, key: &[u8], now_ms: u64) -> bool {
+        if self.expires == 0 {
+            return false;
+        }
+        if !self
+            .table
+            .get_hashed(hash, key)
+            .is_some_and(|e| e.is_expired(now_ms))
+        {
+            return false;
+        }
+        if let Some(old) = self.table.remove_hashed(hash, key) {
+            self.account_remove(&old);
+            self.expired_keys += 1;
+        }
+        true
+    }
+
+    /// The live entry for `key`, touching its access clock when `touch` is given.
+    pub fn lookup(&mut self, key: &[u8], now_ms: u64, touch: Option<u32>) -> Option<&Entry> {
+        let hash = self.table.hash_key(key);
+        if self.expire_if_due(hash, key, now_ms) {
+            return None;
+        }
+        match touch {
+            Some(now_secs) => {
+                let e = self.table.get_mut_hashed(hash, key)?;
+                e.touch(now_secs);
+                Some(e)
+            }
+            None => self.table.get_hashed(hash, key),
+        }
+    }
+
+    /// The live entry for `key` without reclaiming it if expired (for `&self` callers).
+    pub fn peek(&self, key: &[u8], now_ms: u64) -> Option<&Entry> {
+        self.table.get(key).filter(|e| !e.is_expired(now_ms))
+    }
+
+    /// True if `key` is live.
+    pub fn contains(&mut self, key: &[u8], now_ms: u64) -> bool {
+        self.lookup(key, now_ms, None).is_some()
+    }
+
+    /// Runs `f` on the live entry for `key`, keeping the counters exact. The closure must not
+    /// change the entry's key.
+    pub fn update<R>(
+        &mut self,
+        key: &[u8],
+        now_ms: u64,
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> Option<R> {
+        let hash = self.table.hash_key(key);
+        if self.expire_if_due(hash, key, now_ms) {
+            return None;
+        }
+        let e = self.table.get_mut_hashed(hash, key)?;
+        let (had_ttl, before) = (e.expire_at_ms().is_some(), e.mem_bytes());
+        let r = f(e);
+        debug_assert_eq!(e.key(), key, "Db::update must not rekey an entry");
+        let (has_ttl, after) = (e.expire_at_ms().is_some(), e.mem_bytes());
+        self.expires = self.expires + usize::from(has_ttl) - usize::from(had_ttl);
+        self.entry_bytes = self.entry_bytes + after - before;
+        Some(r)
+    }
+
+    /// Inserts or replaces by key; returns the replaced entry (which may be expired: callers
+    /// that care look the key up first).
+    pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
+        debug_assert!(
+            !entry.key().is_empty() || entry.mem_bytes() > 0,
+            "the empty slot is not a key"
+        );
+        self.account_add(&entry);
+        let old = self.table.insert(entry);
+        if let Some(old) = &old {
+            self.account_remove(old);
+        }
+        old
+    }
+
+    /// Removes the live entry for `key`.
+    pub fn remove(&mut self, key: &[u8], now_ms: u64) -> Option<Entry> {
+        let hash = self.table.hash_key(key);
+        if self.expire_if_due(hash, key, now_ms) {
+            return None;
+        }
+        let old = self.table.remove_hashed(hash, key)?;
+        self.account_remove(&old);
+        Some(old)
+    }
+
+    /// Deletes every key (FLUSHDB). The expired-keys counter is history and stays.
+    pub fn clear(&mut self) {
+        self.table.clear();
+        self.expires = 0;
+        self.entry_bytes = 0;
+        self.expire_cursor = 0;
+    }
+
+    /// One step of a table scan from `cursor`; returns the next cursor (0 = done).
+    pub fn scan(&self, cursor: u64, count: usize, f: impl FnMut(&Entry)) -> u64 {
+        self.table.scan(cursor, count, f)
+    }
+
+    /// Every entry, expired ones included.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.table.iter()
+    }
+
+    /// A random live key, reclaiming expired keys it lands on (as Redis's `dbRandomKey`).
+    /// `rand` supplies fresh random numbers.
+    pub fn random_key(&mut self, now_ms: u64, mut rand: impl FnMut() -> u64) -> Option<Vec<u8>> {
+        while !self.table.is_empty() {
+            let (key, expired) = {
+                let e = self.table.random_item(rand())?;
+                (e.key().to_vec(), e.is_expired(now_ms))
+            };
+            if !expired {
+                return Some(key);
+            }
+            let hash = self.table.hash_key(&key);
+            self.expire_if_due(hash, &key, now_ms);
+        }
+        None
+    }
+
+    /// Deletes the listed keys if they are expired at `now_ms`; returns how many were.
+    pub fn reclaim_expired<K: AsRef<[u8]>>(&mut self, keys: &[K], now_ms: u64) -> usize {
+        keys.iter()
+            .filter(|k| {
+                let hash = self.table.hash_key(k.as_ref());
+                self.expire_if_due(hash, k.as_ref(), now_ms)
+            })
+            .count()
+    }
+
+    /// Active expiry: scans onward from a remembered cursor and deletes due keys. Work per call
+    /// is bounded by one DashTable scan step of at least `max_visits` entries (a step finishes
+    /// the bucket it is in, so it may visit a bucket's worth more); the cursor wraps to 0 at the
+    /// end of the table. Returns the number of keys deleted.
+    pub fn active_expire(&mut self, now_ms: u64, max_visits: usize) -> usize {
+        if self.expires == 0 {
+            self.expire_cursor = 0;
+            return 0;
+        }
+        let mut due: Vec<Box<[u8]>> = Vec::new();
+        self.expire_cursor = self.table.scan(self.expire_cursor, max_visits.max(1), |e| {
+            if e.is_expired(now_ms) {
+                due.push(e.key().into());
+            }
+        });
+        self.reclaim_expired(&due, now_ms)
+    }
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("keys", &self.len())
+            .field("expires", &self.expires)
+            .field("entry_bytes", &self.entry_bytes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(key: &str, val: &str, ttl: Option<u64>) -> Entry {
+        Entry::new_string(key.as_bytes(), val.as_bytes(), ttl, 0)
+    }
+
+    #[test]
+    fn counters_follow_inserts_updates_and_removes() {
+        let mut db = Db::new();
+        db.insert(s("a", "1", Some(100)));
+        db.insert(s("b", "x", None));
+        assert_eq!((db.len(), db.expires()), (2, 1));
+        db.insert(s("a", "2", None));
+        assert_eq!(db.expires(), 0);
+        db.update(b"b", 0, |e| e.set_expire_at_ms(Some(50)));
+        assert_eq!(db.expires(), 1);
+        let total: usize = db.iter().map(Entry::mem_bytes).sum();
+        assert_eq!(db.entry_bytes, total);
+        db.remove(b"b", 0);
+        assert_eq!(
+            (db.len(), db.expires(), db.entry_bytes),
+            (1, 0, db.iter().map(Entry::mem_bytes).sum())
+        );
+        db.clear();
+        assert_eq!((db.len(), db.expires(), db.entry_bytes), (0, 0, 0));
+    }
+
+    #[test]
+    fn lazy_expiry_deletes_on_access() {
+        let mut db = Db::new();
+        db.insert(s("a", "1", Some(100)));
+        assert!(db.lookup(b"a", 99, None).is_some());
+        assert!(db.lookup(b"a", 100, None).is_none());
+        assert_eq!((db.len(), db.expires(), db.expired_keys()), (0, 0, 1));
+    }
+
+    #[test]
+    fn active_expire_reclaims_due_keys() {
+        let mut db = Db::new();
+        for i in 0..50 {
+            db.insert(s(
+                &format!("k{i}"),
+                "v",
+                Some(if i % 2 == 0 { 10 } else { 1000 }),
+            ));
+        }
+        db.insert(s("forever", "v", None));
+        let mut removed = 0;
+        for _ in 0..100 {
+            removed += db.active_expire(20, 16);
+        }
+        assert_eq!(removed, 25);
+        assert_eq!((db.len(), db.expires()), (26, 25));
+    }
+
+    /// Recomputes the counters from scratch.
+    fn check(db: &Db) {
+        let ttl = db.iter().filter(|e| e.expire_at_ms().is_some()).count();
+        let bytes: usize = db.iter().map(Entry::mem_bytes).sum();
+        assert_eq!((db.expires, db.entry_bytes), (ttl, bytes));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn counters_stay_exact(ops in proptest::collection::vec((0u8..6, 0u8..8, 0u64..40), 0..200)) {
+            let mut db = Db::new();
+            let mut now = 0;
+            for (kind, k, arg) in ops {
+                let key = [b'k', k];
+                match kind {
+                    0 => { db.insert(Entry::new_string(&key, b"v", None, 0)); }
+                    1 => { db.insert(Entry::new_string(&key, b"123", Some(now + arg), 0)); }
+                    2 => { db.remove(&key, now); }
+                    3 => { db.update(&key, now, |e| e.set_expire_at_ms((arg % 2 == 0).then_some(now + arg))); }
+                    4 => { db.update(&key, now, |e| e.raw_string_mut().map(|v| v.extend_from_slice(b"xy"))); }
+                    _ => { now += arg; db.active_expire(now, 4); }
+                }
+                check(&db);
+            }
+        }
+    }
+
+    #[test]
+    fn random_key_skips_expired() {
+        let mut db = Db::new();
+        db.insert(s("dead", "v", Some(5)));
+        db.insert(s("live", "v", None));
+        let mut n = 0u64;
+        for _ in 0..10 {
+            let k = db.random_key(10, || {
+                n += 1;
+                n
+            });
+            assert_eq!(k.as_deref(), Some(&b"live"[..]));
+        }
+        // Landing on the dead key reclaims it; with only dead keys left the answer is None.
+        db.insert(s("live", "v", Some(8)));
+        assert_eq!(db.random_key(10, || 7), None);
+        assert_eq!((db.len(), db.expires()), (0, 0));
+    }
+}

@@ -1,0 +1,493 @@
+//! One key and its value, as stored in a DashTable slot. Owns the compact byte layout of small
+//! strings and the boxed form of everything else.
+//!
+//! `Entry` is 16 bytes (asserted below) so a DashTable slot stays small:
+//! - `Compact(Box<[u8]>)`: one heap allocation holding the whole key/value pair:
+//!
+//!   | bytes      | field                                                               |
+//!   |------------|---------------------------------------------------------------------|
+//!   | 1          | flags: bits 0-1 encoding (`0` EMBSTR, `1` INT), bit 2 `HAS_TTL`     |
+//!   | 4          | last-access clock, u32 LE, Unix seconds (OBJECT IDLETIME)           |
+//!   | 8 (opt.)   | expire-at, u64 LE, Unix ms; present only when `HAS_TTL`             |
+//!   | 1-5        | key length, LEB128                                                  |
+//!   | key length | key bytes                                                           |
+//!   | rest       | value: INT = 8 bytes i64 LE; EMBSTR = the rest of the blob          |
+//!
+//!   A 16-byte key with a 32-byte value and no TTL takes 5 + 1 + 16 + 32 = 54 bytes.
+//!   The empty blob is the `Default` entry (the DashTable's empty slot): it never allocates and
+//!   is never visible as a key.
+//! - `Large(Box<LargeEntry>)`: values mutated in place (APPEND/SETRANGE make a growable "raw"
+//!   string, as in Redis) and, later, the other Redis types, which add `LargeValue` variants.
+//!
+//! Invariants: a compact blob is always well formed (built only by this module); a string whose
+//! bytes are a canonical i64 (Redis's `string2ll` rule) is stored as INT unless the caller asks
+//! for EMBSTR explicitly (INCRBYFLOAT results, as Redis does).
+
+use super::dashtable::Keyed;
+
+const ENC_MASK: u8 = 0b11;
+const ENC_EMBSTR: u8 = 0;
+const ENC_INT: u8 = 1;
+const HAS_TTL: u8 = 0b100;
+const CLOCK_AT: usize = 1;
+const TTL_AT: usize = 5;
+/// Longest EMBSTR Redis reports as "embstr"; longer ones are "raw" (OBJECT ENCODING).
+const EMBSTR_MAX: usize = 44;
+/// Integers below this share one object in Redis (OBJECT REFCOUNT answers `i32::MAX`).
+const SHARED_INTEGERS: i64 = 10_000;
+
+/// A stored key and value. See the module docs for the layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// Small string, one allocation.
+    Compact(Box<[u8]>),
+    /// Everything else.
+    Large(Box<LargeEntry>),
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 16);
+
+/// The boxed form: separate key, metadata and a typed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LargeEntry {
+    key: Box<[u8]>,
+    expire_at_ms: Option<u64>,
+    access: u32,
+    /// The value.
+    pub value: LargeValue,
+}
+
+/// Values that live in a [`LargeEntry`]. New Redis types add variants here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LargeValue {
+    /// A string mutated in place ("raw" encoding).
+    Raw(Vec<u8>),
+    /// A non-string value for tests of WRONGTYPE paths until the other types land.
+    #[cfg(test)]
+    TestOther,
+}
+
+/// A borrowed view of a string value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrRef<'a> {
+    /// INT encoding.
+    Int(i64),
+    /// Byte string.
+    Bytes(&'a [u8]),
+}
+
+impl StrRef<'_> {
+    /// Length of the string form.
+    pub fn len(&self) -> usize {
+        match self {
+            StrRef::Int(i) => int_len(*i),
+            StrRef::Bytes(b) => b.len(),
+        }
+    }
+
+    /// True for the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The string form as an owned vector.
+    pub fn to_vec(&self) -> Vec<u8> {
+        match self {
+            StrRef::Int(i) => i.to_string().into_bytes(),
+            StrRef::Bytes(b) => b.to_vec(),
+        }
+    }
+
+    /// The string form as `Bytes` (for replies).
+    pub fn to_bytes(&self) -> bytes::Bytes {
+        match self {
+            StrRef::Int(i) => bytes::Bytes::from(i.to_string()),
+            StrRef::Bytes(b) => bytes::Bytes::copy_from_slice(b),
+        }
+    }
+}
+
+/// Number of characters of `i` in decimal.
+fn int_len(i: i64) -> usize {
+    let digits = i
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |d| d as usize + 1);
+    digits + usize::from(i < 0)
+}
+
+/// Redis's `string2ll`: accepts exactly the canonical decimal form of an i64 (no sign other
+/// than a leading `-`, no leading zeros, no spaces, not "-0", at most 20 characters).
+pub fn parse_canonical_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (negative, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    match digits.first() {
+        Some(b'1'..=b'9') => {}
+        _ => return None,
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    if negative {
+        0i64.checked_sub_unsigned(v)
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// Seconds clock value for a millisecond timestamp.
+pub fn clock_secs(now_ms: u64) -> u32 {
+    u32::try_from(now_ms / 1000).unwrap_or(u32::MAX)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Decodes a LEB128 length at `at`; returns (value, bytes used). Malformed input (only possible
+/// for the empty default blob) decodes as zero.
+fn get_varint(blob: &[u8], at: usize) -> (usize, usize) {
+    let mut n = 0usize;
+    let mut shift = 0;
+    for (i, &b) in blob.iter().skip(at).take(5).enumerate() {
+        n |= usize::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return (n, i + 1);
+        }
+        shift += 7;
+    }
+    (0, 0)
+}
+
+enum Val<'a> {
+    Int(i64),
+    Str(&'a [u8]),
+}
+
+fn build_compact(key: &[u8], val: Val<'_>, expire_at_ms: Option<u64>, access: u32) -> Box<[u8]> {
+    let (enc, val_len) = match val {
+        Val::Int(_) => (ENC_INT, 8),
+        Val::Str(s) => (ENC_EMBSTR, s.len()),
+    };
+    let ttl_len = if expire_at_ms.is_some() { 8 } else { 0 };
+    let mut out = Vec::with_capacity(1 + 4 + ttl_len + 5 + key.len() + val_len);
+    out.push(enc | if expire_at_ms.is_some() { HAS_TTL } else { 0 });
+    out.extend_from_slice(&access.to_le_bytes());
+    if let Some(at) = expire_at_ms {
+        out.extend_from_slice(&at.to_le_bytes());
+    }
+    put_varint(&mut out, key.len());
+    out.extend_from_slice(key);
+    match val {
+        Val::Int(i) => out.extend_from_slice(&i.to_le_bytes()),
+        Val::Str(s) => out.extend_from_slice(s),
+    }
+    out.into_boxed_slice()
+}
+
+/// Parsed offsets of a compact blob.
+struct Layout {
+    flags: u8,
+    key_start: usize,
+    key_end: usize,
+}
+
+fn layout(blob: &[u8]) -> Layout {
+    let flags = blob.first().copied().unwrap_or(0);
+    let len_at = if flags & HAS_TTL != 0 {
+        TTL_AT + 8
+    } else {
+        TTL_AT
+    };
+    let (key_len, used) = get_varint(blob, len_at);
+    let key_start = (len_at + used).min(blob.len());
+    let key_end = (key_start + key_len).min(blob.len());
+    Layout {
+        flags,
+        key_start,
+        key_end,
+    }
+}
+
+fn read_u64(blob: &[u8], at: usize) -> u64 {
+    blob.get(at..at + 8)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+fn read_u32(blob: &[u8], at: usize) -> u32 {
+    blob.get(at..at + 4)
+        .and_then(|s| <[u8; 4]>::try_from(s).ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+impl Default for Entry {
+    fn default() -> Self {
+        Entry::Compact(Box::default())
+    }
+}
+
+impl Keyed for Entry {
+    fn key(&self) -> &[u8] {
+        Entry::key(self)
+    }
+}
+
+impl Entry {
+    /// A string entry; canonical integers are stored as INT.
+    pub fn new_string(key: &[u8], value: &[u8], expire_at_ms: Option<u64>, now_secs: u32) -> Entry {
+        match parse_canonical_i64(value) {
+            Some(i) => Entry::new_int(key, i, expire_at_ms, now_secs),
+            None => Entry::new_embstr(key, value, expire_at_ms, now_secs),
+        }
+    }
+
+    /// A string entry stored as bytes even if it looks like an integer.
+    pub fn new_embstr(key: &[u8], value: &[u8], expire_at_ms: Option<u64>, now_secs: u32) -> Entry {
+        Entry::Compact(build_compact(key, Val::Str(value), expire_at_ms, now_secs))
+    }
+
+    /// An INT-encoded string entry.
+    pub fn new_int(key: &[u8], value: i64, expire_at_ms: Option<u64>, now_secs: u32) -> Entry {
+        Entry::Compact(build_compact(key, Val::Int(value), expire_at_ms, now_secs))
+    }
+
+    /// A raw (growable, mutated in place) string entry.
+    pub fn new_raw(key: &[u8], value: Vec<u8>, expire_at_ms: Option<u64>, now_secs: u32) -> Entry {
+        Entry::Large(Box::new(LargeEntry {
+            key: key.into(),
+            expire_at_ms,
+            access: now_secs,
+            value: LargeValue::Raw(value),
+        }))
+    }
+
+    /// A non-string entry (tests only).
+    #[cfg(test)]
+    pub fn new_test_other(key: &[u8]) -> Entry {
+        Entry::Large(Box::new(LargeEntry {
+            key: key.into(),
+            expire_at_ms: None,
+            access: 0,
+            value: LargeValue::TestOther,
+        }))
+    }
+
+    /// The key.
+    pub fn key(&self) -> &[u8] {
+        match self {
+            Entry::Compact(blob) => {
+                let l = layout(blob);
+                blob.get(l.key_start..l.key_end).unwrap_or(&[])
+            }
+            Entry::Large(large) => &large.key,
+        }
+    }
+
+    /// Absolute expire time in Unix ms, if the key has a TTL.
+    pub fn expire_at_ms(&self) -> Option<u64> {
+        match self {
+            Entry::Compact(blob) => {
+                let flags = blob.first().copied().unwrap_or(0);
+                (flags & HAS_TTL != 0).then(|| read_u64(blob, TTL_AT))
+            }
+            Entry::Large(large) => large.expire_at_ms,
+        }
+    }
+
+    /// True if the key has a TTL that is due at `now_ms`.
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at_ms().is_some_and(|at| at <= now_ms)
+    }
+
+    /// Sets or clears the TTL. A compact entry is rebuilt when the TTL field appears or goes.
+    pub fn set_expire_at_ms(&mut self, expire_at_ms: Option<u64>) {
+        match self {
+            Entry::Large(large) => large.expire_at_ms = expire_at_ms,
+            Entry::Compact(blob) => {
+                let had = blob.first().is_some_and(|f| f & HAS_TTL != 0);
+                match (had, expire_at_ms) {
+                    (true, Some(at)) => {
+                        if let Some(slot) = blob.get_mut(TTL_AT..TTL_AT + 8) {
+                            slot.copy_from_slice(&at.to_le_bytes());
+                        }
+                    }
+                    (false, None) => {}
+                    _ => *blob = self_rebuild(blob, expire_at_ms),
+                }
+            }
+        }
+    }
+
+    /// The string value, or `None` if the entry holds another type.
+    pub fn string_value(&self) -> Option<StrRef<'_>> {
+        match self {
+            Entry::Compact(blob) => {
+                let l = layout(blob);
+                let value = blob.get(l.key_end..).unwrap_or(&[]);
+                Some(if l.flags & ENC_MASK == ENC_INT {
+                    StrRef::Int(read_u64(value, 0) as i64)
+                } else {
+                    StrRef::Bytes(value)
+                })
+            }
+            Entry::Large(large) => match &large.value {
+                LargeValue::Raw(v) => Some(StrRef::Bytes(v)),
+                #[cfg(test)]
+                LargeValue::TestOther => None,
+            },
+        }
+    }
+
+    /// True if the value is a string.
+    pub fn is_string(&self) -> bool {
+        self.string_value().is_some()
+    }
+
+    /// The string as a growable buffer, converting a compact string to the raw encoding first
+    /// (as Redis unshares a value before APPEND/SETRANGE). `None` if not a string.
+    pub fn raw_string_mut(&mut self) -> Option<&mut Vec<u8>> {
+        if let Entry::Compact(_) = self {
+            let value = self.string_value()?.to_vec();
+            *self = Entry::new_raw(self.key(), value, self.expire_at_ms(), self.access_secs());
+        }
+        match self {
+            Entry::Large(large) => match &mut large.value {
+                LargeValue::Raw(v) => Some(v),
+                #[cfg(test)]
+                LargeValue::TestOther => None,
+            },
+            Entry::Compact(_) => None,
+        }
+    }
+
+    /// OBJECT ENCODING's answer.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Entry::Compact(blob) => {
+                let l = layout(blob);
+                if l.flags & ENC_MASK == ENC_INT {
+                    "int"
+                } else if blob.len() - l.key_end <= EMBSTR_MAX {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+            Entry::Large(large) => match large.value {
+                LargeValue::Raw(_) => "raw",
+                #[cfg(test)]
+                LargeValue::TestOther => "test",
+            },
+        }
+    }
+
+    /// TYPE's answer.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Entry::Compact(_) => "string",
+            Entry::Large(large) => match large.value {
+                LargeValue::Raw(_) => "string",
+                #[cfg(test)]
+                LargeValue::TestOther => "test",
+            },
+        }
+    }
+
+    /// True if Redis would share this value's object (OBJECT REFCOUNT = `i32::MAX`).
+    pub fn is_shared_int(&self) -> bool {
+        matches!(self.string_value(), Some(StrRef::Int(i)) if (0..SHARED_INTEGERS).contains(&i))
+    }
+
+    /// Last-access clock (Unix seconds).
+    pub fn access_secs(&self) -> u32 {
+        match self {
+            Entry::Compact(blob) => read_u32(blob, CLOCK_AT),
+            Entry::Large(large) => large.access,
+        }
+    }
+
+    /// Records an access at `now_secs`.
+    pub fn touch(&mut self, now_secs: u32) {
+        match self {
+            Entry::Compact(blob) => {
+                if let Some(slot) = blob.get_mut(CLOCK_AT..CLOCK_AT + 4) {
+                    slot.copy_from_slice(&now_secs.to_le_bytes());
+                }
+            }
+            Entry::Large(large) => large.access = now_secs,
+        }
+    }
+
+    /// Seconds since the last access.
+    pub fn idle_secs(&self, now_secs: u32) -> u64 {
+        u64::from(now_secs.saturating_sub(self.access_secs()))
+    }
+
+    /// The same value, TTL and access clock under another key (RENAME/COPY across shards).
+    pub fn with_key(self, new_key: &[u8]) -> Entry {
+        match self {
+            Entry::Compact(ref blob) => {
+                let l = layout(blob);
+                let expire = self.expire_at_ms();
+                let val = match self.string_value() {
+                    Some(StrRef::Int(i)) => Val::Int(i),
+                    _ => Val::Str(blob.get(l.key_end..).unwrap_or(&[])),
+                };
+                Entry::Compact(build_compact(new_key, val, expire, self.access_secs()))
+            }
+            Entry::Large(mut large) => {
+                large.key = new_key.into();
+                Entry::Large(large)
+            }
+        }
+    }
+
+    /// Heap bytes owned by this entry (not counting the 16 inline bytes in the table slot).
+    pub fn mem_bytes(&self) -> usize {
+        match self {
+            Entry::Compact(blob) => blob.len(),
+            Entry::Large(large) => {
+                let value = match &large.value {
+                    LargeValue::Raw(v) => v.capacity(),
+                    #[cfg(test)]
+                    LargeValue::TestOther => 0,
+                };
+                std::mem::size_of::<LargeEntry>() + large.key.len() + value
+            }
+        }
+    }
+}
+
+/// A compact blob with the TTL field added, changed or removed.
+fn self_rebuild(blob: &[u8], expire_at_ms: Option<u64>) -> Box<[u8]> {
+    let l = layout(blob);
+    let key = blob.get(l.key_start..l.key_end).unwrap_or(&[]);
+    let value = blob.get(l.key_end..).unwrap_or(&[]);
+    let access = read_u32(blob, CLOCK_AT);
+    let val = if l.flags & ENC_MASK == ENC_INT {
+        Val::Int(read_u64(value, 0) as i64)
+    } else {
+        Val::Str(value)
+    };
+    build_compact(key, val, expire_at_ms, access)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,12 @@
+//! moon-engine: the versioned in-memory core. It owns the data (per-shard keyspaces built on
+//! the DashTable), executes op-IR ops deterministically (time is injected), and decides which
+//! shard owns a key. It knows nothing about sockets or RESP.
+
+pub mod cmd;
+pub mod ir;
+pub mod keyspace;
+pub mod shard;
+pub mod slots;
+
+/// Number of logical databases (SELECT 0..15), as in Redis.
+pub const DATABASES: usize = 16;

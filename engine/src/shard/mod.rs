@@ -1,0 +1,270 @@
+//! A shard: the databases of the keys one core owns, executed single-threaded with no locks.
+//! The server routes each op to the owning shard and calls [`Shard::apply`]; for cross-shard
+//! atomic ops (RENAME, COPY, MSET ... across owners) it freezes the participating shards and
+//! uses the entry primitives ([`Shard::take_entry`], [`Shard::put_entry`] ...).
+//!
+//! Invariants: `dbs.len() == DATABASES`; `apply` rejects an out-of-range `ExecCtx::db` before
+//! executing anything; time only enters through `ExecCtx::now_ms` / the `now_ms` arguments.
+
+use crate::DATABASES;
+use crate::cmd::{self, Exec};
+use crate::ir::{ExecCtx, Op, OpError, Reply};
+use crate::keyspace::{Db, Entry};
+
+/// Tunables of a shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardConfig {
+    /// `proto-max-bulk-len`: the largest string APPEND/SETRANGE/SET may produce (bytes).
+    pub proto_max_bulk_len: u64,
+    /// Entries each database's active-expiry step visits per [`Shard::active_expire_cycle`].
+    pub active_expire_visits: usize,
+}
+
+impl Default for ShardConfig {
+    fn default() -> Self {
+        ShardConfig {
+            proto_max_bulk_len: 512 << 20,
+            active_expire_visits: 64,
+        }
+    }
+}
+
+/// Counters for INFO stats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShardStats {
+    /// Read lookups that found a live key.
+    pub keyspace_hits: u64,
+    /// Read lookups that found nothing.
+    pub keyspace_misses: u64,
+    /// Keys deleted because their TTL passed (filled in by [`Shard::stats`]).
+    pub expired_keys: u64,
+}
+
+/// One shard's state. `Send`, so it can be moved into its thread.
+#[derive(Debug)]
+pub struct Shard {
+    id: usize,
+    dbs: Vec<Db>,
+    stats: ShardStats,
+    config: ShardConfig,
+    rng: u64,
+}
+
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<Shard>();
+    assert_send::<Entry>();
+};
+
+impl Shard {
+    /// An empty shard with `DATABASES` databases.
+    pub fn new(id: usize, config: ShardConfig) -> Shard {
+        Shard {
+            id,
+            dbs: (0..DATABASES).map(|_| Db::new()).collect(),
+            stats: ShardStats::default(),
+            config,
+            // Any non-zero seed works for xorshift; derive it from the id for reproducibility.
+            rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64).wrapping_mul(0x1000_0000_01B3) | 1,
+        }
+    }
+
+    /// This shard's index.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The shard's configuration.
+    pub fn config(&self) -> &ShardConfig {
+        &self.config
+    }
+
+    /// Executes one op on the keys this shard owns.
+    pub fn apply(&mut self, ctx: &ExecCtx, op: &Op) -> Reply {
+        if ctx.db >= self.dbs.len() {
+            return OpError::DbIndexOutOfRange.into();
+        }
+        let mut x = Exec::new(
+            &mut self.dbs,
+            ctx.db,
+            &mut self.stats,
+            &self.config,
+            &mut self.rng,
+            ctx,
+        );
+        cmd::execute(&mut x, op)
+    }
+
+    /// CONFIG SET proto-max-bulk-len.
+    pub fn set_proto_max_bulk_len(&mut self, bytes: u64) {
+        self.config.proto_max_bulk_len = bytes;
+    }
+
+    /// CONFIG RESETSTAT: zero the counters.
+    pub fn reset_stats(&mut self) {
+        self.stats = ShardStats::default();
+        for db in &mut self.dbs {
+            db.reset_expired_keys();
+        }
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> ShardStats {
+        ShardStats {
+            expired_keys: self.dbs.iter().map(Db::expired_keys).sum(),
+            ..self.stats
+        }
+    }
+
+    /// `(db, keys, expires)` for every non-empty database (INFO keyspace).
+    pub fn keyspace_info(&self) -> Vec<(usize, usize, usize)> {
+        self.dbs
+            .iter()
+            .enumerate()
+            .filter(|(_, db)| !db.is_empty())
+            .map(|(i, db)| (i, db.len(), db.expires()))
+            .collect()
+    }
+
+    /// Estimated heap bytes held by this shard's keyspace. O(databases).
+    pub fn used_memory_estimate(&self) -> usize {
+        std::mem::size_of::<Shard>() + self.dbs.iter().map(Db::mem_bytes).sum::<usize>()
+    }
+
+    /// Active expiry over every database: each one with TTL keys advances its scan by
+    /// `config.active_expire_visits` entries, so one call is bounded by
+    /// `DATABASES × active_expire_visits` visits (plus a bucket each). Returns keys deleted.
+    pub fn active_expire_cycle(&mut self, now_ms: u64) -> usize {
+        let visits = self.config.active_expire_visits;
+        self.dbs
+            .iter_mut()
+            .map(|db| db.active_expire(now_ms, visits))
+            .sum()
+    }
+
+    /// A database by index.
+    pub fn db(&self, db: usize) -> Option<&Db> {
+        self.dbs.get(db)
+    }
+
+    /// Removes and returns the live entry for `key`.
+    pub fn take_entry(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Entry> {
+        self.dbs.get_mut(db)?.remove(key, now_ms)
+    }
+
+    /// A copy of the live entry for `key`.
+    pub fn clone_entry(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Entry> {
+        self.dbs.get_mut(db)?.lookup(key, now_ms, None).cloned()
+    }
+
+    /// Stores `entry`, replacing any entry with the same key.
+    pub fn put_entry(&mut self, db: usize, entry: Entry) -> Result<(), OpError> {
+        let db = self.dbs.get_mut(db).ok_or(OpError::DbIndexOutOfRange)?;
+        db.insert(entry);
+        Ok(())
+    }
+
+    /// True if `key` is live.
+    pub fn exists(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        self.dbs
+            .get_mut(db)
+            .is_some_and(|d| d.contains(key, now_ms))
+    }
+
+    /// The string value of `key`: `Ok(None)` if missing, `WrongType` if not a string.
+    pub fn read_string(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now_ms: u64,
+    ) -> Result<Option<Vec<u8>>, OpError> {
+        let db = self.dbs.get_mut(db).ok_or(OpError::DbIndexOutOfRange)?;
+        match db.lookup(key, now_ms, None) {
+            None => Ok(None),
+            Some(e) => e
+                .string_value()
+                .map(|v| Some(v.to_vec()))
+                .ok_or(OpError::WrongType),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::testutil::*;
+    use crate::ir::{ExpireCond, ExpireSpec};
+
+    #[test]
+    fn primitives_move_entries_between_shards() {
+        let mut a = Shard::new(0, ShardConfig::default());
+        let mut b = Shard::new(1, ShardConfig::default());
+        let ctx = ExecCtx {
+            db: 0,
+            now_ms: NOW,
+            no_touch: false,
+        };
+        a.apply(
+            &ctx,
+            &Op::Set {
+                key: bb("k"),
+                value: bb("v"),
+                cond: crate::ir::SetCond::Always,
+                expire: ExpireSpec::In(100),
+                get: false,
+            },
+        );
+        assert!(a.exists(0, b"k", NOW));
+        assert_eq!(a.read_string(0, b"k", NOW), Ok(Some(b"v".to_vec())));
+        assert_eq!(a.read_string(0, b"x", NOW), Ok(None));
+        let copy = a.clone_entry(0, b"k", NOW).expect("present");
+        let e = a.take_entry(0, b"k", NOW).expect("present");
+        assert_eq!(copy, e);
+        b.put_entry(0, e.with_key(b"k2")).expect("db 0");
+        assert!(!a.exists(0, b"k", NOW));
+        assert_eq!(b.keyspace_info(), vec![(0, 1, 1)]);
+        assert_eq!(
+            b.put_entry(99, Entry::new_string(b"x", b"y", None, 0)),
+            Err(OpError::DbIndexOutOfRange)
+        );
+        assert!(b.take_entry(0, b"k2", NOW + 100).is_none());
+        assert_eq!(b.stats().expired_keys, 1);
+        assert!(b.used_memory_estimate() > 0);
+    }
+
+    #[test]
+    fn bad_db_index_is_an_error() {
+        let mut s = Shard::new(0, ShardConfig::default());
+        let ctx = ExecCtx {
+            db: DATABASES,
+            now_ms: NOW,
+            no_touch: false,
+        };
+        assert_eq!(
+            s.apply(&ctx, &Op::DbSize),
+            Reply::Err(OpError::DbIndexOutOfRange)
+        );
+    }
+
+    #[test]
+    fn active_expire_cycle_reclaims() {
+        let mut t = T::new();
+        for i in 0..20 {
+            let k = format!("k{i}");
+            t.set(&k, "v");
+            t.run(Op::Expire {
+                key: b(&k),
+                at: ExpireSpec::In(10),
+                cond: ExpireCond::Always,
+            });
+        }
+        t.set("keep", "v");
+        let mut removed = 0;
+        for _ in 0..50 {
+            removed += t.shard.active_expire_cycle(NOW + 10);
+        }
+        assert_eq!(removed, 20);
+        assert_eq!(t.shard.keyspace_info(), vec![(0, 1, 0)]);
+        assert_eq!(t.shard.stats().expired_keys, 20);
+    }
+}

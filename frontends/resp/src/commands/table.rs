@@ -1,0 +1,499 @@
+//! The command table: one static [`CommandSpec`] per command Moon implements (name, arity, Redis
+//! 7 flags, ACL categories, key specs, docs, subcommands, parser), and the lookups over it.
+//!
+//! Invariants:
+//! - Names are lowercase ASCII; subcommand names are full names (`client|setname`).
+//! - `lookup` never allocates: it lowercases into a stack buffer and matches on the bytes.
+//! - Implicit ACL categories (`@read`, `@write`, `@admin`/`@dangerous`, `@fast`/`@slow`) are
+//!   derived from the flags exactly as Redis's `setImplicitACLCategories` does, never stored.
+
+use bytes::Bytes;
+use moon_engine::ir::OpError;
+
+use super::Command;
+
+/// Parses one command's full argument vector (arity already checked).
+pub type ParseFn = fn(&[Bytes]) -> Result<Command, OpError>;
+
+// ---- command flags (Redis `CMD_*`), in `COMMAND INFO` order ----
+pub const WRITE: u32 = 1 << 0;
+pub const READONLY: u32 = 1 << 1;
+pub const DENYOOM: u32 = 1 << 2;
+pub const ADMIN: u32 = 1 << 3;
+pub const NOSCRIPT: u32 = 1 << 4;
+pub const LOADING: u32 = 1 << 5;
+pub const STALE: u32 = 1 << 6;
+pub const FAST: u32 = 1 << 7;
+pub const NO_AUTH: u32 = 1 << 8;
+pub const NO_MULTI: u32 = 1 << 9;
+pub const ALLOW_BUSY: u32 = 1 << 10;
+
+/// Flag bits and the names `COMMAND INFO` prints, in Redis's order.
+pub const FLAG_NAMES: &[(u32, &str)] = &[
+    (WRITE, "write"),
+    (READONLY, "readonly"),
+    (DENYOOM, "denyoom"),
+    (ADMIN, "admin"),
+    (NOSCRIPT, "noscript"),
+    (LOADING, "loading"),
+    (STALE, "stale"),
+    (FAST, "fast"),
+    (NO_AUTH, "no_auth"),
+    (NO_MULTI, "no_multi"),
+    (ALLOW_BUSY, "allow_busy"),
+];
+
+// ---- ACL categories (Redis `ACL_CATEGORY_*`), in `ACL CAT` order ----
+pub const KEYSPACE: u32 = 1 << 0;
+pub const CAT_READ: u32 = 1 << 1;
+pub const CAT_WRITE: u32 = 1 << 2;
+pub const STRING: u32 = 1 << 3;
+pub const CAT_ADMIN: u32 = 1 << 4;
+pub const CAT_FAST: u32 = 1 << 5;
+pub const CAT_SLOW: u32 = 1 << 6;
+pub const DANGEROUS: u32 = 1 << 7;
+pub const CONNECTION: u32 = 1 << 8;
+
+/// Category bits and names (without the `@`), in Redis's order.
+pub const ACL_NAMES: &[(u32, &str)] = &[
+    (KEYSPACE, "keyspace"),
+    (CAT_READ, "read"),
+    (CAT_WRITE, "write"),
+    (STRING, "string"),
+    (CAT_ADMIN, "admin"),
+    (CAT_FAST, "fast"),
+    (CAT_SLOW, "slow"),
+    (DANGEROUS, "dangerous"),
+    (CONNECTION, "connection"),
+];
+
+// ---- key-spec flags (Redis `CMD_KEY_*`) ----
+pub const K_RO: u32 = 1 << 0;
+pub const K_RW: u32 = 1 << 1;
+pub const K_OW: u32 = 1 << 2;
+pub const K_RM: u32 = 1 << 3;
+pub const K_ACCESS: u32 = 1 << 4;
+pub const K_UPDATE: u32 = 1 << 5;
+pub const K_INSERT: u32 = 1 << 6;
+pub const K_DELETE: u32 = 1 << 7;
+pub const K_VARIABLE_FLAGS: u32 = 1 << 8;
+
+/// Key-spec flag bits and names, in Redis's order.
+pub const KEY_FLAG_NAMES: &[(u32, &str)] = &[
+    (K_RO, "RO"),
+    (K_RW, "RW"),
+    (K_OW, "OW"),
+    (K_RM, "RM"),
+    (K_ACCESS, "access"),
+    (K_UPDATE, "update"),
+    (K_INSERT, "insert"),
+    (K_DELETE, "delete"),
+    (K_VARIABLE_FLAGS, "variable_flags"),
+];
+
+/// A key spec of the `index` + `range` kind (the only kind Moon's commands need).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpec {
+    /// `K_*` bits.
+    pub flags: u32,
+    /// Optional note shown by COMMAND INFO.
+    pub notes: Option<&'static str>,
+    /// begin_search index: argument position of the first key.
+    pub index: i32,
+    /// find_keys range lastkey: relative to `index` if >= 0, else from the end (-1 = last arg).
+    pub lastkey: i32,
+    /// find_keys range keystep.
+    pub keystep: i32,
+    /// find_keys range limit.
+    pub limit: i32,
+}
+
+impl KeySpec {
+    /// One key at `index`.
+    pub const fn one(flags: u32, index: i32) -> KeySpec {
+        KeySpec {
+            flags,
+            notes: None,
+            index,
+            lastkey: 0,
+            keystep: 1,
+            limit: 0,
+        }
+    }
+
+    /// Keys from `index` to the end, every `keystep` arguments.
+    pub const fn rest(flags: u32, index: i32, keystep: i32) -> KeySpec {
+        KeySpec {
+            flags,
+            notes: None,
+            index,
+            lastkey: -1,
+            keystep,
+            limit: 0,
+        }
+    }
+}
+
+/// Documentation fields served by COMMAND DOCS.
+#[derive(Debug, Clone, Copy)]
+pub struct Doc {
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub group: &'static str,
+    pub complexity: &'static str,
+    /// `(deprecated_since, replaced_by)` for deprecated commands.
+    pub deprecated: Option<(&'static str, &'static str)>,
+    /// Redis's `syscmd` doc flag (DEBUG).
+    pub syscmd: bool,
+}
+
+/// One command or subcommand.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandSpec {
+    /// Full lowercase name (`get`, `client|setname`).
+    pub name: &'static str,
+    /// Redis arity: positive exact, negative minimum (counting the name, and the subcommand).
+    pub arity: i32,
+    /// Command flag bits.
+    pub flags: u32,
+    /// Explicit ACL category bits (implicit ones are derived, see [`CommandSpec::acl_categories`]).
+    pub acl: u32,
+    pub key_specs: &'static [KeySpec],
+    pub doc: Doc,
+    /// Subcommands of a container (sorted by name); empty otherwise.
+    pub subcommands: &'static [CommandSpec],
+    pub parse: ParseFn,
+}
+
+/// Docs of a non-deprecated command.
+pub const fn doc(
+    group: &'static str,
+    since: &'static str,
+    summary: &'static str,
+    complexity: &'static str,
+) -> Doc {
+    Doc {
+        summary,
+        since,
+        group,
+        complexity,
+        deprecated: None,
+        syscmd: false,
+    }
+}
+
+impl Doc {
+    /// Marks the command deprecated since `since`, replaced by `by`.
+    pub const fn deprecated(self, since: &'static str, by: &'static str) -> Doc {
+        Doc {
+            deprecated: Some((since, by)),
+            ..self
+        }
+    }
+
+    /// Marks the command as a system command (`syscmd` doc flag).
+    pub const fn syscmd(self) -> Doc {
+        Doc {
+            syscmd: true,
+            ..self
+        }
+    }
+}
+
+impl CommandSpec {
+    /// A command without subcommands.
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        acl: u32,
+        key_specs: &'static [KeySpec],
+        doc: Doc,
+        parse: ParseFn,
+    ) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            acl,
+            key_specs,
+            doc,
+            subcommands: &[],
+            parse,
+        }
+    }
+
+    /// The same command as a container of `subcommands`.
+    pub const fn with_subs(self, subcommands: &'static [CommandSpec]) -> CommandSpec {
+        CommandSpec {
+            subcommands,
+            ..self
+        }
+    }
+
+    /// The name without the container prefix (`setname` for `client|setname`).
+    pub fn short_name(&self) -> &'static str {
+        self.name.rsplit('|').next().unwrap_or(self.name)
+    }
+
+    /// True if `argc` (name included) satisfies the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = i64::try_from(argc).unwrap_or(i64::MAX);
+        let arity = i64::from(self.arity);
+        if arity >= 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+
+    /// Explicit plus implicit ACL categories (Redis's `setImplicitACLCategories`).
+    pub fn acl_categories(&self) -> u32 {
+        let mut cats = self.acl;
+        if self.flags & WRITE != 0 {
+            cats |= CAT_WRITE;
+        }
+        if self.flags & READONLY != 0 {
+            cats |= CAT_READ;
+        }
+        if self.flags & ADMIN != 0 {
+            cats |= CAT_ADMIN | DANGEROUS;
+        }
+        if self.flags & FAST != 0 {
+            cats |= CAT_FAST;
+        }
+        if cats & CAT_FAST == 0 {
+            cats |= CAT_SLOW;
+        }
+        cats
+    }
+
+    /// The legacy `(first_key, last_key, step)` triple, derived from the key specs as Redis's
+    /// `populateCommandLegacyRangeSpec` does; `(0, 0, 0)` without keys.
+    pub fn key_range(&self) -> (i32, i32, i32) {
+        match self.key_specs {
+            [] => (0, 0, 0),
+            [only] => {
+                let last = if only.lastkey >= 0 {
+                    only.index + only.lastkey
+                } else {
+                    only.lastkey
+                };
+                (only.index, last, only.keystep)
+            }
+            specs => merged_range(specs),
+        }
+    }
+}
+
+/// Several consecutive step-1 ranges merge into one (RENAME, COPY: `1 2 1`).
+fn merged_range(specs: &[KeySpec]) -> (i32, i32, i32) {
+    let mut first = i32::MAX;
+    let mut last: i32 = 0;
+    let mut prev_last = 0;
+    for spec in specs {
+        if spec.keystep != 1 || (prev_last != 0 && prev_last != spec.index - 1) {
+            continue;
+        }
+        first = first.min(spec.index);
+        let abs = if spec.lastkey >= 0 {
+            spec.lastkey + spec.index
+        } else {
+            spec.lastkey
+        };
+        // Redis compares as unsigned so that a negative (open-ended) last key wins.
+        if (abs as u32) > (last as u32) {
+            last = abs;
+        }
+        prev_last = last;
+    }
+    if first == i32::MAX {
+        (0, 0, 0)
+    } else {
+        (first, last, 1)
+    }
+}
+
+/// Longest top-level command name Moon knows; longer names cannot match.
+const MAX_NAME: usize = 16;
+
+/// The top-level command named `name` (any case), without allocating.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    if name.len() > MAX_NAME {
+        return None;
+    }
+    let mut buf = [0u8; MAX_NAME];
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    by_lower_name(lower)
+}
+
+/// The subcommand of `container` named `name` (any case).
+pub fn find_sub(container: &'static CommandSpec, name: &[u8]) -> Option<&'static CommandSpec> {
+    container
+        .subcommands
+        .iter()
+        .find(|s| s.short_name().as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// A command by full name as COMMAND INFO/DOCS accept it (`get`, `client|kill`).
+pub fn lookup_fullname(name: &[u8]) -> Option<&'static CommandSpec> {
+    match name.iter().position(|&b| b == b'|') {
+        None => lookup(name),
+        Some(bar) => {
+            let container = lookup(&name[..bar])?;
+            find_sub(container, &name[bar + 1..])
+        }
+    }
+}
+
+/// Every top-level command, in table order.
+pub fn all() -> &'static [&'static CommandSpec] {
+    ALL
+}
+
+/// Generates the list of every top-level command and the name match over it from one list,
+/// so the two cannot drift apart.
+macro_rules! registry {
+    ($($name:literal => $spec:path,)*) => {
+        static ALL: &[&CommandSpec] = &[$(&$spec),*];
+
+        /// The command named `lower` (already lowercase).
+        fn by_lower_name(lower: &[u8]) -> Option<&'static CommandSpec> {
+            match lower {
+                $($name => Some(&$spec),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};
+
+registry! {
+    b"get" => t::GET,
+    b"set" => x::SET,
+    b"append" => t::APPEND,
+    b"decr" => t::DECR,
+    b"decrby" => t::DECRBY,
+    b"getdel" => t::GETDEL,
+    b"getex" => x::GETEX,
+    b"getrange" => t::GETRANGE,
+    b"getset" => x::GETSET,
+    b"incr" => t::INCR,
+    b"incrby" => t::INCRBY,
+    b"incrbyfloat" => t::INCRBYFLOAT,
+    b"lcs" => t::LCS,
+    b"mget" => t::MGET,
+    b"mset" => t::MSET,
+    b"msetnx" => t::MSETNX,
+    b"psetex" => x::PSETEX,
+    b"setex" => x::SETEX,
+    b"setnx" => t::SETNX,
+    b"setrange" => t::SETRANGE,
+    b"strlen" => t::STRLEN,
+    b"substr" => t::SUBSTR,
+    b"copy" => d::COPY,
+    b"del" => k::DEL,
+    b"exists" => k::EXISTS,
+    b"expire" => k::EXPIRE,
+    b"expireat" => k::EXPIREAT,
+    b"expiretime" => k::EXPIRETIME,
+    b"keys" => d::KEYS,
+    b"move" => d::MOVE,
+    b"object" => k::OBJECT,
+    b"persist" => k::PERSIST,
+    b"pexpire" => k::PEXPIRE,
+    b"pexpireat" => k::PEXPIREAT,
+    b"pexpiretime" => k::PEXPIRETIME,
+    b"pttl" => k::PTTL,
+    b"randomkey" => d::RANDOMKEY,
+    b"rename" => k::RENAME,
+    b"renamenx" => k::RENAMENX,
+    b"scan" => d::SCAN,
+    b"touch" => k::TOUCH,
+    b"ttl" => k::TTL,
+    b"type" => k::TYPE,
+    b"unlink" => k::UNLINK,
+    b"dbsize" => d::DBSIZE,
+    b"flushall" => d::FLUSHALL,
+    b"flushdb" => d::FLUSHDB,
+    b"swapdb" => d::SWAPDB,
+    b"auth" => c::AUTH,
+    b"client" => c::CLIENT,
+    b"echo" => c::ECHO,
+    b"hello" => c::HELLO,
+    b"ping" => c::PING,
+    b"quit" => c::QUIT,
+    b"reset" => c::RESET,
+    b"select" => c::SELECT,
+    b"command" => s::COMMAND,
+    b"config" => s::CONFIG,
+    b"debug" => s::DEBUG,
+    b"info" => s::INFO,
+    b"lastsave" => s::LASTSAVE,
+    b"role" => s::ROLE,
+    b"shutdown" => s::SHUTDOWN,
+    b"time" => s::TIME,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_found_by_its_name() {
+        for spec in all() {
+            let found = lookup(spec.name.as_bytes()).map(|s| s.name);
+            assert_eq!(found, Some(spec.name));
+            let upper = spec.name.to_ascii_uppercase();
+            assert_eq!(lookup(upper.as_bytes()).map(|s| s.name), Some(spec.name));
+            assert!(spec.name.len() <= MAX_NAME);
+            assert!(!spec.name.contains('|'));
+            for sub in spec.subcommands {
+                assert!(
+                    sub.name.starts_with(&format!("{}|", spec.name)),
+                    "{}",
+                    sub.name
+                );
+                let by_full = lookup_fullname(sub.name.to_ascii_uppercase().as_bytes());
+                assert_eq!(by_full.map(|s| s.name), Some(sub.name));
+            }
+        }
+        assert!(lookup(b"nosuchcommand").is_none());
+        assert!(lookup(b"averyveryverylongcommandname").is_none());
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = all().iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len());
+    }
+
+    #[test]
+    fn legacy_key_ranges() {
+        let range = |n: &str| lookup_fullname(n.as_bytes()).map(CommandSpec::key_range);
+        assert_eq!(range("get"), Some((1, 1, 1)));
+        assert_eq!(range("mset"), Some((1, -1, 2)));
+        assert_eq!(range("del"), Some((1, -1, 1)));
+        assert_eq!(range("rename"), Some((1, 2, 1)));
+        assert_eq!(range("copy"), Some((1, 2, 1)));
+        assert_eq!(range("lcs"), Some((1, 2, 1)));
+        assert_eq!(range("object|encoding"), Some((2, 2, 1)));
+        assert_eq!(range("ping"), Some((0, 0, 0)));
+    }
+
+    #[test]
+    fn implicit_acl_categories() {
+        let get = lookup(b"get").map(CommandSpec::acl_categories);
+        assert_eq!(get, Some(STRING | CAT_READ | CAT_FAST));
+        let set = lookup(b"set").map(CommandSpec::acl_categories);
+        assert_eq!(set, Some(STRING | CAT_WRITE | CAT_SLOW));
+        let kill = lookup_fullname(b"client|kill").map(CommandSpec::acl_categories);
+        assert_eq!(kill, Some(CONNECTION | CAT_ADMIN | DANGEROUS | CAT_SLOW));
+    }
+}

@@ -1,0 +1,313 @@
+//! Atomic multi-shard operations (MSET, MSETNX, RENAME/RENAMENX and COPY across shards, LCS of
+//! keys on two shards, FLUSHDB/FLUSHALL/SWAPDB).
+//!
+//! Protocol: the coordinating shard takes the process-wide transaction lock (one atomic op at a
+//! time), sends `Freeze` through the ordinary mailbox to every other participant (so each one
+//! has executed everything the coordinator sent it before), and waits for every
+//! acknowledgement. A frozen participant runs only the closures the coordinator sends it, until
+//! the coordinator drops the work channel. No participant serves anything else meanwhile, so no
+//! client can observe a state between the parts: the op is atomic. Deadlock freedom: only the
+//! lock holder freezes shards; a shard waiting for the lock keeps serving `Freeze` and `Exec`
+//! messages (replies to its own connections are set aside and handled after), and nobody blocks
+//! on a full ring (overflow queues).
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+
+use bytes::Bytes;
+use moon_engine::ir::{ExecCtx, Op, OpError, Reply};
+use moon_engine::shard::Shard;
+
+use crate::mailbox::{FrozenWork, Msg};
+use crate::worker::Worker;
+
+/// Participant side: acknowledge, then run work until the coordinator hangs up.
+pub(crate) fn serve_frozen(
+    shard: &mut Shard,
+    ack: mpsc::Sender<()>,
+    work: mpsc::Receiver<FrozenWork>,
+) {
+    if ack.send(()).is_err() {
+        return;
+    }
+    while let Ok(f) = work.recv() {
+        f(shard);
+    }
+}
+
+/// The coordinator's handle on the frozen participants.
+struct Access<'a> {
+    local_id: usize,
+    local: &'a mut Shard,
+    remote: Vec<(usize, mpsc::Sender<FrozenWork>)>,
+}
+
+impl Access<'_> {
+    /// Run `f` on shard `owner` (which must be a participant) and return its result; None if
+    /// the participant is gone.
+    fn on<R: Send + 'static>(
+        &mut self,
+        owner: usize,
+        f: impl FnOnce(&mut Shard) -> R + Send + 'static,
+    ) -> Option<R> {
+        if owner == self.local_id {
+            return Some(f(self.local));
+        }
+        let (_, tx) = self.remote.iter().find(|(s, _)| *s == owner)?;
+        let (rtx, rrx) = mpsc::sync_channel(1);
+        tx.send(Box::new(move |s: &mut Shard| {
+            let _ = rtx.send(f(s));
+        }))
+        .ok()?;
+        rrx.recv().ok()
+    }
+}
+
+impl Worker {
+    /// Execute `op` atomically across `owners` (sorted, distinct; may include this shard).
+    pub(crate) fn run_atomic(&mut self, ctx: ExecCtx, op: Op, owners: Vec<usize>) -> Reply {
+        self.acquire_tx_lock();
+        let (ack_tx, ack_rx) = mpsc::channel();
+        let mut remote = Vec::new();
+        for &s in owners.iter().filter(|&&s| s != self.id) {
+            let (wtx, wrx) = mpsc::channel();
+            self.outboxes[s].send(Msg::Freeze {
+                ack: ack_tx.clone(),
+                work: wrx,
+            });
+            remote.push((s, wtx));
+        }
+        drop(ack_tx);
+        self.push_out_all(&owners);
+        let mut acked = 0;
+        while acked < remote.len() {
+            if ack_rx.recv().is_err() {
+                break;
+            }
+            acked += 1;
+        }
+        let reply = if acked < remote.len() {
+            Reply::Err(OpError::Other("ERR a shard did not respond".into()))
+        } else {
+            let slots = self.shared.slots.clone();
+            let owner_of = move |k: &[u8]| slots.shard_of(k);
+            let mut access = Access {
+                local_id: self.id,
+                local: &mut self.shard,
+                remote,
+            };
+            execute(&mut access, &owner_of, ctx, op)
+        };
+        self.shared.tx_lock.store(false, Ordering::Release);
+        reply
+    }
+
+    /// Spin until the transaction lock is ours, serving other coordinators meanwhile.
+    fn acquire_tx_lock(&mut self) {
+        loop {
+            if self
+                .shared
+                .tx_lock
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return;
+            }
+            for from in 0..self.inboxes.len() {
+                while let Ok(msg) = self.inboxes[from].pop() {
+                    match msg {
+                        Msg::Exec { .. } | Msg::Freeze { .. } => self.on_msg(msg),
+                        other => self.deferred.push_back(other),
+                    }
+                }
+            }
+            let all: Vec<usize> = (0..self.outboxes.len()).collect();
+            self.push_out_all(&all);
+            std::thread::yield_now();
+        }
+    }
+
+    /// Push every queued message to `targets` into their rings and wake them.
+    fn push_out_all(&mut self, targets: &[usize]) {
+        loop {
+            let mut backlog = false;
+            for &s in targets {
+                if s == self.id {
+                    continue;
+                }
+                backlog |= self.outboxes[s].flush();
+                if self.outboxes[s].needs_wake {
+                    self.outboxes[s].needs_wake = false;
+                    self.shared.wakers[s].wake();
+                }
+            }
+            if !backlog {
+                return;
+            }
+            std::thread::yield_now();
+        }
+    }
+}
+
+fn group_pairs(
+    pairs: Vec<(Bytes, Bytes)>,
+    owner_of: &dyn Fn(&[u8]) -> usize,
+) -> Vec<(usize, Vec<(Bytes, Bytes)>)> {
+    let mut groups: Vec<(usize, Vec<(Bytes, Bytes)>)> = Vec::new();
+    for (k, v) in pairs {
+        let owner = owner_of(&k);
+        match groups.iter_mut().find(|g| g.0 == owner) {
+            Some(g) => g.1.push((k, v)),
+            None => groups.push((owner, vec![(k, v)])),
+        }
+    }
+    groups
+}
+
+const GONE: &str = "ERR a shard did not respond";
+
+fn gone() -> Reply {
+    Reply::Err(OpError::Other(GONE.into()))
+}
+
+/// The body of each atomic op, run while every participant is frozen.
+fn execute(
+    access: &mut Access<'_>,
+    owner_of: &dyn Fn(&[u8]) -> usize,
+    ctx: ExecCtx,
+    op: Op,
+) -> Reply {
+    match op {
+        Op::MSet { pairs } => {
+            for (owner, pairs) in group_pairs(pairs, owner_of) {
+                if access
+                    .on(owner, move |s| s.apply(&ctx, &Op::MSet { pairs }))
+                    .is_none()
+                {
+                    return gone();
+                }
+            }
+            Reply::Ok
+        }
+        Op::MSetNx { pairs } => {
+            let groups = group_pairs(pairs, owner_of);
+            for (owner, pairs) in &groups {
+                let keys: Vec<Bytes> = pairs.iter().map(|(k, _)| k.clone()).collect();
+                let any = access.on(*owner, move |s| {
+                    keys.iter().any(|k| s.exists(ctx.db, k, ctx.now_ms))
+                });
+                match any {
+                    None => return gone(),
+                    Some(true) => return Reply::Int(0),
+                    Some(false) => {}
+                }
+            }
+            for (owner, pairs) in groups {
+                if access
+                    .on(owner, move |s| s.apply(&ctx, &Op::MSet { pairs }))
+                    .is_none()
+                {
+                    return gone();
+                }
+            }
+            Reply::Int(1)
+        }
+        Op::Rename { src, dst, nx } => rename(access, owner_of, ctx, src, dst, nx),
+        Op::Copy {
+            src,
+            dst,
+            dst_db,
+            replace,
+        } => {
+            let (so, dof) = (owner_of(&src), owner_of(&dst));
+            let db = dst_db.unwrap_or(ctx.db);
+            let Some(entry) = access.on(so, move |s| s.clone_entry(ctx.db, &src, ctx.now_ms))
+            else {
+                return gone();
+            };
+            let Some(entry) = entry else {
+                return Reply::Int(0);
+            };
+            let dst2 = dst.clone();
+            if !replace {
+                match access.on(dof, move |s| s.exists(db, &dst2, ctx.now_ms)) {
+                    None => return gone(),
+                    Some(true) => return Reply::Int(0),
+                    Some(false) => {}
+                }
+            }
+            let entry = entry.with_key(&dst);
+            match access.on(dof, move |s| s.put_entry(db, entry)) {
+                Some(Ok(())) => Reply::Int(1),
+                Some(Err(e)) => Reply::Err(e),
+                None => gone(),
+            }
+        }
+        Op::Lcs { key_a, key_b, mode } => {
+            let max_alloc = access.local.config().proto_max_bulk_len;
+            let (oa, ob) = (owner_of(&key_a), owner_of(&key_b));
+            let a = access.on(oa, move |s| s.read_string(ctx.db, &key_a, ctx.now_ms));
+            let b = access.on(ob, move |s| s.read_string(ctx.db, &key_b, ctx.now_ms));
+            match (a, b) {
+                (Some(Ok(a)), Some(Ok(b))) => moon_engine::cmd::lcs::lcs(
+                    a.as_deref().unwrap_or_default(),
+                    b.as_deref().unwrap_or_default(),
+                    mode,
+                    max_alloc,
+                ),
+                (Some(Err(e)), _) | (_, Some(Err(e))) => Reply::Err(e),
+                _ => gone(),
+            }
+        }
+        other => {
+            // Keyless ops (FLUSHDB, FLUSHALL, SWAPDB): every participant applies it.
+            let owners: Vec<usize> = std::iter::once(access.local_id)
+                .chain(access.remote.iter().map(|(s, _)| *s))
+                .collect();
+            for owner in owners {
+                let op = other.clone();
+                match access.on(owner, move |s| s.apply(&ctx, &op)) {
+                    Some(r) if r.is_err() => return r,
+                    Some(_) => {}
+                    None => return gone(),
+                }
+            }
+            Reply::Ok
+        }
+    }
+}
+
+fn rename(
+    access: &mut Access<'_>,
+    owner_of: &dyn Fn(&[u8]) -> usize,
+    ctx: ExecCtx,
+    src: Bytes,
+    dst: Bytes,
+    nx: bool,
+) -> Reply {
+    let (so, dof) = (owner_of(&src), owner_of(&dst));
+    let src2 = src.clone();
+    match access.on(so, move |s| s.exists(ctx.db, &src2, ctx.now_ms)) {
+        None => return gone(),
+        Some(false) => return Reply::Err(OpError::NoSuchKey),
+        Some(true) => {}
+    }
+    if nx {
+        let dst2 = dst.clone();
+        match access.on(dof, move |s| s.exists(ctx.db, &dst2, ctx.now_ms)) {
+            None => return gone(),
+            Some(true) => return Reply::Int(0),
+            Some(false) => {}
+        }
+    }
+    let Some(Some(entry)) = access.on(so, move |s| s.take_entry(ctx.db, &src, ctx.now_ms)) else {
+        return gone();
+    };
+    let entry = entry.with_key(&dst);
+    match access.on(dof, move |s| s.put_entry(ctx.db, entry)) {
+        Some(Ok(())) if nx => Reply::Int(1),
+        Some(Ok(())) => Reply::Ok,
+        Some(Err(e)) => Reply::Err(e),
+        None => gone(),
+    }
+}

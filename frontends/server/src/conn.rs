@@ -1,0 +1,299 @@
+//! One client connection as its shard sees it: the read buffer, per-connection state (protocol,
+//! database, name, auth) and the ordered queue of replies.
+//!
+//! Invariant: replies leave in command order. Each parsed command takes the next sequence
+//! number; a command answered at once goes straight to `out` only when nothing is waiting ahead
+//! of it, otherwise it is parked in `pending` until everything before it is complete.
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use moon_engine::ir::{MergeKind, Reply, merge_replies};
+use moon_resp::codec::{CommandParser, Proto, encode};
+use moon_resp::limits::Limits;
+
+use crate::driver::ConnToken;
+
+/// How the parts of a fanned-out command become one reply.
+pub enum Finish {
+    /// A single forwarded op: its reply passes through.
+    Passthrough,
+    /// Merge op replies the IR way (`positions` per part, `total` keys).
+    Merge {
+        kind: MergeKind,
+        total: usize,
+        positions: Vec<Vec<usize>>,
+    },
+    /// SCAN on `shard` of `shards`: rewrite the shard-local cursor into a global one.
+    Scan { shard: usize, shards: usize },
+    /// Arbitrary merge of closure results (INFO, CLIENT LIST ...).
+    Custom(Box<dyn FnOnce(Vec<Part>) -> Reply>),
+}
+
+/// One part's result.
+pub enum Part {
+    /// From an op.
+    Reply(Reply),
+    /// From a closure.
+    Any(Box<dyn Any + Send>),
+}
+
+/// A reply slot that is not complete yet, or complete but behind an incomplete one.
+pub enum Pending {
+    /// Complete.
+    Ready(Reply, Proto),
+    /// Waiting for `remaining` parts.
+    Gather {
+        parts: Vec<Option<Part>>,
+        remaining: usize,
+        finish: Finish,
+        proto: Proto,
+    },
+}
+
+/// A client connection.
+pub struct Conn {
+    /// Driver token.
+    pub token: ConnToken,
+    /// CLIENT ID.
+    pub id: u64,
+    /// Unparsed input.
+    pub rbuf: BytesMut,
+    /// Incremental parser state over `rbuf` (only appended to between incomplete parses).
+    pub parser: CommandParser,
+    /// Encoded replies not yet handed to the driver.
+    pub out: Vec<u8>,
+    /// A buffer is with the driver (send in flight).
+    pub sending: bool,
+    /// A spare buffer returned by the driver.
+    pub spare: Vec<u8>,
+    /// Replies not yet encoded, oldest first; the first has sequence `head_seq`.
+    pub pending: VecDeque<Pending>,
+    /// Sequence number of `pending[0]`.
+    pub head_seq: u64,
+    /// Sequence number the next command gets.
+    pub next_seq: u64,
+    /// Protocol version (HELLO).
+    pub proto: Proto,
+    /// Selected database.
+    pub db: usize,
+    /// CLIENT SETNAME.
+    pub name: Option<Bytes>,
+    /// CLIENT SETINFO lib-name / lib-ver.
+    pub lib_name: Option<Bytes>,
+    /// Library version.
+    pub lib_ver: Option<Bytes>,
+    /// Authenticated (or no password needed).
+    pub authed: bool,
+    /// CLIENT NO-EVICT.
+    pub no_evict: bool,
+    /// CLIENT NO-TOUCH.
+    pub no_touch: bool,
+    /// Close once `out` is flushed (QUIT, protocol error, CLIENT KILL).
+    pub close_after_flush: bool,
+    /// Peer address.
+    pub addr: Option<SocketAddr>,
+    /// Local address.
+    pub laddr: Option<SocketAddr>,
+    /// Creation time.
+    pub created: Instant,
+    /// Last command time.
+    pub last_active: Instant,
+    /// Last command name (CLIENT LIST `cmd=`).
+    pub last_cmd: String,
+}
+
+impl Conn {
+    /// A fresh connection.
+    pub fn new(token: ConnToken, id: u64, authed: bool, limits: Limits) -> Conn {
+        let now = Instant::now();
+        let mut parser = CommandParser::new(limits);
+        parser.set_auth_required(!authed);
+        Conn {
+            token,
+            id,
+            rbuf: BytesMut::with_capacity(16 * 1024),
+            parser,
+            out: Vec::with_capacity(16 * 1024),
+            sending: false,
+            spare: Vec::new(),
+            pending: VecDeque::new(),
+            head_seq: 0,
+            next_seq: 0,
+            proto: Proto::Resp2,
+            db: 0,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            authed,
+            no_evict: false,
+            no_touch: false,
+            close_after_flush: false,
+            addr: None,
+            laddr: None,
+            created: now,
+            last_active: now,
+            last_cmd: "NULL".into(),
+        }
+    }
+
+    /// Answer the next command at once.
+    pub fn reply(&mut self, reply: Reply) {
+        self.next_seq += 1;
+        if self.pending.is_empty() {
+            self.head_seq = self.next_seq;
+            encode(&reply, self.proto, &mut self.out);
+        } else {
+            self.pending.push_back(Pending::Ready(reply, self.proto));
+        }
+    }
+
+    /// Answer the next command with pre-encoded bytes (protocol errors).
+    pub fn reply_raw(&mut self, bytes: &[u8]) {
+        self.next_seq += 1;
+        if self.pending.is_empty() {
+            self.head_seq = self.next_seq;
+            self.out.extend_from_slice(bytes);
+        } else {
+            let text = String::from_utf8_lossy(bytes.strip_prefix(b"-").unwrap_or(bytes))
+                .trim_end()
+                .to_string();
+            self.pending.push_back(Pending::Ready(
+                Reply::Err(moon_engine::ir::OpError::Other(text)),
+                self.proto,
+            ));
+        }
+    }
+
+    /// Reserve the next reply slot for a command whose `parts` results arrive later.
+    /// Returns its sequence number.
+    pub fn defer(&mut self, parts: usize, finish: Finish) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if self.pending.is_empty() {
+            self.head_seq = seq;
+        }
+        debug_assert_eq!(self.head_seq + self.pending.len() as u64, seq);
+        let slots = (0..parts).map(|_| None).collect();
+        self.pending.push_back(Pending::Gather {
+            parts: slots,
+            remaining: parts,
+            finish,
+            proto: self.proto,
+        });
+        seq
+    }
+
+    /// Deliver one part of a deferred reply; encodes whatever became ready at the head.
+    pub fn complete(&mut self, seq: u64, part: usize, value: Part) {
+        let Some(idx) = seq.checked_sub(self.head_seq) else {
+            return;
+        };
+        if let Some(Pending::Gather {
+            parts, remaining, ..
+        }) = self.pending.get_mut(idx as usize)
+        {
+            if let Some(slot) = parts.get_mut(part) {
+                if slot.is_none() {
+                    *slot = Some(value);
+                    *remaining -= 1;
+                }
+            }
+        }
+        self.drain_ready();
+    }
+
+    /// Encode completed replies from the head of the queue.
+    fn drain_ready(&mut self) {
+        loop {
+            let ready = match self.pending.front() {
+                Some(Pending::Ready(..)) => true,
+                Some(Pending::Gather { remaining, .. }) => *remaining == 0,
+                None => false,
+            };
+            if !ready {
+                return;
+            }
+            let Some(item) = self.pending.pop_front() else {
+                return;
+            };
+            self.head_seq += 1;
+            match item {
+                Pending::Ready(reply, proto) => encode(&reply, proto, &mut self.out),
+                Pending::Gather {
+                    parts,
+                    finish,
+                    proto,
+                    ..
+                } => {
+                    let parts: Vec<Part> = parts.into_iter().flatten().collect();
+                    let reply = finish_parts(finish, parts);
+                    encode(&reply, proto, &mut self.out);
+                }
+            }
+        }
+    }
+}
+
+fn finish_parts(finish: Finish, parts: Vec<Part>) -> Reply {
+    match finish {
+        Finish::Passthrough => match parts.into_iter().next() {
+            Some(Part::Reply(r)) => r,
+            _ => Reply::Nil,
+        },
+        Finish::Merge {
+            kind,
+            total,
+            positions,
+        } => {
+            let replies = positions
+                .into_iter()
+                .zip(parts)
+                .map(|(pos, part)| match part {
+                    Part::Reply(r) => (pos, r),
+                    Part::Any(_) => (pos, Reply::Nil),
+                })
+                .collect();
+            merge_replies(kind, total, replies)
+        }
+        Finish::Scan { shard, shards } => {
+            let Some(Part::Reply(reply)) = parts.into_iter().next() else {
+                return Reply::Nil;
+            };
+            scan_global(reply, shard, shards)
+        }
+        Finish::Custom(f) => f(parts),
+    }
+}
+
+/// Bits of a SCAN cursor that belong to the shard-local DashTable cursor.
+pub const SCAN_SHARD_SHIFT: u32 = 40;
+
+/// Turn a shard's `[local_cursor, keys]` into `[global_cursor, keys]`.
+pub fn scan_global(reply: Reply, shard: usize, shards: usize) -> Reply {
+    let Reply::Array(mut items) = reply else {
+        return reply;
+    };
+    if items.len() != 2 {
+        return Reply::Array(items);
+    }
+    let local = match &items[0] {
+        Reply::Bulk(b) => std::str::from_utf8(b)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0),
+        _ => 0,
+    };
+    let next = if local != 0 {
+        ((shard as u64) << SCAN_SHARD_SHIFT) | local
+    } else if shard + 1 < shards {
+        ((shard as u64 + 1) << SCAN_SHARD_SHIFT) | 0
+    } else {
+        0
+    };
+    items[0] = Reply::Bulk(Bytes::from(next.to_string()));
+    Reply::Array(items)
+}

@@ -1,0 +1,247 @@
+//! From parsed arguments to replies: authentication gate, parsing/lowering through moon-resp,
+//! and routing of ops — local execution, forwarding to the owning shard, fan-out of split and
+//! keyless ops with ordered merging, and the atomic cross-shard path.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use moon_engine::ir::{ExecCtx, KeyRouting, MergeKind, Op, OpError, Reply};
+use moon_resp::commands::{Command, parse};
+
+use crate::conn::{Conn, Finish, Part};
+use crate::mailbox::{Msg, ReplyTo};
+use crate::worker::Worker;
+
+/// Commands an unauthenticated connection may run.
+fn allowed_before_auth(name: &[u8]) -> bool {
+    [&b"auth"[..], b"hello", b"quit", b"reset"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+}
+
+impl Worker {
+    /// Run one command from `conn`.
+    pub(crate) fn execute(&mut self, conn: &mut Conn, args: Vec<Bytes>) {
+        let started = Instant::now();
+        conn.last_active = started;
+        let Some(name) = args.first() else { return };
+        if !conn.authed && !allowed_before_auth(name) {
+            self.stats.error_replies += 1;
+            conn.reply(Reply::Err(OpError::Other(
+                "NOAUTH Authentication required.".into(),
+            )));
+            return;
+        }
+        let mut lname = [0u8; 32];
+        let lname = lowercase_name(name, &mut lname);
+        let (failed, known) = match parse(&args) {
+            Err(e) => {
+                conn.reply(Reply::Err(e));
+                (true, false)
+            }
+            Ok(Command::Op(op)) => {
+                self.dispatch_op(conn, op);
+                (false, true)
+            }
+            Ok(Command::Conn(cmd)) => {
+                let failed = self.conn_cmd(conn, cmd);
+                (failed, true)
+            }
+        };
+        if failed {
+            self.stats.error_replies += 1;
+        }
+        if known {
+            self.stats.commands += 1;
+            let usec = started.elapsed().as_micros() as u64;
+            let stat = match self.stats.cmdstats.get_mut(lname) {
+                Some(s) => s,
+                None => self.stats.cmdstats.entry(lname.to_string()).or_default(),
+            };
+            stat.calls += 1;
+            stat.usec += usec;
+            if failed {
+                stat.failed += 1;
+            }
+            if conn.last_cmd != lname {
+                conn.last_cmd = lname.to_string();
+            }
+        }
+    }
+
+    /// Route an op to its owner(s).
+    pub(crate) fn dispatch_op(&mut self, conn: &mut Conn, op: Op) {
+        let ctx = ExecCtx {
+            db: conn.db,
+            now_ms: self.now_ms,
+            no_touch: conn.no_touch,
+        };
+        let shards = self.shared.shards();
+        if shards == 1 {
+            let reply = self.shard.apply(&ctx, &op);
+            return self.reply_counted(conn, reply);
+        }
+        match op.routing() {
+            KeyRouting::Single => {
+                let owner = op
+                    .keys()
+                    .first()
+                    .map(|k| self.shared.slots.shard_of(k))
+                    .unwrap_or(self.id);
+                self.run_on(conn, owner, ctx, op);
+            }
+            KeyRouting::Split(kind) => {
+                let total = op.keys().len();
+                let slots = &self.shared.slots;
+                let parts = op.split_by_owner(&|k| slots.shard_of(k));
+                if let [(owner, _, _)] = parts.as_slice() {
+                    let owner = *owner;
+                    let (_, sub, _) = parts.into_iter().next().expect("one part");
+                    return self.run_on(conn, owner, ctx, sub);
+                }
+                let positions = parts.iter().map(|(_, _, p)| p.clone()).collect();
+                let seq = conn.defer(
+                    parts.len(),
+                    Finish::Merge {
+                        kind,
+                        total,
+                        positions,
+                    },
+                );
+                for (i, (owner, sub, _)) in parts.into_iter().enumerate() {
+                    self.send_part(conn, seq, i, owner, ctx, sub);
+                }
+            }
+            KeyRouting::Atomic => {
+                let mut owners: Vec<usize> = op
+                    .keys()
+                    .iter()
+                    .map(|k| self.shared.slots.shard_of(k))
+                    .collect();
+                owners.sort_unstable();
+                owners.dedup();
+                if let [owner] = owners.as_slice() {
+                    return self.run_on(conn, *owner, ctx, op);
+                }
+                let reply = self.run_atomic(ctx, op, owners);
+                self.reply_counted(conn, reply);
+            }
+            KeyRouting::AllShards(kind) => {
+                if matches!(op, Op::FlushDb | Op::FlushAll | Op::SwapDb { .. }) {
+                    let all = (0..shards).collect();
+                    let reply = self.run_atomic(ctx, op, all);
+                    return self.reply_counted(conn, reply);
+                }
+                let kind = if matches!(op, Op::RandomKey) {
+                    MergeKind::AnyNonNil
+                } else {
+                    kind
+                };
+                let positions = vec![Vec::new(); shards];
+                let seq = conn.defer(
+                    shards,
+                    Finish::Merge {
+                        kind,
+                        total: 0,
+                        positions,
+                    },
+                );
+                // Start with a different shard each time so RANDOMKEY is not biased.
+                let start = (self.now_ms as usize) % shards;
+                for i in 0..shards {
+                    let owner = (start + i) % shards;
+                    self.send_part(conn, seq, i, owner, ctx, op.clone());
+                }
+            }
+        }
+    }
+
+    /// SCAN: the global cursor holds the shard in its high bits.
+    pub(crate) fn dispatch_scan(&mut self, conn: &mut Conn, op: Op) {
+        let shards = self.shared.shards();
+        let Op::Scan {
+            cursor,
+            pattern,
+            count,
+            type_filter,
+        } = op
+        else {
+            return;
+        };
+        let shard = (cursor >> crate::conn::SCAN_SHARD_SHIFT) as usize;
+        let local = cursor & ((1u64 << crate::conn::SCAN_SHARD_SHIFT) - 1);
+        if shard >= shards {
+            return conn.reply(Reply::Array(vec![
+                Reply::bulk(b"0"),
+                Reply::Array(Vec::new()),
+            ]));
+        }
+        let ctx = ExecCtx {
+            db: conn.db,
+            now_ms: self.now_ms,
+            no_touch: conn.no_touch,
+        };
+        let sub = Op::Scan {
+            cursor: local,
+            pattern,
+            count,
+            type_filter,
+        };
+        let seq = conn.defer(1, Finish::Scan { shard, shards });
+        self.send_part(conn, seq, 0, shard, ctx, sub);
+    }
+
+    fn run_on(&mut self, conn: &mut Conn, owner: usize, ctx: ExecCtx, op: Op) {
+        if owner == self.id {
+            let reply = self.shard.apply(&ctx, &op);
+            self.reply_counted(conn, reply);
+        } else {
+            let seq = conn.defer(1, Finish::Passthrough);
+            let to = ReplyTo {
+                shard: self.id,
+                client: conn.id,
+                seq,
+                part: 0,
+            };
+            self.outboxes[owner].send(Msg::Exec { to, ctx, op });
+        }
+    }
+
+    fn send_part(
+        &mut self,
+        conn: &mut Conn,
+        seq: u64,
+        part: usize,
+        owner: usize,
+        ctx: ExecCtx,
+        op: Op,
+    ) {
+        if owner == self.id {
+            let reply = self.shard.apply(&ctx, &op);
+            conn.complete(seq, part, Part::Reply(reply));
+        } else {
+            let to = ReplyTo {
+                shard: self.id,
+                client: conn.id,
+                seq,
+                part,
+            };
+            self.outboxes[owner].send(Msg::Exec { to, ctx, op });
+        }
+    }
+
+    fn reply_counted(&mut self, conn: &mut Conn, reply: Reply) {
+        if reply.is_err() {
+            self.stats.error_replies += 1;
+        }
+        conn.reply(reply);
+    }
+}
+
+fn lowercase_name<'a>(name: &[u8], buf: &'a mut [u8; 32]) -> &'a str {
+    let n = name.len().min(buf.len());
+    for (dst, src) in buf.iter_mut().zip(&name[..n]) {
+        *dst = src.to_ascii_lowercase();
+    }
+    std::str::from_utf8(&buf[..n]).unwrap_or("?")
+}

@@ -1,0 +1,138 @@
+//! The I/O driver seam: one per shard thread, owning that shard's listener, its connections'
+//! sockets and its wake-up eventfd. Two implementations: io_uring (`uring`) and epoll (`epoll`,
+//! through mio), chosen at start-up. The shard loop sees only [`Driver`] and [`Event`].
+//!
+//! Invariants:
+//! - At most one send is in flight per connection; the driver owns the buffer until it reports
+//!   [`Event::SendDone`] (which hands the buffer back, cleared, for reuse).
+//! - Data is delivered in order per connection; after [`Event::Closed`] the token is dead and
+//!   may be reused by an accept in a later `poll` (never within the same batch of events).
+//! - `wake` (from any thread) makes a blocked `poll` return with [`Event::Wake`].
+
+pub mod epoll;
+mod pool;
+#[cfg(test)]
+mod testkit;
+pub mod uring;
+
+use std::io;
+use std::net::TcpListener;
+use std::time::Duration;
+
+/// A connection handle, unique within one driver while the connection is open.
+pub type ConnToken = usize;
+
+/// What a driver reports from `poll`.
+#[derive(Debug)]
+pub enum Event {
+    /// A new connection was accepted and registered; reads are already armed.
+    Accepted(ConnToken),
+    /// Bytes read from a connection. The buffer is the driver's; give it back with
+    /// [`Driver::recycle`] once its contents have been copied or consumed.
+    Data(ConnToken, Vec<u8>),
+    /// The previous `send` on this connection is complete (all bytes written); the buffer is
+    /// handed back cleared.
+    SendDone(ConnToken, Vec<u8>),
+    /// The peer closed, or a read/write failed; the connection is gone.
+    Closed(ConnToken),
+    /// Another thread called the waker.
+    Wake,
+}
+
+/// Which backend to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoBackend {
+    /// io_uring via the `io-uring` crate.
+    Uring,
+    /// epoll via mio.
+    Epoll,
+}
+
+/// A cross-thread handle that wakes a shard's driver (an eventfd write).
+#[derive(Debug, Clone)]
+pub struct Waker {
+    file: std::sync::Arc<std::fs::File>,
+}
+
+impl Waker {
+    /// Create a non-blocking eventfd waker.
+    pub fn new() -> io::Result<Waker> {
+        let fd = nix_eventfd()?;
+        Ok(Waker {
+            file: std::sync::Arc::new(std::fs::File::from(fd)),
+        })
+    }
+
+    /// Raw fd, for the driver to watch.
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.file.as_raw_fd()
+    }
+
+    /// Wake the owner: add 1 to the eventfd counter. Never blocks (EAGAIN means the counter is
+    /// saturated, so the owner is awake anyway).
+    pub fn wake(&self) {
+        use std::io::Write;
+        let _ = (&*self.file).write(&1u64.to_ne_bytes());
+    }
+
+    /// Drain the counter (epoll path; the uring path reads it with an SQE).
+    pub fn drain(&self) {
+        use std::io::Read;
+        let mut buf = [0u8; 8];
+        let _ = (&*self.file).read(&mut buf);
+    }
+}
+
+fn nix_eventfd() -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: eventfd has no memory-safety preconditions; we check the result before wrapping
+    // the returned descriptor, which we then own exclusively.
+    #[allow(unsafe_code)]
+    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh, valid descriptor that nothing else owns.
+    #[allow(unsafe_code)]
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// The operations a shard loop needs from its I/O backend.
+pub trait Driver: Send {
+    /// Wait until at least one event is ready or `timeout` passes, appending events to `out`.
+    /// Also submits queued sends. Returns early without waiting if events are already ready.
+    fn poll(&mut self, timeout: Duration, out: &mut Vec<Event>) -> io::Result<()>;
+
+    /// Queue `buf` to be written in full to `conn`. The caller must not call `send` again for
+    /// this connection before the matching [`Event::SendDone`].
+    fn send(&mut self, conn: ConnToken, buf: Vec<u8>);
+
+    /// Close a connection; no further events are reported for it except possibly a final
+    /// [`Event::Closed`] (which the caller must tolerate). Events already returned by the last
+    /// `poll` may still name it: a caller that closes mid-batch skips the rest of that
+    /// batch's events for the token (they are never for a new connection, since a token is
+    /// not reused before the next `poll`). Closing an unknown or closed token is a no-op.
+    fn close(&mut self, conn: ConnToken);
+
+    /// Return a buffer from [`Event::Data`] for reuse.
+    fn recycle(&mut self, buf: Vec<u8>);
+
+    /// The peer address of a connection, for CLIENT LIST.
+    fn peer_addr(&self, conn: ConnToken) -> Option<std::net::SocketAddr>;
+
+    /// Which backend this is.
+    fn backend(&self) -> IoBackend;
+}
+
+/// Build a driver for one shard around its (already bound, non-blocking, SO_REUSEPORT)
+/// listener and its waker. `Uring` falls back to epoll if io_uring setup fails.
+pub fn build(want: IoBackend, listener: TcpListener, waker: &Waker) -> io::Result<Box<dyn Driver>> {
+    if want == IoBackend::Uring {
+        match uring::UringDriver::new(listener.try_clone()?, waker) {
+            Ok(d) => return Ok(Box::new(d)),
+            Err(e) => tracing::warn!("io_uring unavailable ({e}); falling back to epoll"),
+        }
+    }
+    Ok(Box::new(epoll::EpollDriver::new(listener, waker)?))
+}

@@ -1,0 +1,16 @@
+//! The `moon` server: configuration, the per-shard event loops (one thread per shard, each with
+//! its own listener, connections and keyspace), connection handling (RESP parsing, pipelining,
+//! reply ordering) and dispatch of ops to the owning shard(s).
+
+pub mod config;
+pub mod driver;
+pub mod runtime;
+
+mod atomic;
+mod conn;
+mod conn_cmds;
+mod dispatch;
+mod info;
+mod mailbox;
+mod shared;
+mod worker;

@@ -1,0 +1,117 @@
+//! State shared by all shard threads. Nothing here is touched per key: the keyspace is owned by
+//! each shard alone. Shared are the routing table, the wakers, counters that INFO sums, the
+//! runtime configuration (read on CONFIG/INFO/AUTH, not per command) and the global
+//! cross-shard transaction lock.
+
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use moon_engine::slots::SlotTable;
+
+use crate::config::Config;
+use crate::driver::{IoBackend, Waker};
+
+/// Process-wide state.
+pub struct Shared {
+    /// Key → shard routing.
+    pub slots: SlotTable,
+    /// One waker per shard.
+    pub wakers: Vec<Waker>,
+    /// Effective configuration (CONFIG SET writes here).
+    pub config: RwLock<Config>,
+    /// Held by the coordinator of an atomic cross-shard op (one at a time).
+    pub tx_lock: AtomicBool,
+    /// Next CLIENT ID.
+    pub next_client_id: AtomicU64,
+    /// Currently connected clients.
+    pub connected_clients: AtomicUsize,
+    /// Connections accepted since start.
+    pub total_connections: AtomicU64,
+    /// Connections refused because of maxclients.
+    pub rejected_connections: AtomicU64,
+    /// Set when the server is shutting down.
+    pub shutdown: std::sync::Arc<AtomicBool>,
+    /// Process start.
+    pub started: Instant,
+    /// Backend actually in use on shard 0 (after fallback).
+    pub io_backend: RwLock<Option<IoBackend>>,
+    /// Random run id for INFO server.
+    pub run_id: String,
+}
+
+impl Shared {
+    /// Build for `config.shards` shards.
+    pub fn new(config: Config, wakers: Vec<Waker>) -> Shared {
+        let shards = config.shards;
+        Shared {
+            slots: SlotTable::new(shards),
+            wakers,
+            config: RwLock::new(config),
+            tx_lock: AtomicBool::new(false),
+            next_client_id: AtomicU64::new(1),
+            connected_clients: AtomicUsize::new(0),
+            total_connections: AtomicU64::new(0),
+            rejected_connections: AtomicU64::new(0),
+            shutdown: std::sync::Arc::new(AtomicBool::new(false)),
+            started: Instant::now(),
+            io_backend: RwLock::new(None),
+            run_id: run_id(),
+        }
+    }
+
+    /// Number of shards.
+    pub fn shards(&self) -> usize {
+        self.slots.shards()
+    }
+
+    /// A copy of the config (poison-tolerant).
+    pub fn config(&self) -> Config {
+        match self.config.read() {
+            Ok(c) => c.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Change the config under the lock.
+    pub fn update_config<R>(&self, f: impl FnOnce(&mut Config) -> R) -> R {
+        match self.config.write() {
+            Ok(mut c) => f(&mut c),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    /// Ask every shard to stop.
+    pub fn request_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        for w in &self.wakers {
+            w.wake();
+        }
+    }
+
+    /// True once shutdown was requested.
+    pub fn shutting_down(&self) -> bool {
+        self.shutdown.load(Ordering::Relaxed)
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::with_capacity(40);
+    let state = std::collections::hash_map::RandomState::new();
+    while out.len() < 40 {
+        let mut h = state.build_hasher();
+        h.write_u64(now_ms() ^ out.len() as u64);
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out.truncate(40);
+    out
+}

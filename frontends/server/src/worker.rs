@@ -1,0 +1,371 @@
+//! The shard worker: one thread's event loop. It owns the shard's keyspace, its listener and
+//! connections (through the driver), and its inbound/outbound mailboxes.
+//!
+//! Each iteration: poll the driver; handle accepts, reads (parse every complete command in the
+//! buffer, execute or forward each), send completions and closes; drain the inboxes; run the
+//! periodic tick (active expiry, idle timeouts); hand each connection's batch of replies to the
+//! driver in one send; push queued messages and wake their destinations.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hashbrown::HashMap;
+use moon_engine::ir::{OpError, Reply};
+use moon_engine::shard::{Shard, ShardConfig};
+use moon_resp::limits::Limits;
+
+use crate::conn::{Conn, Part};
+use crate::driver::{ConnToken, Driver, Event};
+use crate::mailbox::{Msg, Outbox};
+use crate::shared::{Shared, now_ms};
+
+/// Per-command counters for INFO commandstats.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CmdStat {
+    /// Calls.
+    pub calls: u64,
+    /// Total microseconds.
+    pub usec: u64,
+    /// Calls that returned an error.
+    pub failed: u64,
+}
+
+/// Counters for INFO stats (summed over shards).
+#[derive(Debug, Clone, Default)]
+pub struct WorkerStats {
+    /// Commands processed.
+    pub commands: u64,
+    /// Bytes read from clients.
+    pub net_input: u64,
+    /// Bytes written to clients.
+    pub net_output: u64,
+    /// Error replies sent.
+    pub error_replies: u64,
+    /// Per command (lowercase name).
+    pub cmdstats: HashMap<String, CmdStat>,
+}
+
+/// One shard thread's state.
+pub struct Worker {
+    /// Shard index.
+    pub id: usize,
+    /// The keyspace this thread owns.
+    pub shard: Shard,
+    /// Process-wide state.
+    pub shared: Arc<Shared>,
+    pub(crate) driver: Box<dyn Driver>,
+    /// Open connections by driver token.
+    pub conns: HashMap<ConnToken, Box<Conn>>,
+    /// Client id → token, to route replies from other shards.
+    pub client_tokens: HashMap<u64, ConnToken>,
+    pub(crate) outboxes: Vec<Outbox>,
+    pub(crate) inboxes: Vec<rtrb::Consumer<Msg>>,
+    /// Messages taken off the rings while coordinating, handled by the main loop.
+    pub(crate) deferred: std::collections::VecDeque<Msg>,
+    dirty: Vec<ConnToken>,
+    /// Counters.
+    pub stats: WorkerStats,
+    /// Clock for this iteration (ms since epoch).
+    pub now_ms: u64,
+    pub(crate) limits: Limits,
+    last_tick: Instant,
+}
+
+impl Worker {
+    /// Assemble a worker; call [`Worker::run`] on its own thread.
+    pub fn new(
+        id: usize,
+        shared: Arc<Shared>,
+        driver: Box<dyn Driver>,
+        outboxes: Vec<Outbox>,
+        inboxes: Vec<rtrb::Consumer<Msg>>,
+    ) -> Worker {
+        let cfg = shared.config();
+        let shard = Shard::new(
+            id,
+            ShardConfig {
+                proto_max_bulk_len: cfg.proto_max_bulk_len,
+                ..ShardConfig::default()
+            },
+        );
+        let limits = Limits {
+            proto_max_bulk_len: cfg.proto_max_bulk_len as i64,
+            ..Limits::default()
+        };
+        Worker {
+            id,
+            shard,
+            shared,
+            driver,
+            conns: HashMap::new(),
+            client_tokens: HashMap::new(),
+            outboxes,
+            inboxes,
+            deferred: std::collections::VecDeque::new(),
+            dirty: Vec::new(),
+            stats: WorkerStats::default(),
+            now_ms: now_ms(),
+            limits,
+            last_tick: Instant::now(),
+        }
+    }
+
+    /// The event loop; returns on shutdown.
+    pub fn run(mut self) {
+        let mut events = Vec::with_capacity(256);
+        let mut tick = Duration::from_millis(1000 / self.shared.config().hz.max(1));
+        while !self.shared.shutting_down() {
+            let timeout = if self.has_queued_work() {
+                Duration::ZERO
+            } else {
+                tick.saturating_sub(self.last_tick.elapsed())
+            };
+            events.clear();
+            if let Err(e) = self.driver.poll(timeout, &mut events) {
+                tracing::error!(shard = self.id, "driver poll failed: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            self.now_ms = now_ms();
+            for ev in events.drain(..) {
+                self.on_event(ev);
+            }
+            self.drain_inboxes();
+            if self.last_tick.elapsed() >= tick {
+                self.last_tick = Instant::now();
+                self.on_tick();
+                tick = Duration::from_millis(1000 / self.shared.config().hz.max(1));
+            }
+            self.flush_conns();
+            self.flush_outboxes();
+        }
+    }
+
+    fn has_queued_work(&self) -> bool {
+        !self.deferred.is_empty()
+            || self.inboxes.iter().any(|c| !c.is_empty())
+            || self.outboxes.iter().any(|o| o.backlogged())
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Accepted(token) => self.on_accept(token),
+            Event::Data(token, buf) => {
+                self.stats.net_input += buf.len() as u64;
+                if let Some(mut conn) = self.conns.remove(&token) {
+                    conn.rbuf.extend_from_slice(&buf);
+                    self.driver.recycle(buf);
+                    self.process_input(&mut conn);
+                    self.conns.insert(token, conn);
+                    self.dirty.push(token);
+                } else {
+                    self.driver.recycle(buf);
+                }
+            }
+            Event::SendDone(token, buf) => {
+                if let Some(conn) = self.conns.get_mut(&token) {
+                    conn.sending = false;
+                    conn.spare = buf;
+                    self.dirty.push(token);
+                }
+            }
+            Event::Closed(token) => self.drop_conn(token),
+            Event::Wake => {}
+        }
+    }
+
+    fn on_accept(&mut self, token: ConnToken) {
+        let cfg = self.shared.config();
+        let connected = self
+            .shared
+            .connected_clients
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.shared
+            .total_connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self
+            .shared
+            .next_client_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut conn = Box::new(Conn::new(token, id, cfg.requirepass.is_none(), self.limits));
+        conn.addr = self.driver.peer_addr(token);
+        conn.laddr = Some(std::net::SocketAddr::new(
+            cfg.bind
+                .parse()
+                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+            cfg.port,
+        ));
+        if connected >= cfg.maxclients {
+            self.shared
+                .rejected_connections
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            conn.reply(Reply::Err(OpError::Other(
+                "ERR max number of clients reached".into(),
+            )));
+            conn.close_after_flush = true;
+        }
+        self.client_tokens.insert(id, token);
+        self.conns.insert(token, conn);
+        self.dirty.push(token);
+    }
+
+    fn drop_conn(&mut self, token: ConnToken) {
+        if let Some(conn) = self.conns.remove(&token) {
+            self.client_tokens.remove(&conn.id);
+            self.shared
+                .connected_clients
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Close a connection from the server side.
+    pub fn close_conn(&mut self, token: ConnToken) {
+        self.driver.close(token);
+        self.drop_conn(token);
+    }
+
+    /// Parse and run every complete command in the connection's buffer.
+    fn process_input(&mut self, conn: &mut Conn) {
+        if self
+            .limits
+            .query_buffer_exceeded(conn.rbuf.len(), !conn.authed)
+        {
+            // As Redis: the client is closed without a reply.
+            tracing::warn!(
+                client = conn.id,
+                "closing client that exceeded the query buffer limit"
+            );
+            conn.rbuf.clear();
+            conn.close_after_flush = true;
+            return;
+        }
+        loop {
+            if conn.close_after_flush {
+                conn.rbuf.clear();
+                return;
+            }
+            match conn.parser.parse(&mut conn.rbuf) {
+                Ok(Some(args)) => {
+                    if !args.is_empty() {
+                        let was_authed = conn.authed;
+                        self.execute(conn, args);
+                        if conn.authed != was_authed {
+                            conn.parser.set_auth_required(!conn.authed);
+                        }
+                    }
+                }
+                Ok(None) => {
+                    if let Some(need) = conn.parser.bytes_needed(conn.rbuf.len()) {
+                        conn.rbuf.reserve(need.min(1 << 20));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    self.stats.error_replies += 1;
+                    let mut text = Vec::new();
+                    moon_resp::codec::encode_protocol_error(&e, &mut text);
+                    conn.reply_raw(&text);
+                    conn.close_after_flush = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn drain_inboxes(&mut self) {
+        while let Some(msg) = self.deferred.pop_front() {
+            self.on_msg(msg);
+        }
+        for from in 0..self.inboxes.len() {
+            // Bounded per iteration so one busy peer cannot starve the network.
+            for _ in 0..1024 {
+                let Ok(msg) = self.inboxes[from].pop() else {
+                    break;
+                };
+                self.on_msg(msg);
+            }
+        }
+    }
+
+    /// Handle one message from another shard.
+    pub(crate) fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Exec { to, ctx, op } => {
+                let reply = self.shard.apply(&ctx, &op);
+                self.outboxes[to.shard].send(Msg::Reply { to, reply });
+            }
+            Msg::Call { to, f } => {
+                let value = f(self);
+                self.outboxes[to.shard].send(Msg::CallReply { to, value });
+            }
+            Msg::Reply { to, reply } => {
+                self.complete(to.client, to.seq, to.part, Part::Reply(reply))
+            }
+            Msg::CallReply { to, value } => {
+                self.complete(to.client, to.seq, to.part, Part::Any(value))
+            }
+            Msg::Freeze { ack, work } => crate::atomic::serve_frozen(&mut self.shard, ack, work),
+        }
+    }
+
+    fn complete(&mut self, client: u64, seq: u64, part: usize, value: Part) {
+        let Some(&token) = self.client_tokens.get(&client) else {
+            return;
+        };
+        if let Some(conn) = self.conns.get_mut(&token) {
+            conn.complete(seq, part, value);
+            self.dirty.push(token);
+        }
+    }
+
+    fn on_tick(&mut self) {
+        self.shard.active_expire_cycle(self.now_ms);
+        let timeout = self.shared.config().timeout;
+        if timeout > 0 {
+            let idle: Vec<ConnToken> = self
+                .conns
+                .values()
+                .filter(|c| c.pending.is_empty() && c.last_active.elapsed().as_secs() > timeout)
+                .map(|c| c.token)
+                .collect();
+            for token in idle {
+                self.close_conn(token);
+            }
+        }
+    }
+
+    fn flush_conns(&mut self) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        dirty.sort_unstable();
+        dirty.dedup();
+        for token in dirty.drain(..) {
+            let Some(conn) = self.conns.get_mut(&token) else {
+                continue;
+            };
+            if conn.sending {
+                continue;
+            }
+            if !conn.out.is_empty() {
+                let spare = std::mem::take(&mut conn.spare);
+                let buf = std::mem::replace(&mut conn.out, spare);
+                self.stats.net_output += buf.len() as u64;
+                conn.sending = true;
+                self.driver.send(token, buf);
+            } else if conn.close_after_flush {
+                self.close_conn(token);
+            }
+        }
+        self.dirty = dirty;
+    }
+
+    fn flush_outboxes(&mut self) {
+        for (to, outbox) in self.outboxes.iter_mut().enumerate() {
+            outbox.flush();
+            if outbox.needs_wake {
+                outbox.needs_wake = false;
+                if to != self.id {
+                    self.shared.wakers[to].wake();
+                }
+            }
+        }
+    }
+}

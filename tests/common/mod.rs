@@ -1,0 +1,253 @@
+//! Shared harness for the end-to-end tests: starts a `moon` server on a free loopback port in
+//! a fresh temp dir, and hands out clients (the `redis` crate, or the byte-exact [`Conn`]).
+//!
+//! Invariants:
+//! - Every [`Server`] owns its child process and temp dir; `Drop` kills the child, waits for
+//!   it and removes the dir, so no test leaks a server even when it panics.
+//! - `Server::start` returns only once the server answered a command over TCP.
+//!
+//! Setting `MOON_TEST_SERVER` to a `redis-server` executable runs the suite against that
+//! reference server instead (flags it does not know, `--shards` and `--io`, are dropped), which
+//! is how the tests themselves are checked against real Redis semantics.
+#![allow(dead_code)]
+
+pub mod resp;
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub use resp::{Conn, Reply};
+
+/// How long a server gets to accept its first command.
+const START_DEADLINE: Duration = Duration::from_secs(15);
+
+/// Read timeout of every client socket: long enough for a loaded 2-core machine, short
+/// enough that a hung server fails the test instead of the whole run.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
+
+/// A running server, killed on drop.
+pub struct Server {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Server {
+    /// Starts a server with the default flags plus `extra_args`; panics (printing the log)
+    /// if it does not answer within the deadline. Retries once, on a fresh port, because
+    /// the probed port can be taken by someone else between probe and bind.
+    pub fn start(extra_args: &[&str]) -> Server {
+        match Self::try_start(extra_args) {
+            Ok(s) => s,
+            Err(first) => match Self::try_start(extra_args) {
+                Ok(s) => s,
+                Err(second) => panic!(
+                    "server failed to start twice\n--- first attempt ---\n{first}\n--- second attempt ---\n{second}"
+                ),
+            },
+        }
+    }
+
+    fn try_start(extra_args: &[&str]) -> Result<Server, String> {
+        let port = free_port();
+        let dir = fresh_dir();
+        let log_path = dir.join("server.log");
+        let log = File::create(&log_path).map_err(|e| e.to_string())?;
+        let log_err = log.try_clone().map_err(|e| e.to_string())?;
+        let (bin, args) = command_line(port, &dir, extra_args);
+        let child = Command::new(&bin)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("spawn {bin}: {e}"))?;
+        let mut server = Server { child, port, dir };
+        match server.wait_ready() {
+            Ok(()) => Ok(server),
+            Err(why) => Err(format!("{why}\nlog:\n{}", read_log(&log_path))),
+        }
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + START_DEADLINE;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("server exited early: {status}"));
+            }
+            if probe(self.port) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(format!(
+            "server did not answer PING on port {} within {START_DEADLINE:?}",
+            self.port
+        ))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The server's log so far (for failure messages).
+    pub fn log(&self) -> String {
+        read_log(&self.dir.join("server.log"))
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A RESP2 `redis` crate connection.
+    pub fn client(&self) -> redis::Connection {
+        open_client(&self.url())
+    }
+
+    /// A RESP3 `redis` crate connection (the crate sends `HELLO 3` on connect).
+    pub fn client_resp3(&self) -> redis::Connection {
+        open_client(&format!("{}?protocol=resp3", self.url()))
+    }
+
+    /// A plain socket with read/write timeouts, for byte-level tests.
+    pub fn raw(&self) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(IO_TIMEOUT)).expect("read timeout");
+        s.set_write_timeout(Some(IO_TIMEOUT))
+            .expect("write timeout");
+        s.set_nodelay(true).expect("nodelay");
+        s
+    }
+
+    /// A byte-exact RESP client.
+    pub fn conn(&self) -> Conn {
+        Conn::new(self.raw())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn open_client(url: &str) -> redis::Connection {
+    let client = redis::Client::open(url).expect("client url");
+    let con = client.get_connection().expect("connect");
+    con.set_read_timeout(Some(IO_TIMEOUT))
+        .expect("read timeout");
+    con.set_write_timeout(Some(IO_TIMEOUT))
+        .expect("write timeout");
+    con
+}
+
+/// Binary and arguments: `moon`, or the reference server named by `MOON_TEST_SERVER`.
+fn command_line(port: u16, dir: &Path, extra: &[&str]) -> (String, Vec<String>) {
+    let mut args: Vec<String> = vec![
+        "--port".into(),
+        port.to_string(),
+        "--bind".into(),
+        "127.0.0.1".into(),
+        "--dir".into(),
+        dir.display().to_string(),
+    ];
+    match std::env::var("MOON_TEST_SERVER") {
+        Ok(bin) if !bin.is_empty() => {
+            let mut it = extra.iter();
+            while let Some(a) = it.next() {
+                if *a == "--shards" || *a == "--io" {
+                    it.next();
+                } else {
+                    args.push((*a).to_string());
+                }
+            }
+            args.extend(["--save", "", "--appendonly", "no"].map(String::from));
+            (bin, args)
+        }
+        _ => {
+            args.extend(extra.iter().map(|a| (*a).to_string()));
+            (env!("CARGO_BIN_EXE_moon").to_string(), args)
+        }
+    }
+}
+
+/// True when the reference server (not `moon`) is under test.
+pub fn is_reference() -> bool {
+    std::env::var("MOON_TEST_SERVER").is_ok_and(|v| !v.is_empty())
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind probe port");
+    l.local_addr().expect("probe addr").port()
+}
+
+fn fresh_dir() -> PathBuf {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("moon-it-{}-{n}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+fn read_log(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| format!("<no log: {e}>"))
+}
+
+/// Any complete reply line to `PING` (even `-NOAUTH` under `--requirepass`) means ready.
+fn probe(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 64];
+    let mut got = Vec::new();
+    while !got.ends_with(b"\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    matches!(got.first(), Some(b'+') | Some(b'-'))
+}
+
+/// Polls `cond` until it holds or `limit` passes; returns whether it held.
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The full text of a server error from the `redis` crate (`CODE detail`), for exact matching.
+pub fn err_text(e: &redis::RedisError) -> String {
+    match (e.code(), e.detail()) {
+        (Some(c), Some(d)) => format!("{c} {d}"),
+        (Some(c), None) => c.to_string(),
+        _ => e.to_string(),
+    }
+}

@@ -91,6 +91,7 @@ mod tests {
             t.set(k, "v");
         }
         t.run(Op::Expire {
+            cmd: "expire",
             key: b("hxllo"),
             at: ExpireSpec::In(10),
             cond: ExpireCond::Always,

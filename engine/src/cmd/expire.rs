@@ -4,9 +4,15 @@
 use super::Exec;
 use crate::ir::{ExpireCond, ExpireSpec, OpError, Reply, TimeUnit};
 
-pub(super) fn expire(x: &mut Exec<'_>, key: &[u8], at: ExpireSpec, cond: ExpireCond) -> Reply {
+pub(super) fn expire(
+    x: &mut Exec<'_>,
+    key: &[u8],
+    at: ExpireSpec,
+    cond: ExpireCond,
+    cmd: &'static str,
+) -> Reply {
     let when = match at {
-        ExpireSpec::In(_) | ExpireSpec::At(_) => match x.resolve_expire(at, None, "expire") {
+        ExpireSpec::In(_) | ExpireSpec::At(_) => match x.resolve_expire(at, None, cmd) {
             Ok(Some(when)) => when,
             Ok(None) => return OpError::Syntax.into(),
             Err(e) => return e.into(),
@@ -23,6 +29,7 @@ pub(super) fn expire(x: &mut Exec<'_>, key: &[u8], at: ExpireSpec, cond: ExpireC
         // No TTL counts as an infinite one.
         ExpireCond::Gt => current.is_some_and(|c| when > c),
         ExpireCond::Lt => current.is_none_or(|c| when < c),
+        ExpireCond::XxLt => current.is_some_and(|c| when < c),
     };
     if !allowed {
         return Reply::Int(0);
@@ -86,6 +93,7 @@ mod tests {
 
     fn exp(t: &mut T, k: &str, at: ExpireSpec, cond: ExpireCond) -> Reply {
         t.run(Op::Expire {
+            cmd: "expire",
             key: b(k),
             at,
             cond,

@@ -177,6 +177,7 @@ mod tests {
         assert_eq!(ren(&mut t, "a", "b", true), Reply::Err(OpError::NoSuchKey));
         t.set("a", "1");
         t.run(Op::Expire {
+            cmd: "expire",
             key: b("a"),
             at: ExpireSpec::In(5000),
             cond: ExpireCond::Always,

@@ -163,7 +163,7 @@ pub(crate) fn execute(x: &mut Exec<'_>, op: &Op) -> Reply {
         ObjectRefcount { key } => keys::object_refcount(x, key),
         ObjectIdletime { key } => keys::object_idletime(x, key),
         ObjectFreq { key } => keys::object_freq(x, key),
-        Expire { key, at, cond } => expire::expire(x, key, *at, *cond),
+        Expire { key, at, cond, cmd } => expire::expire(x, key, *at, *cond, cmd),
         Ttl { key, unit } => expire::ttl(x, key, *unit),
         ExpireTime { key, unit } => expire::expire_time(x, key, *unit),
         Persist { key } => expire::persist(x, key),

@@ -75,11 +75,14 @@ impl Op {
     pub fn routing(&self) -> KeyRouting {
         use Op::*;
         match self {
-            MGet { .. } => KeyRouting::Split(MergeKind::ByPosition),
             Del { .. } | Exists { .. } | Touch { .. } => KeyRouting::Split(MergeKind::SumInt),
-            MSet { .. } | MSetNx { .. } | Rename { .. } | Copy { .. } | Lcs { .. } => {
-                KeyRouting::Atomic
-            }
+            // MGET is atomic in Redis: a reader must never see half of a concurrent MSET.
+            MGet { .. }
+            | MSet { .. }
+            | MSetNx { .. }
+            | Rename { .. }
+            | Copy { .. }
+            | Lcs { .. } => KeyRouting::Atomic,
             Keys { .. } => KeyRouting::AllShards(MergeKind::Concat),
             DbSize => KeyRouting::AllShards(MergeKind::SumInt),
             FlushDb | FlushAll | SwapDb { .. } => KeyRouting::AllShards(MergeKind::AllOk),

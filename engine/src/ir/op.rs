@@ -63,6 +63,8 @@ pub enum ExpireCond {
     Gt,
     /// LT: only if the new TTL is less (no TTL counts as infinite).
     Lt,
+    /// XX LT: only if the key has a TTL and the new one is less.
+    XxLt,
 }
 
 /// Seconds or milliseconds, for TTL/EXPIRETIME-style replies.
@@ -159,11 +161,12 @@ pub enum Op {
     /// TOUCH (count of existing keys).
     Touch { keys: Vec<Bytes> },
     /// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT. `at` is resolved against now; a time in the past
-    /// deletes the key. `cmd` is the command name for error text.
+    /// deletes the key. `cmd` is the lowercase command name, for the overflow error text.
     Expire {
         key: Bytes,
         at: ExpireSpec,
         cond: ExpireCond,
+        cmd: &'static str,
     },
     /// TTL / PTTL.
     Ttl { key: Bytes, unit: TimeUnit },

@@ -253,6 +253,7 @@ mod tests {
             let k = format!("k{i}");
             t.set(&k, "v");
             t.run(Op::Expire {
+                cmd: "expire",
                 key: b(&k),
                 at: ExpireSpec::In(10),
                 cond: ExpireCond::Always,

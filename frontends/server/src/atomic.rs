@@ -189,6 +189,23 @@ fn execute(
             }
             Reply::Ok
         }
+        Op::MGet { keys } => {
+            let total = keys.len();
+            let parts = Op::MGet { keys }.split_by_owner(owner_of);
+            let mut out = vec![Reply::Nil; total];
+            for (owner, sub, positions) in parts {
+                let Some(Reply::Array(items)) = access.on(owner, move |s| s.apply(&ctx, &sub))
+                else {
+                    return gone();
+                };
+                for (pos, item) in positions.into_iter().zip(items) {
+                    if let Some(slot) = out.get_mut(pos) {
+                        *slot = item;
+                    }
+                }
+            }
+            Reply::Array(out)
+        }
         Op::MSetNx { pairs } => {
             let groups = group_pairs(pairs, owner_of);
             for (owner, pairs) in &groups {

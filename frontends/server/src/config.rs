@@ -260,6 +260,9 @@ impl Config {
             ("maxclients", self.maxclients.to_string()),
             ("timeout", self.timeout.to_string()),
             ("databases", moon_engine::DATABASES.to_string()),
+            // No memory limit and no eviction yet: reported as Redis reports an unlimited server.
+            ("maxmemory", "0".into()),
+            ("maxmemory-policy", "noeviction".into()),
             ("save", String::new()),
             ("appendonly", "no".into()),
         ]

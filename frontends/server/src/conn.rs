@@ -27,8 +27,8 @@ pub enum Finish {
         total: usize,
         positions: Vec<Vec<usize>>,
     },
-    /// SCAN on `shard` of `shards`: rewrite the shard-local cursor into a global one.
-    Scan { shard: usize, shards: usize },
+    /// A SCAN walking the shards (see `scan.rs`); completed with the final reply.
+    Scan(Box<crate::scan::ScanState>),
     /// Arbitrary merge of closure results (INFO, CLIENT LIST ...).
     Custom(Box<dyn FnOnce(Vec<Part>) -> Reply>),
 }
@@ -187,6 +187,19 @@ impl Conn {
         seq
     }
 
+    /// The SCAN state of a pending reply, if that reply is a SCAN in progress.
+    pub fn scan_state(&mut self, seq: u64) -> Option<&mut crate::scan::ScanState> {
+        let idx = seq.checked_sub(self.head_seq)? as usize;
+        match self.pending.get_mut(idx) {
+            Some(Pending::Gather {
+                finish: Finish::Scan(state),
+                remaining: 1,
+                ..
+            }) => Some(state),
+            _ => None,
+        }
+    }
+
     /// Deliver one part of a deferred reply; encodes whatever became ready at the head.
     pub fn complete(&mut self, seq: u64, part: usize, value: Part) {
         let Some(idx) = seq.checked_sub(self.head_seq) else {
@@ -195,13 +208,11 @@ impl Conn {
         if let Some(Pending::Gather {
             parts, remaining, ..
         }) = self.pending.get_mut(idx as usize)
+            && let Some(slot) = parts.get_mut(part)
+            && slot.is_none()
         {
-            if let Some(slot) = parts.get_mut(part) {
-                if slot.is_none() {
-                    *slot = Some(value);
-                    *remaining -= 1;
-                }
-            }
+            *slot = Some(value);
+            *remaining -= 1;
         }
         self.drain_ready();
     }
@@ -259,41 +270,10 @@ fn finish_parts(finish: Finish, parts: Vec<Part>) -> Reply {
                 .collect();
             merge_replies(kind, total, replies)
         }
-        Finish::Scan { shard, shards } => {
-            let Some(Part::Reply(reply)) = parts.into_iter().next() else {
-                return Reply::Nil;
-            };
-            scan_global(reply, shard, shards)
-        }
+        Finish::Scan(_) => match parts.into_iter().next() {
+            Some(Part::Reply(r)) => r,
+            _ => Reply::Nil,
+        },
         Finish::Custom(f) => f(parts),
     }
-}
-
-/// Bits of a SCAN cursor that belong to the shard-local DashTable cursor.
-pub const SCAN_SHARD_SHIFT: u32 = 40;
-
-/// Turn a shard's `[local_cursor, keys]` into `[global_cursor, keys]`.
-pub fn scan_global(reply: Reply, shard: usize, shards: usize) -> Reply {
-    let Reply::Array(mut items) = reply else {
-        return reply;
-    };
-    if items.len() != 2 {
-        return Reply::Array(items);
-    }
-    let local = match &items[0] {
-        Reply::Bulk(b) => std::str::from_utf8(b)
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0),
-        _ => 0,
-    };
-    let next = if local != 0 {
-        ((shard as u64) << SCAN_SHARD_SHIFT) | local
-    } else if shard + 1 < shards {
-        ((shard as u64 + 1) << SCAN_SHARD_SHIFT) | 0
-    } else {
-        0
-    };
-    items[0] = Reply::Bulk(Bytes::from(next.to_string()));
-    Reply::Array(items)
 }

@@ -3,7 +3,7 @@
 //! CONFIG SET/RESETSTAT) fan a closure out and merge the results in order like any reply.
 
 use bytes::Bytes;
-use moon_engine::ir::{Op, OpError, Reply};
+use moon_engine::ir::{OpError, Reply};
 use moon_resp::codec::Proto;
 use moon_resp::commands::{ClientKillFilter, ConnCmd};
 
@@ -162,15 +162,7 @@ impl Worker {
                 count,
                 type_filter,
             } => {
-                self.dispatch_scan(
-                    conn,
-                    Op::Scan {
-                        cursor,
-                        pattern,
-                        count,
-                        type_filter,
-                    },
-                );
+                self.dispatch_scan(conn, cursor, pattern, count, type_filter);
                 return false;
             }
         };
@@ -308,10 +300,10 @@ impl Worker {
             Box::new(move |parts| {
                 let mut all: Vec<(u64, String)> = vec![own];
                 for p in parts {
-                    if let Part::Any(b) = p {
-                        if let Ok(lines) = b.downcast::<Vec<(u64, String)>>() {
-                            all.extend(lines.into_iter());
-                        }
+                    if let Part::Any(b) = p
+                        && let Ok(lines) = b.downcast::<Vec<(u64, String)>>()
+                    {
+                        all.extend(*lines);
                     }
                 }
                 all.sort_by_key(|(id, _)| *id);
@@ -330,14 +322,13 @@ impl Worker {
     }
 
     fn client_kill(&mut self, conn: &mut Conn, filter: ClientKillFilter) {
-        if let ClientKillFilter::Filters(f) = &filter {
-            if let Some(user) = &f.user {
-                if user.as_ref() != b"default" {
-                    let name = String::from_utf8_lossy(user).to_string();
-                    conn.reply(err(format!("ERR No such user '{name}'")));
-                    return;
-                }
-            }
+        if let ClientKillFilter::Filters(f) = &filter
+            && let Some(user) = &f.user
+            && user.as_ref() != b"default"
+        {
+            let name = String::from_utf8_lossy(user).to_string();
+            conn.reply(err(format!("ERR No such user '{name}'")));
+            return;
         }
         let legacy = matches!(filter, ClientKillFilter::Legacy(_));
         let skip_me = match &filter {

@@ -156,41 +156,6 @@ impl Worker {
         }
     }
 
-    /// SCAN: the global cursor holds the shard in its high bits.
-    pub(crate) fn dispatch_scan(&mut self, conn: &mut Conn, op: Op) {
-        let shards = self.shared.shards();
-        let Op::Scan {
-            cursor,
-            pattern,
-            count,
-            type_filter,
-        } = op
-        else {
-            return;
-        };
-        let shard = (cursor >> crate::conn::SCAN_SHARD_SHIFT) as usize;
-        let local = cursor & ((1u64 << crate::conn::SCAN_SHARD_SHIFT) - 1);
-        if shard >= shards {
-            return conn.reply(Reply::Array(vec![
-                Reply::bulk(b"0"),
-                Reply::Array(Vec::new()),
-            ]));
-        }
-        let ctx = ExecCtx {
-            db: conn.db,
-            now_ms: self.now_ms,
-            no_touch: conn.no_touch,
-        };
-        let sub = Op::Scan {
-            cursor: local,
-            pattern,
-            count,
-            type_filter,
-        };
-        let seq = conn.defer(1, Finish::Scan { shard, shards });
-        self.send_part(conn, seq, 0, shard, ctx, sub);
-    }
-
     fn run_on(&mut self, conn: &mut Conn, owner: usize, ctx: ExecCtx, op: Op) {
         if owner == self.id {
             let reply = self.shard.apply(&ctx, &op);
@@ -207,7 +172,7 @@ impl Worker {
         }
     }
 
-    fn send_part(
+    pub(crate) fn send_part(
         &mut self,
         conn: &mut Conn,
         seq: u64,

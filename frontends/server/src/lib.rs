@@ -12,5 +12,6 @@ mod conn_cmds;
 mod dispatch;
 mod info;
 mod mailbox;
+mod scan;
 mod shared;
 mod worker;

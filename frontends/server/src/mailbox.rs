@@ -80,9 +80,8 @@ impl Outbox {
     pub fn send(&mut self, msg: Msg) {
         self.needs_wake = true;
         if self.overflow.is_empty() {
-            match self.producer.push(msg) {
-                Ok(()) => return,
-                Err(rtrb::PushError::Full(msg)) => self.overflow.push_back(msg),
+            if let Err(rtrb::PushError::Full(msg)) = self.producer.push(msg) {
+                self.overflow.push_back(msg);
             }
         } else {
             self.overflow.push_back(msg);

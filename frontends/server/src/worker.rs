@@ -311,10 +311,17 @@ impl Worker {
         let Some(&token) = self.client_tokens.get(&client) else {
             return;
         };
-        if let Some(conn) = self.conns.get_mut(&token) {
-            conn.complete(seq, part, value);
-            self.dirty.push(token);
+        let Some(mut conn) = self.conns.remove(&token) else {
+            return;
+        };
+        match value {
+            Part::Reply(reply) if conn.scan_state(seq).is_some() => {
+                self.scan_on_reply(&mut conn, seq, reply)
+            }
+            value => conn.complete(seq, part, value),
         }
+        self.conns.insert(token, conn);
+        self.dirty.push(token);
     }
 
     fn on_tick(&mut self) {

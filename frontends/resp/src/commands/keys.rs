@@ -481,13 +481,7 @@ fn expire_cond(opts: &[Bytes]) -> Result<ExpireCond, OpError> {
         (true, ..) => ExpireCond::Nx,
         // GT never sets a TTL on a persistent key, so XX adds nothing to it.
         (_, _, true, _) => ExpireCond::Gt,
-        // `ExpireCond` cannot say "has a TTL and the new one is smaller"; refusing is better
-        // than silently setting a TTL on a persistent key.
-        (_, true, _, true) => {
-            return Err(err(
-                "XX and LT options at the same time are not supported yet",
-            ));
-        }
+        (_, true, _, true) => ExpireCond::XxLt,
         (_, _, _, true) => ExpireCond::Lt,
         (_, true, ..) => ExpireCond::Xx,
         _ => ExpireCond::Always,
@@ -521,6 +515,7 @@ fn expire_generic(a: &[Bytes], seconds: bool, absolute: bool) -> Result<Command,
         key: key(a, 1),
         at,
         cond,
+        cmd: name,
     })
 }
 

@@ -31,6 +31,8 @@ REQUESTS_P64="${REQUESTS_P64:-1000000}"
 REQUESTS_OTHER="${REQUESTS_OTHER:-1000000}"
 MSET_DIVISOR="${MSET_DIVISOR:-4}"
 WARMUP_REQUESTS="${WARMUP_REQUESTS:-1000000}"
+# Seconds before a redis-benchmark run that makes no progress is declared hung.
+RUN_TIMEOUT="${RUN_TIMEOUT:-300}"
 OUT_DIR="${OUT_DIR:-$REPO_ROOT/target/bench-results}"
 
 declare -A PID_OF PORT_OF
@@ -72,8 +74,8 @@ start_mode_servers() {
         PID_OF[$server]="$SERVER_PID"
         PORT_OF[$server]="$SERVER_PORT"
         # Uncounted SET load so every server starts the counted runs with a populated keyspace.
-        redis-benchmark -h 127.0.0.1 -p "$SERVER_PORT" -q -c "$CLIENTS" -d "$DATASIZE" \
-            -r "$KEYSPACE" -P 16 -n "$WARMUP_REQUESTS" -t set >/dev/null \
+        timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$SERVER_PORT" -q \
+            -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE" -P 16 -n "$WARMUP_REQUESTS" -t set >/dev/null \
             || die "warm-up load failed on $server"
     done
     warn_busy_idle
@@ -113,10 +115,10 @@ run_one() {
     prefix="$(bench_prefix "$mode")"
     before="$(cpu_ticks "$pid")"
     # shellcheck disable=SC2086
-    if ! out="$($prefix redis-benchmark -h 127.0.0.1 -p "$port" -q --csv -c "$CLIENTS" \
-        -d "$DATASIZE" -r "$KEYSPACE" -P "$pipeline" -n "$n" -t "$test" 2>"$BENCH_TMP/bench.err")"; then
+    if ! out="$($prefix timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$port" -q --csv \
+        -c "$CLIENTS" -d "$DATASIZE" -r "$KEYSPACE" -P "$pipeline" -n "$n" -t "$test" 2>"$BENCH_TMP/bench.err")"; then
         cat "$BENCH_TMP/bench.err" >&2
-        die "redis-benchmark failed: $server $test -P $pipeline"
+        die "redis-benchmark failed or timed out: $server $test -P $pipeline"
     fi
     kill -0 "$pid" 2>/dev/null || die "$server (pid $pid) died during $test -P $pipeline"
     after="$(cpu_ticks "$pid")"

@@ -131,13 +131,13 @@ print(s.getsockname()[1])
 s.close()'
 }
 
+# A server that accepts but never answers must fail the run, not hang it: every client call is
+# bounded by `timeout`.
 wait_ready() {
-    local port="$1" pid="$2" i
-    for ((i = 0; i < 200; i++)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            return 1
-        fi
-        if [[ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == PONG ]]; then
+    local port="$1" pid="$2" deadline=$((SECONDS + 15))
+    while ((SECONDS < deadline)); do
+        is_running "$pid" || return 1
+        if [[ "$(timeout 1 redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == PONG ]]; then
             return 0
         fi
         sleep 0.05

@@ -25,11 +25,11 @@ measure() {
     start_server "$server" "" "$MEM_SHARDS"
     local pid="$SERVER_PID" port="$SERVER_PORT"
     before="$(rss_kib "$pid")"
-    out="$(redis-cli -h 127.0.0.1 -p "$port" --pipe <"$input" 2>&1)" \
-        || die "$server: redis-cli --pipe failed: $out"
+    out="$(timeout 600 redis-cli -h 127.0.0.1 -p "$port" --pipe <"$input" 2>&1)" \
+        || die "$server: redis-cli --pipe failed or timed out: $out"
     grep -q "errors: 0, replies: $KEYS" <<<"$out" \
         || die "$server: unexpected --pipe result: $(tail -n1 <<<"$out")"
-    dbsize="$(redis-cli -h 127.0.0.1 -p "$port" dbsize)"
+    dbsize="$(timeout 10 redis-cli -h 127.0.0.1 -p "$port" dbsize || true)"
     [[ "$dbsize" == "$KEYS" ]] || die "$server: DBSIZE is $dbsize, expected $KEYS"
     after="$(rss_kib "$pid")"
     stop_server "$pid"

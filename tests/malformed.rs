@@ -22,14 +22,19 @@ fn bystander(s: &Server) -> (Arc<AtomicBool>, JoinHandle<u64>) {
     let flag = stop.clone();
     let mut c = s.conn();
     let handle = std::thread::spawn(move || {
+        // At least one round trip happens after `stop` is set, i.e. after all the hostile
+        // traffic, so a count > 0 proves service throughout even if this thread starts late.
         let mut n = 0u64;
-        while !flag.load(Ordering::Relaxed) {
+        loop {
+            let stopping = flag.load(Ordering::Relaxed);
             let v = n.to_string();
             assert_eq!(c.cmd(&["SET", "bystander", &v]), Reply::ok());
             assert_eq!(c.q("GET bystander"), Reply::bulk(&v));
             n += 1;
+            if stopping {
+                return n;
+            }
         }
-        n
     });
     (stop, handle)
 }

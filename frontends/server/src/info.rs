@@ -221,7 +221,7 @@ pub fn format(shared: &Shared, sections: &[&str], reports: &[ShardReport]) -> St
                 kv("maxmemory", "0".into());
                 kv("maxmemory_human", "0B".into());
                 kv("maxmemory_policy", "noeviction".into());
-                kv("mem_allocator", "mimalloc".into());
+                kv("mem_allocator", "libc".into());
             }
             "persistence" => {
                 kv("loading", "0".into());

@@ -3,9 +3,6 @@
 use clap::Parser;
 use moon::config::{Cli, Config};
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn init_logging(cfg: &Config) {
     let level = match cfg.loglevel.as_str() {
         "debug" => "debug",

@@ -50,17 +50,46 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     let (outboxes, inboxes) = build_rings(shards);
     let mut threads = Vec::with_capacity(shards);
-    let mut backend = None;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     for (id, ((listener, outbox), inbox)) in
         listeners.into_iter().zip(outboxes).zip(inboxes).enumerate()
     {
-        let drv = driver::build(want_io, listener, &wakers[id])?;
-        backend.get_or_insert(drv.backend());
         let shared_t = shared.clone();
+        let waker = wakers[id].clone();
+        let ready = ready_tx.clone();
         let handle = std::thread::Builder::new()
             .name(format!("moon-shard-{id}"))
-            .spawn(move || Worker::new(id, shared_t, drv, outbox, inbox).run())?;
+            .spawn(move || {
+                // The ring is created on the thread that uses it: io_uring's SINGLE_ISSUER
+                // and DEFER_TASKRUN require the submitter to be the creating task.
+                let drv = match driver::build(want_io, listener, &waker) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(drv.backend()));
+                Worker::new(id, shared_t, drv, outbox, inbox).run()
+            })?;
         threads.push(handle);
+    }
+    drop(ready_tx);
+    let mut backend = None;
+    for _ in 0..shards {
+        match ready_rx.recv() {
+            Ok(Ok(b)) => {
+                backend.get_or_insert(b);
+            }
+            Ok(Err(e)) => {
+                shared.request_shutdown();
+                return Err(anyhow::anyhow!("starting a shard's I/O driver: {e}"));
+            }
+            Err(_) => {
+                shared.request_shutdown();
+                anyhow::bail!("a shard thread died during start-up");
+            }
+        }
     }
     if let Ok(mut b) = shared.io_backend.write() {
         *b = backend;

@@ -66,6 +66,12 @@ impl Access<'_> {
 impl Worker {
     /// Execute `op` atomically across `owners` (sorted, distinct; may include this shard).
     pub(crate) fn run_atomic(&mut self, ctx: ExecCtx, op: Op, owners: Vec<usize>) -> Reply {
+        if let (Op::MSet { pairs }, [a, b]) = (&op, owners.as_slice())
+            && (*a == self.id || *b == self.id)
+        {
+            let other = if *a == self.id { *b } else { *a };
+            return self.mset_with_one_peer(ctx, pairs.clone(), other);
+        }
         self.acquire_tx_lock();
         let (ack_tx, ack_rx) = mpsc::channel();
         let mut remote = Vec::new();
@@ -89,8 +95,8 @@ impl Worker {
         let reply = if acked < remote.len() {
             Reply::Err(OpError::Other("ERR a shard did not respond".into()))
         } else {
-            let slots = self.shared.slots.clone();
-            let owner_of = move |k: &[u8]| slots.shard_of(k);
+            let shared = self.shared.clone();
+            let owner_of = move |k: &[u8]| shared.slots.shard_of(k);
             let mut access = Access {
                 local_id: self.id,
                 local: &mut self.shard,
@@ -100,6 +106,44 @@ impl Worker {
         };
         self.shared.tx_lock.store(false, Ordering::Release);
         reply
+    }
+
+    /// MSET over this shard and exactly one other, in one round trip: the peer applies its
+    /// part as soon as it takes the `Freeze` (the work is queued before it), while this thread
+    /// applies its own part and serves nothing else until the peer has answered. A client can
+    /// only see the peer's new values after the peer applied them, and this shard's values
+    /// only after this op returns, by which time both parts are applied: atomic. The lock is
+    /// still taken so that no other coordinator waits on this thread meanwhile.
+    fn mset_with_one_peer(
+        &mut self,
+        ctx: ExecCtx,
+        pairs: Vec<(Bytes, Bytes)>,
+        peer: usize,
+    ) -> Reply {
+        let (mine, theirs): (Vec<_>, Vec<_>) = pairs
+            .into_iter()
+            .partition(|(k, _)| self.shared.slots.shard_of(k) == self.id);
+        self.acquire_tx_lock();
+        let (ack_tx, _ack_rx) = mpsc::channel();
+        let (wtx, wrx) = mpsc::channel::<FrozenWork>();
+        let (rtx, rrx) = mpsc::sync_channel(1);
+        let _ = wtx.send(Box::new(move |s: &mut Shard| {
+            let _ = rtx.send(s.apply(&ctx, &Op::MSet { pairs: theirs }));
+        }));
+        drop(wtx);
+        self.outboxes[peer].send(Msg::Freeze {
+            ack: ack_tx,
+            work: wrx,
+        });
+        self.push_out_all(&[peer]);
+        let local = self.shard.apply(&ctx, &Op::MSet { pairs: mine });
+        let remote = rrx.recv();
+        self.shared.tx_lock.store(false, Ordering::Release);
+        match remote {
+            Ok(r) if r.is_err() => r,
+            Ok(_) => local,
+            Err(_) => gone(),
+        }
     }
 
     /// Spin until the transaction lock is ours, serving other coordinators meanwhile.

@@ -28,6 +28,16 @@ impl Db {
         Db::default()
     }
 
+    /// The table's hash of `key` (for [`Db::prefetch`]).
+    pub fn hash_key(&self, key: &[u8]) -> u64 {
+        self.table.hash_key(key)
+    }
+
+    /// Prefetch stage `stage` for a key about to be looked up (see `DashTable::prefetch`).
+    pub fn prefetch(&self, hash: u64, stage: u8) {
+        self.table.prefetch(hash, stage);
+    }
+
     /// Number of keys (including expired ones not yet reclaimed, as Redis's DBSIZE).
     pub fn len(&self) -> usize {
         self.table.len()

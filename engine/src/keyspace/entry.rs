@@ -247,6 +247,13 @@ impl Keyed for Entry {
     fn key(&self) -> &[u8] {
         Entry::key(self)
     }
+
+    fn heap_ptr(&self) -> *const u8 {
+        match self {
+            Entry::Compact(blob) => blob.as_ptr(),
+            Entry::Large(large) => std::ptr::from_ref::<LargeEntry>(large).cast(),
+        }
+    }
 }
 
 impl Entry {

@@ -64,7 +64,9 @@ impl Worker {
                 stat.failed += 1;
             }
             if conn.last_cmd != lname {
-                conn.last_cmd = lname.to_string();
+                // Reuse the allocation: mixed pipelines change the name on every command.
+                conn.last_cmd.clear();
+                conn.last_cmd.push_str(lname);
             }
         }
     }

@@ -69,7 +69,13 @@ pub struct Worker {
     pub now_ms: u64,
     pub(crate) limits: Limits,
     last_tick: Instant,
+    /// Reused buffers for batched parsing and prefetching.
+    batch: Vec<Vec<bytes::Bytes>>,
+    hashes: Vec<u64>,
 }
+
+/// Commands parsed ahead per batch for prefetching.
+const PREFETCH_BATCH: usize = 64;
 
 impl Worker {
     /// Assemble a worker; call [`Worker::run`] on its own thread.
@@ -107,6 +113,8 @@ impl Worker {
             now_ms: now_ms(),
             limits,
             last_tick: Instant::now(),
+            batch: Vec::with_capacity(PREFETCH_BATCH),
+            hashes: Vec::with_capacity(PREFETCH_BATCH),
         }
     }
 
@@ -238,35 +246,84 @@ impl Worker {
             conn.close_after_flush = true;
             return;
         }
+        let mut batch = std::mem::take(&mut self.batch);
         loop {
             if conn.close_after_flush {
                 conn.rbuf.clear();
-                return;
+                break;
             }
-            match conn.parser.parse(&mut conn.rbuf) {
-                Ok(Some(args)) => {
-                    if !args.is_empty() {
-                        let was_authed = conn.authed;
-                        self.execute(conn, args);
-                        if conn.authed != was_authed {
-                            conn.parser.set_auth_required(!conn.authed);
-                        }
+            // Parse a batch of complete commands (one at a time before AUTH, so the parser's
+            // unauthenticated limits switch exactly where AUTH succeeds).
+            let max = if conn.authed { PREFETCH_BATCH } else { 1 };
+            let mut outcome = Ok(());
+            while batch.len() < max {
+                match conn.parser.parse(&mut conn.rbuf) {
+                    Ok(Some(args)) if args.is_empty() => {}
+                    Ok(Some(args)) => batch.push(args),
+                    Ok(None) => {
+                        outcome = Err(None);
+                        break;
+                    }
+                    Err(e) => {
+                        outcome = Err(Some(e));
+                        break;
                     }
                 }
-                Ok(None) => {
+            }
+            if batch.len() > 1 {
+                self.prefetch_batch(conn.db, &batch);
+            }
+            for args in batch.drain(..) {
+                if conn.close_after_flush {
+                    continue;
+                }
+                let was_authed = conn.authed;
+                self.execute(conn, args);
+                if conn.authed != was_authed {
+                    conn.parser.set_auth_required(!conn.authed);
+                }
+            }
+            match outcome {
+                Ok(()) => {}
+                Err(None) => {
                     if let Some(need) = conn.parser.bytes_needed(conn.rbuf.len()) {
                         conn.rbuf.reserve(need.min(1 << 20));
                     }
-                    return;
+                    break;
                 }
-                Err(e) => {
-                    self.stats.error_replies += 1;
-                    let mut text = Vec::new();
-                    moon_resp::codec::encode_protocol_error(&e, &mut text);
-                    conn.reply_raw(&text);
-                    conn.close_after_flush = true;
-                    return;
+                Err(Some(e)) => {
+                    if !conn.close_after_flush {
+                        self.stats.error_replies += 1;
+                        let mut text = Vec::new();
+                        moon_resp::codec::encode_protocol_error(&e, &mut text);
+                        conn.reply_raw(&text);
+                        conn.close_after_flush = true;
+                    }
+                    break;
                 }
+            }
+        }
+        self.batch = batch;
+    }
+
+    /// Overlap the cache misses of a batch of pipelined lookups: hint the key (the first
+    /// argument, where GET/SET/INCR... keep it) of every command owned here, stage by stage.
+    fn prefetch_batch(&mut self, db: usize, batch: &[Vec<bytes::Bytes>]) {
+        let Some(table) = self.shard.db(db) else {
+            return;
+        };
+        let single = self.shared.shards() == 1;
+        self.hashes.clear();
+        for args in batch {
+            if let Some(key) = args.get(1)
+                && (single || self.shared.slots.shard_of(key) == self.id)
+            {
+                self.hashes.push(table.hash_key(key));
+            }
+        }
+        for stage in 0..3 {
+            for &h in &self.hashes {
+                table.prefetch(h, stage);
             }
         }
     }

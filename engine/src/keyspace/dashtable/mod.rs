@@ -39,6 +39,7 @@
 //! call covers everything up to the end of the table. Items may be returned more than once.
 
 mod group;
+mod prefetch;
 mod scan;
 mod segment;
 #[cfg(test)]
@@ -55,6 +56,11 @@ use segment::{SEG_SLOTS, Segment};
 pub trait Keyed: Default {
     /// The item's key.
     fn key(&self) -> &[u8];
+
+    /// Address of the item's own heap data, for prefetching (null if none).
+    fn heap_ptr(&self) -> *const u8 {
+        std::ptr::null()
+    }
 }
 
 /// Maximum global (and local) depth: the directory is indexed by at most 32 hash bits.
@@ -123,6 +129,20 @@ impl<T: Keyed, S: BuildHasher> DashTable<T, S> {
         debug_assert_eq!(hash, self.hash_key(key));
         let seg = &self.segs[self.seg_index(hash)];
         seg.find(hash, key).map(|loc| seg.get(loc))
+    }
+
+    /// Software prefetch for a batch of lookups (pipelined commands): call `prefetch(hash, 0)`
+    /// for every key of the batch, then stage 1, then stage 2, then do the lookups. Each stage
+    /// loads what the next needs (control bytes, matching slots, the items' heap data), so the
+    /// batch's cache misses overlap instead of being paid one after another. Never changes
+    /// anything; wrong hints only cost time.
+    pub fn prefetch(&self, hash: u64, stage: u8) {
+        let seg = &self.segs[self.seg_index(hash)];
+        match stage {
+            0 => seg.prefetch_ctrl(hash),
+            1 => seg.prefetch_slots(hash),
+            _ => seg.prefetch_items(hash),
+        }
     }
 
     /// Look up mutably. The caller must not change the item's key.

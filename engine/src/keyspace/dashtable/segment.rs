@@ -71,6 +71,39 @@ impl<T: Keyed> Segment<T> {
         }
     }
 
+    /// Prefetch stage 1: the control bytes of `hash`'s probe window.
+    pub(super) fn prefetch_ctrl(&self, hash: u64) {
+        let b = home(hash);
+        super::prefetch::prefetch(self.ctrl.as_ptr().wrapping_add(b).cast());
+        if b + PROBE > BUCKETS {
+            super::prefetch::prefetch(self.ctrl.as_ptr().cast());
+        }
+    }
+
+    /// Prefetch stage 2: the slots whose tags match in the home bucket (control bytes are
+    /// expected in cache by now).
+    pub(super) fn prefetch_slots(&self, hash: u64) {
+        let b = home(hash);
+        for i in self.ctrl[b].match_tag(tag(hash)) {
+            super::prefetch::prefetch(
+                self.slots
+                    .as_ptr()
+                    .wrapping_add(b * BUCKET_SLOTS + i)
+                    .cast(),
+            );
+        }
+    }
+
+    /// Prefetch stage 3: what the matching items in the home bucket point to.
+    pub(super) fn prefetch_items(&self, hash: u64) {
+        let b = home(hash);
+        for i in self.ctrl[b].match_tag(tag(hash)) {
+            if let Some(item) = self.slots.get(b * BUCKET_SLOTS + i) {
+                super::prefetch::prefetch(item.heap_ptr());
+            }
+        }
+    }
+
     /// Locates the item with `key` (whose hash is `hash`).
     pub(super) fn find(&self, hash: u64, key: &[u8]) -> Option<Loc> {
         let (start, tag) = (home(hash), tag(hash));

@@ -174,7 +174,23 @@ impl Worker {
         }
     }
 
-    pub(crate) fn send_part(
+    /// Run `op` here if this shard is `owner` and return its reply; otherwise forward it to
+    /// `owner`, whose reply comes back for part `part` of reply slot `seq`.
+    pub(crate) fn apply_or_forward(
+        &mut self,
+        to: ReplyTo,
+        owner: usize,
+        ctx: ExecCtx,
+        op: Op,
+    ) -> Option<Reply> {
+        if owner == self.id {
+            return Some(self.shard.apply(&ctx, &op));
+        }
+        self.outboxes[owner].send(Msg::Exec { to, ctx, op });
+        None
+    }
+
+    fn send_part(
         &mut self,
         conn: &mut Conn,
         seq: u64,
@@ -183,17 +199,14 @@ impl Worker {
         ctx: ExecCtx,
         op: Op,
     ) {
-        if owner == self.id {
-            let reply = self.shard.apply(&ctx, &op);
+        let to = ReplyTo {
+            shard: self.id,
+            client: conn.id,
+            seq,
+            part,
+        };
+        if let Some(reply) = self.apply_or_forward(to, owner, ctx, op) {
             conn.complete(seq, part, Part::Reply(reply));
-        } else {
-            let to = ReplyTo {
-                shard: self.id,
-                client: conn.id,
-                seq,
-                part,
-            };
-            self.outboxes[owner].send(Msg::Exec { to, ctx, op });
         }
     }
 

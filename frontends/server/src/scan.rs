@@ -8,7 +8,7 @@ use bytes::Bytes;
 use moon_engine::ir::{ExecCtx, Op, Reply, TypeFilter};
 
 use crate::conn::{Conn, Finish, Part};
-use crate::mailbox::{Msg, ReplyTo};
+use crate::mailbox::ReplyTo;
 use crate::worker::Worker;
 
 /// Bits of the global cursor below the shard number.
@@ -74,17 +74,14 @@ impl Worker {
             count: st.count.saturating_sub(st.keys.len()).max(1),
             type_filter: st.type_filter,
         };
-        if shard == self.id {
-            let reply = self.shard.apply(&ctx, &op);
+        let to = ReplyTo {
+            shard: self.id,
+            client: conn.id,
+            seq,
+            part: 0,
+        };
+        if let Some(reply) = self.apply_or_forward(to, shard, ctx, op) {
             self.scan_on_reply(conn, seq, reply);
-        } else {
-            let to = ReplyTo {
-                shard: self.id,
-                client: conn.id,
-                seq,
-                part: 0,
-            };
-            self.outboxes[shard].send(Msg::Exec { to, ctx, op });
         }
     }
 

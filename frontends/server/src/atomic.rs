@@ -165,8 +165,9 @@ impl Worker {
                     }
                 }
             }
-            let all: Vec<usize> = (0..self.outboxes.len()).collect();
-            self.push_out_all(&all);
+            // Push what fits and move on: spinning here until a full ring drains could wait
+            // on the lock holder, which may itself be waiting for this shard (deadlock).
+            self.flush_outboxes();
             std::thread::yield_now();
         }
     }

@@ -421,7 +421,7 @@ impl Worker {
         self.dirty = dirty;
     }
 
-    fn flush_outboxes(&mut self) {
+    pub(crate) fn flush_outboxes(&mut self) {
         for (to, outbox) in self.outboxes.iter_mut().enumerate() {
             outbox.flush();
             if outbox.needs_wake {

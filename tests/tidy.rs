@@ -78,13 +78,16 @@ fn every_unsafe_block_has_a_safety_comment() {
 
 #[test]
 fn no_machine_paths_in_sources() {
-    let needles = ["/work/", "/root/", "/home/", "/farm/"];
+    // Built from parts so this file does not match itself.
+    let needles: Vec<String> = ["work", "root", "home", "farm"]
+        .iter()
+        .map(|d| format!("/{d}/"))
+        .collect();
     let bad: Vec<String> = sources()
         .into_iter()
-        .filter(|p| !p.ends_with("tidy.rs"))
         .filter(|p| {
             let text = std::fs::read_to_string(p).unwrap_or_default();
-            needles.iter().any(|n| text.contains(n))
+            needles.iter().any(|n| text.contains(n.as_str()))
         })
         .map(|p| p.display().to_string())
         .collect();

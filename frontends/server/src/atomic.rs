@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
 use bytes::Bytes;
-use moon_engine::ir::{ExecCtx, Op, OpError, Reply};
+use moon_engine::ir::{ExecCtx, MergeKind, Op, OpError, Reply, merge_replies};
 use moon_engine::shard::Shard;
 
 use crate::mailbox::{FrozenWork, Msg};
@@ -236,20 +236,14 @@ fn execute(
         }
         Op::MGet { keys } => {
             let total = keys.len();
-            let parts = Op::MGet { keys }.split_by_owner(owner_of);
-            let mut out = vec![Reply::Nil; total];
-            for (owner, sub, positions) in parts {
-                let Some(Reply::Array(items)) = access.on(owner, move |s| s.apply(&ctx, &sub))
-                else {
-                    return gone();
-                };
-                for (pos, item) in positions.into_iter().zip(items) {
-                    if let Some(slot) = out.get_mut(pos) {
-                        *slot = item;
-                    }
+            let mut replies = Vec::new();
+            for (owner, sub, positions) in (Op::MGet { keys }).split_by_owner(owner_of) {
+                match access.on(owner, move |s| s.apply(&ctx, &sub)) {
+                    Some(reply) => replies.push((positions, reply)),
+                    None => return gone(),
                 }
             }
-            Reply::Array(out)
+            merge_replies(MergeKind::ByPosition, total, replies)
         }
         Op::MSetNx { pairs } => {
             let groups = group_pairs(pairs, owner_of);

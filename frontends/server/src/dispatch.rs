@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use moon_engine::ir::{ExecCtx, KeyRouting, MergeKind, Op, OpError, Reply};
+use moon_engine::ir::{ExecCtx, KeyRouting, Op, OpError, Reply};
 use moon_resp::commands::{Command, parse};
 
 use crate::conn::{Conn, Finish, Part};
@@ -134,11 +134,6 @@ impl Worker {
                     let reply = self.run_atomic(ctx, op, all);
                     return self.reply_counted(conn, reply);
                 }
-                let kind = if matches!(op, Op::RandomKey) {
-                    MergeKind::AnyNonNil
-                } else {
-                    kind
-                };
                 let positions = vec![Vec::new(); shards];
                 let seq = conn.defer(
                     shards,

@@ -5,8 +5,10 @@
 pub mod cmd;
 pub mod ir;
 pub mod keyspace;
+pub mod notify;
 pub mod shard;
 pub mod slots;
+pub mod types;
 
 /// Number of logical databases (SELECT 0..15), as in Redis.
 pub const DATABASES: usize = 16;

@@ -21,11 +21,7 @@ pub(super) fn keys(x: &mut Exec<'_>, pattern: &[u8]) -> Reply {
 }
 
 fn type_matches(filter: Option<TypeFilter>, type_name: &str) -> bool {
-    match filter {
-        None => true,
-        Some(TypeFilter::String) => type_name == "string",
-        Some(TypeFilter::Other) => false,
-    }
+    filter.is_none_or(|f| f.matches(type_name))
 }
 
 pub(super) fn scan(

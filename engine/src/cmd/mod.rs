@@ -5,17 +5,26 @@
 //! `Exec` is built); ops never read the clock, only `now_ms`; reads count keyspace hits/misses
 //! and touch the access clock unless the client set CLIENT NO-TOUCH.
 
+mod bitmap;
 mod dbops;
 mod expire;
+mod geo;
+mod hash;
+mod hll;
 mod keys;
 pub mod lcs;
+mod list;
 pub mod numeric;
+mod sets;
+mod stream;
 mod strings;
 mod strmut;
+mod zset;
 
 use crate::ir::{ExpireSpec, Op, OpError, Reply};
 use crate::keyspace::Db;
 use crate::keyspace::entry::{Entry, clock_secs};
+use crate::notify::KeyEvent;
 use crate::shard::{ShardConfig, ShardStats};
 
 /// One op's view of the shard.
@@ -28,6 +37,10 @@ pub(crate) struct Exec<'a> {
     pub now_ms: u64,
     pub now_secs: u32,
     pub no_touch: bool,
+    /// Keyspace-notification classes enabled (`notify-keyspace-events`); 0 = off.
+    pub notify_flags: u32,
+    /// Where [`Exec::notify`] records events; drained by the server after each op.
+    pub events: &'a mut Vec<KeyEvent>,
 }
 
 impl<'a> Exec<'a> {
@@ -37,6 +50,7 @@ impl<'a> Exec<'a> {
         stats: &'a mut ShardStats,
         config: &'a ShardConfig,
         rng: &'a mut u64,
+        events: &'a mut Vec<KeyEvent>,
         ctx: &crate::ir::ExecCtx,
     ) -> Exec<'a> {
         debug_assert!(db < dbs.len());
@@ -49,6 +63,23 @@ impl<'a> Exec<'a> {
             now_ms: ctx.now_ms,
             now_secs: clock_secs(ctx.now_ms),
             no_touch: ctx.no_touch,
+            notify_flags: config.notify_flags,
+            events,
+        }
+    }
+
+    /// Records keyspace event `event` of class `class` (a [`crate::notify::class`] bit) on
+    /// `key` in the selected database. Call it after the modification happened, exactly
+    /// where Redis calls `notifyKeyspaceEvent`.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        if self.notify_flags & class != 0 {
+            self.events.push(KeyEvent {
+                db: self.db,
+                class,
+                event,
+                key: bytes::Bytes::copy_from_slice(key),
+            });
         }
     }
 
@@ -185,6 +216,21 @@ pub(crate) fn execute(x: &mut Exec<'_>, op: &Op) -> Reply {
             Reply::Ok
         }
         SwapDb { a, b } => dbops::swap_db(x, *a, *b),
+        Lists(op) => list::execute(x, op),
+        Hashes(op) => hash::execute(x, op),
+        Sets(op) => sets::execute(x, op),
+        ZSets(op) => zset::execute(x, op),
+        Streams(op) => stream::execute(x, op),
+        Bitmaps(op) => bitmap::execute(x, op),
+        Hll(op) => hll::execute(x, op),
+        Geo(op) => geo::execute(x, op),
+    }
+}
+
+/// Prepares a blocking op for parking (see [`stream::prepare_block`]); other ops are unchanged.
+pub(crate) fn prepare_block(x: &mut Exec<'_>, op: &mut Op) {
+    if let Op::Streams(op) = op {
+        stream::prepare_block(x, op);
     }
 }
 

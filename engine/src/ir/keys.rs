@@ -68,6 +68,14 @@ impl Op {
             Keys { .. } | Scan { .. } | RandomKey | DbSize | FlushDb | FlushAll | SwapDb { .. } => {
                 Vec::new()
             }
+            Lists(op) => op.keys(),
+            Hashes(op) => op.keys(),
+            Sets(op) => op.keys(),
+            ZSets(op) => op.keys(),
+            Streams(op) => op.keys(),
+            Bitmaps(op) => op.keys(),
+            Hll(op) => op.keys(),
+            Geo(op) => op.keys(),
         }
     }
 
@@ -89,13 +97,42 @@ impl Op {
             RandomKey => KeyRouting::AllShards(MergeKind::AnyNonNil),
             // SCAN is driven shard by shard by the server; routed explicitly.
             Scan { .. } => KeyRouting::AllShards(MergeKind::Concat),
+            Lists(op) => op.routing(),
+            Hashes(op) => op.routing(),
+            Sets(op) => op.routing(),
+            ZSets(op) => op.routing(),
+            Streams(op) => op.routing(),
+            Bitmaps(op) => op.routing(),
+            Hll(op) => op.routing(),
+            Geo(op) => op.routing(),
             _ => KeyRouting::Single,
+        }
+    }
+
+    /// For blocking ops (see [`super::ops::Blocking`]): how long to wait for data.
+    pub fn blocking(&self) -> Option<super::ops::Blocking> {
+        match self {
+            Op::Lists(op) => op.blocking(),
+            Op::ZSets(op) => op.blocking(),
+            Op::Streams(op) => op.blocking(),
+            _ => None,
         }
     }
 
     /// True if the op may modify the keyspace (used for stats now, the WAL later).
     pub fn is_write(&self) -> bool {
         use Op::*;
+        match self {
+            Lists(op) => return op.is_write(),
+            Hashes(op) => return op.is_write(),
+            Sets(op) => return op.is_write(),
+            ZSets(op) => return op.is_write(),
+            Streams(op) => return op.is_write(),
+            Bitmaps(op) => return op.is_write(),
+            Hll(op) => return op.is_write(),
+            Geo(op) => return op.is_write(),
+            _ => {}
+        }
         !matches!(
             self,
             Get { .. }

@@ -11,6 +11,7 @@
 mod error;
 mod keys;
 mod op;
+pub mod ops;
 mod reply;
 
 pub use error::OpError;

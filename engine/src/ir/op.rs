@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 
+use super::ops::{BitmapOp, GeoOp, HashOp, HllOp, ListOp, SetOp, StreamOp, ZSetOp};
+
 /// Context a shard needs to execute an op: which database, and the time to evaluate expiry
 /// against (injected, never read inside the engine, so execution is deterministic).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +83,48 @@ pub enum TimeUnit {
 pub enum TypeFilter {
     /// `string`.
     String,
-    /// Any other type name: matches nothing until that type exists.
+    /// `list`.
+    List,
+    /// `hash`.
+    Hash,
+    /// `set`.
+    Set,
+    /// `zset`.
+    ZSet,
+    /// `stream`.
+    Stream,
+    /// Any other type name: matches nothing.
     Other,
+}
+
+impl TypeFilter {
+    /// The filter for a TYPE name as SCAN's TYPE option spells it (any case).
+    pub fn from_name(name: &[u8]) -> TypeFilter {
+        let lower = name.to_ascii_lowercase();
+        match lower.as_slice() {
+            b"string" => TypeFilter::String,
+            b"list" => TypeFilter::List,
+            b"hash" => TypeFilter::Hash,
+            b"set" => TypeFilter::Set,
+            b"zset" => TypeFilter::ZSet,
+            b"stream" => TypeFilter::Stream,
+            _ => TypeFilter::Other,
+        }
+    }
+
+    /// True if a value whose TYPE is `type_name` passes the filter.
+    pub fn matches(self, type_name: &str) -> bool {
+        let want = match self {
+            TypeFilter::String => "string",
+            TypeFilter::List => "list",
+            TypeFilter::Hash => "hash",
+            TypeFilter::Set => "set",
+            TypeFilter::ZSet => "zset",
+            TypeFilter::Stream => "stream",
+            TypeFilter::Other => return false,
+        };
+        want == type_name
+    }
 }
 
 /// LCS reply mode.
@@ -214,4 +256,22 @@ pub enum Op {
     ObjectIdletime { key: Bytes },
     /// OBJECT FREQ.
     ObjectFreq { key: Bytes },
+
+    // ---- data-type families (each owns its sub-enum in `ir::ops`) ----
+    /// Lists.
+    Lists(ListOp),
+    /// Hashes.
+    Hashes(HashOp),
+    /// Sets.
+    Sets(SetOp),
+    /// Sorted sets.
+    ZSets(ZSetOp),
+    /// Streams.
+    Streams(StreamOp),
+    /// Bitmaps (string values).
+    Bitmaps(BitmapOp),
+    /// HyperLogLog (string values).
+    Hll(HllOp),
+    /// Geo (sorted-set values).
+    Geo(GeoOp),
 }

@@ -24,6 +24,7 @@
 //! for EMBSTR explicitly (INCRBYFLOAT results, as Redis does).
 
 use super::dashtable::Keyed;
+use crate::types::{HashValue, ListValue, SetValue, StreamValue, ZSetValue};
 
 const ENC_MASK: u8 = 0b11;
 const ENC_EMBSTR: u8 = 0;
@@ -62,6 +63,16 @@ pub struct LargeEntry {
 pub enum LargeValue {
     /// A string mutated in place ("raw" encoding).
     Raw(Vec<u8>),
+    /// A list.
+    List(ListValue),
+    /// A hash.
+    Hash(HashValue),
+    /// A set.
+    Set(SetValue),
+    /// A sorted set.
+    ZSet(ZSetValue),
+    /// A stream.
+    Stream(StreamValue),
     /// A non-string value for tests of WRONGTYPE paths until the other types land.
     #[cfg(test)]
     TestOther,
@@ -285,6 +296,38 @@ impl Entry {
         }))
     }
 
+    /// An entry holding a non-string (or raw string) value.
+    pub fn new_value(
+        key: &[u8],
+        value: LargeValue,
+        expire_at_ms: Option<u64>,
+        now_secs: u32,
+    ) -> Entry {
+        Entry::Large(Box::new(LargeEntry {
+            key: key.into(),
+            expire_at_ms,
+            access: now_secs,
+            value,
+        }))
+    }
+
+    /// The boxed value, or `None` for a compact string.
+    pub fn value(&self) -> Option<&LargeValue> {
+        match self {
+            Entry::Compact(_) => None,
+            Entry::Large(large) => Some(&large.value),
+        }
+    }
+
+    /// The boxed value, mutably, or `None` for a compact string. Callers inside
+    /// `Db::update` keep the byte accounting exact.
+    pub fn value_mut(&mut self) -> Option<&mut LargeValue> {
+        match self {
+            Entry::Compact(_) => None,
+            Entry::Large(large) => Some(&mut large.value),
+        }
+    }
+
     /// A non-string entry (tests only).
     #[cfg(test)]
     pub fn new_test_other(key: &[u8]) -> Entry {
@@ -356,8 +399,7 @@ impl Entry {
             }
             Entry::Large(large) => match &large.value {
                 LargeValue::Raw(v) => Some(StrRef::Bytes(v)),
-                #[cfg(test)]
-                LargeValue::TestOther => None,
+                _ => None,
             },
         }
     }
@@ -377,8 +419,7 @@ impl Entry {
         match self {
             Entry::Large(large) => match &mut large.value {
                 LargeValue::Raw(v) => Some(v),
-                #[cfg(test)]
-                LargeValue::TestOther => None,
+                _ => None,
             },
             Entry::Compact(_) => None,
         }
@@ -397,8 +438,13 @@ impl Entry {
                     "raw"
                 }
             }
-            Entry::Large(large) => match large.value {
+            Entry::Large(large) => match &large.value {
                 LargeValue::Raw(_) => "raw",
+                LargeValue::List(v) => v.encoding_name(),
+                LargeValue::Hash(v) => v.encoding_name(),
+                LargeValue::Set(v) => v.encoding_name(),
+                LargeValue::ZSet(v) => v.encoding_name(),
+                LargeValue::Stream(v) => v.encoding_name(),
                 #[cfg(test)]
                 LargeValue::TestOther => "test",
             },
@@ -411,6 +457,11 @@ impl Entry {
             Entry::Compact(_) => "string",
             Entry::Large(large) => match large.value {
                 LargeValue::Raw(_) => "string",
+                LargeValue::List(_) => "list",
+                LargeValue::Hash(_) => "hash",
+                LargeValue::Set(_) => "set",
+                LargeValue::ZSet(_) => "zset",
+                LargeValue::Stream(_) => "stream",
                 #[cfg(test)]
                 LargeValue::TestOther => "test",
             },
@@ -473,6 +524,11 @@ impl Entry {
             Entry::Large(large) => {
                 let value = match &large.value {
                     LargeValue::Raw(v) => v.capacity(),
+                    LargeValue::List(v) => v.mem_bytes(),
+                    LargeValue::Hash(v) => v.mem_bytes(),
+                    LargeValue::Set(v) => v.mem_bytes(),
+                    LargeValue::ZSet(v) => v.mem_bytes(),
+                    LargeValue::Stream(v) => v.mem_bytes(),
                     #[cfg(test)]
                     LargeValue::TestOther => 0,
                 };

@@ -10,6 +10,7 @@ use crate::DATABASES;
 use crate::cmd::{self, Exec};
 use crate::ir::{ExecCtx, Op, OpError, Reply};
 use crate::keyspace::{Db, Entry};
+use crate::notify::KeyEvent;
 
 /// Tunables of a shard.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,59 @@ pub struct ShardConfig {
     pub proto_max_bulk_len: u64,
     /// Entries each database's active-expiry step visits per [`Shard::active_expire_cycle`].
     pub active_expire_visits: usize,
+    /// `notify-keyspace-events` class bits ([`crate::notify::class`]); 0 = off.
+    pub notify_flags: u32,
+    /// Encoding thresholds of the data types (Redis's `*-max-listpack-*` ... parameters).
+    pub limits: TypeLimits,
+}
+
+/// The encoding-conversion thresholds, under Redis's parameter names and defaults. A value
+/// converts to its scalable encoding as soon as it exceeds one of them, never back (as Redis).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeLimits {
+    /// `list-max-listpack-size`: > 0 entries per node; -1..-5 = 4/8/16/32/64 KiB per node.
+    pub list_max_listpack_size: i64,
+    /// `list-compress-depth` (accepted; Moon does not compress list nodes).
+    pub list_compress_depth: i64,
+    /// `hash-max-listpack-entries`.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value`.
+    pub hash_max_listpack_value: usize,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: usize,
+    /// `set-max-listpack-entries`.
+    pub set_max_listpack_entries: usize,
+    /// `set-max-listpack-value`.
+    pub set_max_listpack_value: usize,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: usize,
+    /// `stream-node-max-bytes`.
+    pub stream_node_max_bytes: usize,
+    /// `stream-node-max-entries`.
+    pub stream_node_max_entries: usize,
+    /// `hll-sparse-max-bytes`.
+    pub hll_sparse_max_bytes: usize,
+}
+
+impl Default for TypeLimits {
+    fn default() -> Self {
+        TypeLimits {
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
+            hll_sparse_max_bytes: 3000,
+        }
+    }
 }
 
 impl Default for ShardConfig {
@@ -25,6 +79,8 @@ impl Default for ShardConfig {
         ShardConfig {
             proto_max_bulk_len: 512 << 20,
             active_expire_visits: 64,
+            notify_flags: 0,
+            limits: TypeLimits::default(),
         }
     }
 }
@@ -48,6 +104,8 @@ pub struct Shard {
     stats: ShardStats,
     config: ShardConfig,
     rng: u64,
+    /// Keyspace events recorded by ops, drained by the server ([`Shard::take_events`]).
+    events: Vec<KeyEvent>,
 }
 
 const _: fn() = || {
@@ -66,6 +124,7 @@ impl Shard {
             config,
             // Any non-zero seed works for xorshift; derive it from the id for reproducibility.
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64).wrapping_mul(0x1000_0000_01B3) | 1,
+            events: Vec::new(),
         }
     }
 
@@ -90,14 +149,47 @@ impl Shard {
             &mut self.stats,
             &self.config,
             &mut self.rng,
+            &mut self.events,
             ctx,
         );
         cmd::execute(&mut x, op)
     }
 
-    /// CONFIG SET proto-max-bulk-len.
-    pub fn set_proto_max_bulk_len(&mut self, bytes: u64) {
-        self.config.proto_max_bulk_len = bytes;
+    /// Rewrites a blocking op that found nothing before the server parks it (XREAD `$`).
+    pub fn prepare_block(&mut self, ctx: &ExecCtx, op: &mut Op) {
+        if ctx.db >= self.dbs.len() {
+            return;
+        }
+        let mut x = Exec::new(
+            &mut self.dbs,
+            ctx.db,
+            &mut self.stats,
+            &self.config,
+            &mut self.rng,
+            &mut self.events,
+            ctx,
+        );
+        cmd::prepare_block(&mut x, op);
+    }
+
+    /// Keyspace events recorded since the last call (empty unless notifications are on).
+    pub fn take_events(&mut self) -> Vec<KeyEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Adds events recorded elsewhere (a scratch shard of a cross-shard op) to this shard's.
+    pub fn push_events(&mut self, events: Vec<KeyEvent>) {
+        self.events.extend(events);
+    }
+
+    /// True if ops recorded keyspace events not yet taken.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// CONFIG SET of any shard tunable: replaces the configuration.
+    pub fn set_config(&mut self, config: ShardConfig) {
+        self.config = config;
     }
 
     /// CONFIG RESETSTAT: zero the counters.

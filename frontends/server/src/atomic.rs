@@ -315,6 +315,14 @@ fn execute(
                 _ => gone(),
             }
         }
+        op @ (Op::Lists(_)
+        | Op::Hashes(_)
+        | Op::Sets(_)
+        | Op::ZSets(_)
+        | Op::Streams(_)
+        | Op::Bitmaps(_)
+        | Op::Hll(_)
+        | Op::Geo(_)) => gather_execute_scatter(access, owner_of, ctx, op),
         other => {
             // Keyless ops (FLUSHDB, FLUSHALL, SWAPDB): every participant applies it.
             let owners: Vec<usize> = std::iter::once(access.local_id)
@@ -331,6 +339,59 @@ fn execute(
             Reply::Ok
         }
     }
+}
+
+/// Any multi-key family op (SINTERSTORE, LMOVE, ZUNIONSTORE, PFMERGE, BITOP ...) across owners:
+/// copy every key it names from its owner into a scratch shard, run the op there, then write
+/// each key that changed back to its owner (or delete it there). All participants are frozen
+/// meanwhile, so the op is atomic; its keyspace events are recorded on the coordinator.
+fn gather_execute_scatter(
+    access: &mut Access<'_>,
+    owner_of: &dyn Fn(&[u8]) -> usize,
+    ctx: ExecCtx,
+    op: Op,
+) -> Reply {
+    let mut keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut scratch = Shard::new(access.local_id, access.local.config().clone());
+    let mut before = Vec::with_capacity(keys.len());
+    for key in &keys {
+        let k = key.clone();
+        let Some(entry) = access.on(owner_of(key), move |s| {
+            s.clone_entry(ctx.db, &k, ctx.now_ms)
+        }) else {
+            return gone();
+        };
+        if let Some(e) = &entry
+            && let Err(e) = scratch.put_entry(ctx.db, e.clone())
+        {
+            return Reply::Err(e);
+        }
+        before.push(entry);
+    }
+    let reply = scratch.apply(&ctx, &op);
+    if op.is_write() {
+        for (key, old) in keys.iter().zip(before) {
+            let new = scratch.clone_entry(ctx.db, key, ctx.now_ms);
+            if new == old {
+                continue;
+            }
+            let k = key.clone();
+            let done = match new {
+                Some(e) => access.on(owner_of(key), move |s| s.put_entry(ctx.db, e).is_ok()),
+                None => access.on(owner_of(key), move |s| {
+                    s.take_entry(ctx.db, &k, ctx.now_ms);
+                    true
+                }),
+            };
+            if done.is_none() {
+                return gone();
+            }
+        }
+    }
+    access.local.push_events(scratch.take_events());
+    reply
 }
 
 fn rename(

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Parser;
 
+use moon_engine::shard::{ShardConfig, TypeLimits};
+
 use crate::driver::IoBackend;
 
 /// Command line of `moon`.
@@ -84,6 +86,10 @@ pub struct Config {
     pub timeout: u64,
     /// The config file, if any (CONFIG GET/INFO report it).
     pub config_file: Option<PathBuf>,
+    /// Encoding thresholds of the data types.
+    pub limits: TypeLimits,
+    /// `notify-keyspace-events` class bits.
+    pub notify_flags: u32,
 }
 
 impl Default for Config {
@@ -104,6 +110,8 @@ impl Default for Config {
             maxclients: 10000,
             timeout: 0,
             config_file: None,
+            limits: TypeLimits::default(),
+            notify_flags: 0,
         }
     }
 }
@@ -180,6 +188,11 @@ impl Config {
                 .parse::<u64>()
                 .with_context(|| format!("'{v}' is not a number"))
         };
+        let signed = |v: &str| {
+            v.trim()
+                .parse::<i64>()
+                .with_context(|| format!("'{v}' is not a number"))
+        };
         match name {
             "port" => self.port = u16::try_from(int(value)?)?,
             "bind" => {
@@ -230,6 +243,40 @@ impl Config {
             "logfile" => self.logfile = value.to_string(),
             "maxclients" => self.maxclients = int(value)?.max(1) as usize,
             "timeout" => self.timeout = int(value)?,
+            "notify-keyspace-events" => {
+                self.notify_flags = moon_engine::notify::parse_flags(value.as_bytes())
+                    .context("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+            }
+            "list-max-listpack-size" | "list-max-ziplist-size" => {
+                self.limits.list_max_listpack_size = signed(value)?
+            }
+            "list-compress-depth" => self.limits.list_compress_depth = signed(value)?,
+            "hash-max-listpack-entries" | "hash-max-ziplist-entries" => {
+                self.limits.hash_max_listpack_entries = int(value)? as usize
+            }
+            "hash-max-listpack-value" | "hash-max-ziplist-value" => {
+                self.limits.hash_max_listpack_value = int(value)? as usize
+            }
+            "set-max-intset-entries" => self.limits.set_max_intset_entries = int(value)? as usize,
+            "set-max-listpack-entries" => {
+                self.limits.set_max_listpack_entries = int(value)? as usize
+            }
+            "set-max-listpack-value" => self.limits.set_max_listpack_value = int(value)? as usize,
+            "zset-max-listpack-entries" | "zset-max-ziplist-entries" => {
+                self.limits.zset_max_listpack_entries = int(value)? as usize
+            }
+            "zset-max-listpack-value" | "zset-max-ziplist-value" => {
+                self.limits.zset_max_listpack_value = int(value)? as usize
+            }
+            "stream-node-max-bytes" => {
+                self.limits.stream_node_max_bytes =
+                    parse_memory(value).context("argument must be a memory value")? as usize
+            }
+            "stream-node-max-entries" => self.limits.stream_node_max_entries = int(value)? as usize,
+            "hll-sparse-max-bytes" => {
+                self.limits.hll_sparse_max_bytes =
+                    parse_memory(value).context("argument must be a memory value")? as usize
+            }
             // Accepted and ignored so stock redis.conf files load; they have no effect in Moon yet.
             "daemonize" | "save" | "protected-mode" | "tcp-backlog" | "databases"
             | "appendonly" => {}
@@ -265,14 +312,94 @@ impl Config {
             ("maxmemory-policy", "noeviction".into()),
             ("save", String::new()),
             ("appendonly", "no".into()),
+            (
+                "notify-keyspace-events",
+                moon_engine::notify::flags_to_string(self.notify_flags),
+            ),
+            (
+                "list-max-listpack-size",
+                self.limits.list_max_listpack_size.to_string(),
+            ),
+            (
+                "list-compress-depth",
+                self.limits.list_compress_depth.to_string(),
+            ),
+            (
+                "hash-max-listpack-entries",
+                self.limits.hash_max_listpack_entries.to_string(),
+            ),
+            (
+                "hash-max-listpack-value",
+                self.limits.hash_max_listpack_value.to_string(),
+            ),
+            (
+                "set-max-intset-entries",
+                self.limits.set_max_intset_entries.to_string(),
+            ),
+            (
+                "set-max-listpack-entries",
+                self.limits.set_max_listpack_entries.to_string(),
+            ),
+            (
+                "set-max-listpack-value",
+                self.limits.set_max_listpack_value.to_string(),
+            ),
+            (
+                "zset-max-listpack-entries",
+                self.limits.zset_max_listpack_entries.to_string(),
+            ),
+            (
+                "zset-max-listpack-value",
+                self.limits.zset_max_listpack_value.to_string(),
+            ),
+            (
+                "stream-node-max-bytes",
+                self.limits.stream_node_max_bytes.to_string(),
+            ),
+            (
+                "stream-node-max-entries",
+                self.limits.stream_node_max_entries.to_string(),
+            ),
+            (
+                "hll-sparse-max-bytes",
+                self.limits.hll_sparse_max_bytes.to_string(),
+            ),
         ]
+    }
+
+    /// The engine's view of the configuration.
+    pub fn shard_config(&self) -> ShardConfig {
+        ShardConfig {
+            proto_max_bulk_len: self.proto_max_bulk_len,
+            notify_flags: self.notify_flags,
+            limits: self.limits.clone(),
+            ..ShardConfig::default()
+        }
     }
 
     /// Parameters CONFIG SET may change at run time.
     pub fn is_mutable(name: &str) -> bool {
         matches!(
             name,
-            "requirepass" | "hz" | "proto-max-bulk-len" | "loglevel" | "maxclients" | "timeout"
+            "requirepass"
+                | "hz"
+                | "proto-max-bulk-len"
+                | "loglevel"
+                | "maxclients"
+                | "timeout"
+                | "notify-keyspace-events"
+                | "list-max-listpack-size"
+                | "list-compress-depth"
+                | "hash-max-listpack-entries"
+                | "hash-max-listpack-value"
+                | "set-max-intset-entries"
+                | "set-max-listpack-entries"
+                | "set-max-listpack-value"
+                | "zset-max-listpack-entries"
+                | "zset-max-listpack-value"
+                | "stream-node-max-bytes"
+                | "stream-node-max-entries"
+                | "hll-sparse-max-bytes"
         )
     }
 }

@@ -417,10 +417,10 @@ impl Worker {
                 ));
             }
         }
-        let bulk = cfg.proto_max_bulk_len;
+        let engine = cfg.shard_config();
         self.shared.update_config(|c| *c = cfg);
         // Shard-local copies of config values: apply here and on every other shard.
-        self.apply_shard_config(bulk);
+        self.apply_shard_config(engine.clone());
         for s in 0..self.shared.shards() {
             if s != self.id {
                 let to = ReplyTo {
@@ -429,10 +429,11 @@ impl Worker {
                     seq: 0,
                     part: 0,
                 };
+                let engine = engine.clone();
                 self.outboxes[s].send(Msg::Call {
                     to,
                     f: Box::new(move |w: &mut Worker| {
-                        w.apply_shard_config(bulk);
+                        w.apply_shard_config(engine);
                         Box::new(()) as Box<dyn std::any::Any + Send>
                     }),
                 });
@@ -441,9 +442,9 @@ impl Worker {
         Reply::Ok
     }
 
-    fn apply_shard_config(&mut self, proto_max_bulk_len: u64) {
-        self.shard.set_proto_max_bulk_len(proto_max_bulk_len);
-        self.limits.proto_max_bulk_len = proto_max_bulk_len as i64;
+    fn apply_shard_config(&mut self, engine: moon_engine::shard::ShardConfig) {
+        self.limits.proto_max_bulk_len = engine.proto_max_bulk_len as i64;
+        self.shard.set_config(engine);
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use hashbrown::HashMap;
 use moon_engine::ir::{OpError, Reply};
-use moon_engine::shard::{Shard, ShardConfig};
+use moon_engine::shard::Shard;
 use moon_resp::limits::Limits;
 
 use crate::conn::{Conn, Part};
@@ -87,13 +87,7 @@ impl Worker {
         inboxes: Vec<rtrb::Consumer<Msg>>,
     ) -> Worker {
         let cfg = shared.config();
-        let shard = Shard::new(
-            id,
-            ShardConfig {
-                proto_max_bulk_len: cfg.proto_max_bulk_len,
-                ..ShardConfig::default()
-            },
-        );
+        let shard = Shard::new(id, cfg.shard_config());
         let limits = Limits {
             proto_max_bulk_len: cfg.proto_max_bulk_len as i64,
             ..Limits::default()

@@ -262,11 +262,7 @@ fn scan(a: &[Bytes]) -> Result<Command, OpError> {
             // "*" matches everything: same as no pattern.
             pattern = (value.as_ref() != b"*").then(|| value.clone());
         } else if is(opt, "type") {
-            type_filter = Some(if is(value, "string") {
-                TypeFilter::String
-            } else {
-                TypeFilter::Other
-            });
+            type_filter = Some(TypeFilter::from_name(value));
         } else {
             return Err(OpError::Syntax);
         }

@@ -97,6 +97,10 @@ fn scan() {
     );
     assert_eq!(
         scan(&["scan", "0", "match", "*", "type", "list"]),
+        (0, None, 10, Some(TypeFilter::List))
+    );
+    assert_eq!(
+        scan(&["scan", "0", "type", "nosuchtype"]),
         (0, None, 10, Some(TypeFilter::Other))
     );
     assert_eq!(err_text(&["scan", "x"]), "ERR invalid cursor");

@@ -12,15 +12,23 @@ use bytes::Bytes;
 use moon_engine::ir::{Op, OpError, TypeFilter};
 
 mod args;
+mod bitmap;
 mod connection;
 mod db;
 pub mod docs;
+mod geo;
 mod glob;
+mod hash;
+mod hll;
 mod keys;
+mod list;
 mod server;
 mod set;
+mod sets;
+mod stream;
 mod strings;
 pub mod table;
+mod zset;
 
 pub use docs::{
     client_help, command_count, command_docs, command_getkeys, command_getkeys_and_flags,

@@ -7,6 +7,9 @@
 //! - Implicit ACL categories (`@read`, `@write`, `@admin`/`@dangerous`, `@fast`/`@slow`) are
 //!   derived from the flags exactly as Redis's `setImplicitACLCategories` does, never stored.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use moon_engine::ir::OpError;
 
@@ -47,24 +50,48 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
 pub const KEYSPACE: u32 = 1 << 0;
 pub const CAT_READ: u32 = 1 << 1;
 pub const CAT_WRITE: u32 = 1 << 2;
-pub const STRING: u32 = 1 << 3;
-pub const CAT_ADMIN: u32 = 1 << 4;
-pub const CAT_FAST: u32 = 1 << 5;
-pub const CAT_SLOW: u32 = 1 << 6;
-pub const DANGEROUS: u32 = 1 << 7;
-pub const CONNECTION: u32 = 1 << 8;
+pub const SET: u32 = 1 << 3;
+pub const SORTEDSET: u32 = 1 << 4;
+pub const LIST: u32 = 1 << 5;
+pub const HASH: u32 = 1 << 6;
+pub const STRING: u32 = 1 << 7;
+pub const BITMAP: u32 = 1 << 8;
+pub const HYPERLOGLOG: u32 = 1 << 9;
+pub const GEO: u32 = 1 << 10;
+pub const STREAM: u32 = 1 << 11;
+pub const PUBSUB: u32 = 1 << 12;
+pub const CAT_ADMIN: u32 = 1 << 13;
+pub const CAT_FAST: u32 = 1 << 14;
+pub const CAT_SLOW: u32 = 1 << 15;
+pub const BLOCKING: u32 = 1 << 16;
+pub const DANGEROUS: u32 = 1 << 17;
+pub const CONNECTION: u32 = 1 << 18;
+pub const TRANSACTION: u32 = 1 << 19;
+pub const SCRIPTING: u32 = 1 << 20;
 
 /// Category bits and names (without the `@`), in Redis's order.
 pub const ACL_NAMES: &[(u32, &str)] = &[
     (KEYSPACE, "keyspace"),
     (CAT_READ, "read"),
     (CAT_WRITE, "write"),
+    (SET, "set"),
+    (SORTEDSET, "sortedset"),
+    (LIST, "list"),
+    (HASH, "hash"),
     (STRING, "string"),
+    (BITMAP, "bitmap"),
+    (HYPERLOGLOG, "hyperloglog"),
+    (GEO, "geo"),
+    (STREAM, "stream"),
+    (PUBSUB, "pubsub"),
     (CAT_ADMIN, "admin"),
     (CAT_FAST, "fast"),
     (CAT_SLOW, "slow"),
+    (BLOCKING, "blocking"),
     (DANGEROUS, "dangerous"),
     (CONNECTION, "connection"),
+    (TRANSACTION, "transaction"),
+    (SCRIPTING, "scripting"),
 ];
 
 // ---- key-spec flags (Redis `CMD_KEY_*`) ----
@@ -315,7 +342,7 @@ fn merged_range(specs: &[KeySpec]) -> (i32, i32, i32) {
 }
 
 /// Longest top-level command name Moon knows; longer names cannot match.
-const MAX_NAME: usize = 16;
+const MAX_NAME: usize = 24;
 
 /// The top-level command named `name` (any case), without allocating.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
@@ -326,7 +353,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     let lower = &mut buf[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    by_lower_name(lower)
+    by_lower_name(lower).or_else(|| family_lookup(lower))
 }
 
 /// The subcommand of `container` named `name` (any case).
@@ -348,9 +375,40 @@ pub fn lookup_fullname(name: &[u8]) -> Option<&'static CommandSpec> {
     }
 }
 
-/// Every top-level command, in table order.
+/// Every top-level command, in table order (the core registry, then each family's table).
 pub fn all() -> &'static [&'static CommandSpec] {
-    ALL
+    static EVERY: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
+    EVERY.get_or_init(|| {
+        ALL.iter()
+            .copied()
+            .chain(FAMILIES.iter().flat_map(|f| f.iter().copied()))
+            .collect()
+    })
+}
+
+/// The data-type families' tables, each owned by its module.
+static FAMILIES: &[&[&CommandSpec]] = &[
+    bitmap::COMMANDS,
+    geo::COMMANDS,
+    hash::COMMANDS,
+    hll::COMMANDS,
+    list::COMMANDS,
+    sets::COMMANDS,
+    stream::COMMANDS,
+    zset::COMMANDS,
+];
+
+/// A family command by lowercase name, through a map built on first use.
+fn family_lookup(lower: &[u8]) -> Option<&'static CommandSpec> {
+    static MAP: OnceLock<HashMap<&'static [u8], &'static CommandSpec>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        FAMILIES
+            .iter()
+            .flat_map(|f| f.iter().map(|spec| (spec.name.as_bytes(), *spec)))
+            .collect()
+    })
+    .get(lower)
+    .copied()
 }
 
 /// Generates the list of every top-level command and the name match over it from one list,
@@ -369,6 +427,7 @@ macro_rules! registry {
     };
 }
 
+use super::{bitmap, geo, hash, hll, list, sets, stream, zset};
 use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};
 
 registry! {

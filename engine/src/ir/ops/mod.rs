@@ -1,0 +1,27 @@
+//! Op sub-enums, one per data-type family, each with its own keys/routing/write classification.
+//! `Op` wraps each as one variant so families can grow without touching the core vocabulary.
+
+pub mod bitmap;
+pub mod geo;
+pub mod hash;
+pub mod hll;
+pub mod list;
+pub mod sets;
+pub mod stream;
+pub mod zset;
+
+pub use bitmap::BitmapOp;
+pub use geo::GeoOp;
+pub use hash::HashOp;
+pub use hll::HllOp;
+pub use list::ListOp;
+pub use sets::SetOp;
+pub use stream::StreamOp;
+pub use zset::ZSetOp;
+
+/// How a blocking op (BLPOP, BZPOPMIN, XREAD BLOCK ...) waits when it finds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocking {
+    /// Milliseconds to wait; 0 waits forever.
+    pub timeout_ms: u64,
+}

@@ -1,0 +1,6 @@
+//! Table entries and parsers of bitmaps (SETBIT ... BITFIELD), stored as strings.
+
+use super::table::CommandSpec;
+
+/// Every command of the family (consulted after the core registry).
+pub static COMMANDS: &[&CommandSpec] = &[];

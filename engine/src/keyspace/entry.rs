@@ -517,6 +517,24 @@ impl Entry {
         }
     }
 
+    /// True if both entries hold the same key, value and TTL (the access clock is ignored:
+    /// a read does not modify a key, for WATCH).
+    pub fn same_data(&self, other: &Entry) -> bool {
+        match (self, other) {
+            (Entry::Large(a), Entry::Large(b)) => {
+                a.key == b.key && a.expire_at_ms == b.expire_at_ms && a.value == b.value
+            }
+            (Entry::Compact(a), Entry::Compact(b)) => {
+                a.len() == b.len() && a.first() == b.first() && a.get(TTL_AT..) == b.get(TTL_AT..)
+            }
+            _ => {
+                self.key() == other.key()
+                    && self.string_value() == other.string_value()
+                    && self.expire_at_ms() == other.expire_at_ms()
+            }
+        }
+    }
+
     /// Heap bytes owned by this entry (not counting the 16 inline bytes in the table slot).
     pub fn mem_bytes(&self) -> usize {
         match self {

@@ -12,6 +12,10 @@ use crate::ir::{ExecCtx, Op, OpError, Reply};
 use crate::keyspace::{Db, Entry};
 use crate::notify::KeyEvent;
 
+mod watch;
+
+pub use watch::{Interest, WatchFlag};
+
 /// Tunables of a shard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShardConfig {
@@ -106,6 +110,8 @@ pub struct Shard {
     rng: u64,
     /// Keyspace events recorded by ops, drained by the server ([`Shard::take_events`]).
     events: Vec<KeyEvent>,
+    /// Watched keys and keys blocked clients wait on.
+    interest: Interest,
 }
 
 const _: fn() = || {
@@ -125,6 +131,7 @@ impl Shard {
             // Any non-zero seed works for xorshift; derive it from the id for reproducibility.
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64).wrapping_mul(0x1000_0000_01B3) | 1,
             events: Vec::new(),
+            interest: Interest::default(),
         }
     }
 
@@ -143,6 +150,66 @@ impl Shard {
         if ctx.db >= self.dbs.len() {
             return OpError::DbIndexOutOfRange.into();
         }
+        if self.interest.is_idle() || !op.is_write() {
+            return self.execute(ctx, op);
+        }
+        self.apply_with_interest(ctx, op)
+    }
+
+    /// The slow path of [`Shard::apply`] while keys are watched or waited on: compare watched
+    /// entries around the op, and queue written keys for blocked clients.
+    #[cold]
+    fn apply_with_interest(&mut self, ctx: &ExecCtx, op: &Op) -> Reply {
+        let keys: Vec<bytes::Bytes> = op.keys().into_iter().cloned().collect();
+        let db = ctx.db;
+        if keys.is_empty() {
+            // FLUSHDB/FLUSHALL/SWAPDB: every watched key that exists now is touched.
+            if self.interest.has_watches() {
+                let affected: Vec<usize> = match op {
+                    Op::FlushDb => vec![db],
+                    Op::SwapDb { a, b } => vec![*a, *b],
+                    _ => (0..self.dbs.len()).collect(),
+                };
+                for d in affected {
+                    if let Some(table) = self.dbs.get(d) {
+                        let now = ctx.now_ms;
+                        self.interest.touch_db(d, |k| table.peek(k, now).is_some());
+                    }
+                }
+            }
+            return self.execute(ctx, op);
+        }
+        let before: Vec<Option<Entry>> = keys
+            .iter()
+            .map(|k| {
+                if self.interest.is_watched(db, k) {
+                    self.dbs[db].peek(k, ctx.now_ms).cloned()
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let reply = self.execute(ctx, op);
+        for (k, old) in keys.iter().zip(before) {
+            if self.interest.is_watched(db, k) {
+                let now = self.dbs[db].peek(k, ctx.now_ms);
+                let same = match (now, &old) {
+                    (Some(a), Some(b)) => a.same_data(b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same {
+                    self.interest.touch(db, k);
+                }
+            }
+            if self.dbs[db].peek(k, ctx.now_ms).is_some() {
+                self.interest.signal_written(db, k);
+            }
+        }
+        reply
+    }
+
+    fn execute(&mut self, ctx: &ExecCtx, op: &Op) -> Reply {
         let mut x = Exec::new(
             &mut self.dbs,
             ctx.db,
@@ -153,6 +220,29 @@ impl Shard {
             ctx,
         );
         cmd::execute(&mut x, op)
+    }
+
+    /// Watched keys and blocked-client interest (WATCH, blocking commands).
+    pub fn interest(&mut self) -> &mut Interest {
+        &mut self.interest
+    }
+
+    /// WATCH: registers `flag` on `key`; returns the key's expire time if it is live with a
+    /// TTL (EXEC treats a watched key that expired meanwhile as modified, as Redis does).
+    pub fn watch(
+        &mut self,
+        db: usize,
+        key: bytes::Bytes,
+        flag: WatchFlag,
+        now_ms: u64,
+    ) -> Option<u64> {
+        let expire = self
+            .dbs
+            .get(db)
+            .and_then(|d| d.peek(&key, now_ms))
+            .and_then(Entry::expire_at_ms);
+        self.interest.watch(db, key, flag, expire);
+        expire
     }
 
     /// Rewrites a blocking op that found nothing before the server parks it (XREAD `$`).
@@ -241,6 +331,7 @@ impl Shard {
 
     /// Removes and returns the live entry for `key`.
     pub fn take_entry(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Entry> {
+        self.interest.touch(db, key);
         self.dbs.get_mut(db)?.remove(key, now_ms)
     }
 
@@ -251,8 +342,12 @@ impl Shard {
 
     /// Stores `entry`, replacing any entry with the same key.
     pub fn put_entry(&mut self, db: usize, entry: Entry) -> Result<(), OpError> {
-        let db = self.dbs.get_mut(db).ok_or(OpError::DbIndexOutOfRange)?;
-        db.insert(entry);
+        let table = self.dbs.get_mut(db).ok_or(OpError::DbIndexOutOfRange)?;
+        if !self.interest.is_idle() {
+            self.interest.touch(db, entry.key());
+            self.interest.signal_written(db, entry.key());
+        }
+        table.insert(entry);
         Ok(())
     }
 

@@ -36,7 +36,7 @@ pub(crate) fn serve_frozen(
 }
 
 /// The coordinator's handle on the frozen participants.
-struct Access<'a> {
+pub(crate) struct Access<'a> {
     local_id: usize,
     local: &'a mut Shard,
     remote: Vec<(usize, mpsc::Sender<FrozenWork>)>,
@@ -45,7 +45,7 @@ struct Access<'a> {
 impl Access<'_> {
     /// Run `f` on shard `owner` (which must be a participant) and return its result; None if
     /// the participant is gone.
-    fn on<R: Send + 'static>(
+    pub(crate) fn on<R: Send + 'static>(
         &mut self,
         owner: usize,
         f: impl FnOnce(&mut Shard) -> R + Send + 'static,
@@ -72,6 +72,19 @@ impl Worker {
             let other = if *a == self.id { *b } else { *a };
             return self.mset_with_one_peer(ctx, pairs.clone(), other);
         }
+        let shared = self.shared.clone();
+        let owner_of = move |k: &[u8]| shared.slots.shard_of(k);
+        self.run_frozen(&owners, |access| execute(access, &owner_of, ctx, op))
+            .unwrap_or_else(gone)
+    }
+
+    /// Freeze `owners` (sorted, distinct; may include this shard) and run `f` with access to
+    /// all of them; `None` if a participant did not respond. Holds the transaction lock.
+    pub(crate) fn run_frozen<R>(
+        &mut self,
+        owners: &[usize],
+        f: impl FnOnce(&mut Access<'_>) -> R,
+    ) -> Option<R> {
         self.acquire_tx_lock();
         let (ack_tx, ack_rx) = mpsc::channel();
         let mut remote = Vec::new();
@@ -84,7 +97,7 @@ impl Worker {
             remote.push((s, wtx));
         }
         drop(ack_tx);
-        self.push_out_all(&owners);
+        self.push_out_all(owners);
         let mut acked = 0;
         while acked < remote.len() {
             if ack_rx.recv().is_err() {
@@ -92,20 +105,18 @@ impl Worker {
             }
             acked += 1;
         }
-        let reply = if acked < remote.len() {
-            Reply::Err(OpError::Other("ERR a shard did not respond".into()))
+        let result = if acked < remote.len() {
+            None
         } else {
-            let shared = self.shared.clone();
-            let owner_of = move |k: &[u8]| shared.slots.shard_of(k);
             let mut access = Access {
                 local_id: self.id,
                 local: &mut self.shard,
                 remote,
             };
-            execute(&mut access, &owner_of, ctx, op)
+            Some(f(&mut access))
         };
         self.shared.tx_lock.store(false, Ordering::Release);
-        reply
+        result
     }
 
     /// MSET over this shard and exactly one other, in one round trip: the peer applies its
@@ -213,6 +224,60 @@ const GONE: &str = "ERR a shard did not respond";
 
 fn gone() -> Reply {
     Reply::Err(OpError::Other(GONE.into()))
+}
+
+/// Any op, run while `access` holds every shard it touches frozen (EXEC of a transaction):
+/// routed to its owner(s) as `dispatch_op` would, but synchronously. `shards` is the number of
+/// shards (keyless ops run on all of them, which must all be frozen).
+pub(crate) fn execute_routed(
+    access: &mut Access<'_>,
+    owner_of: &dyn Fn(&[u8]) -> usize,
+    shards: usize,
+    ctx: ExecCtx,
+    op: Op,
+) -> Reply {
+    use moon_engine::ir::KeyRouting;
+    match op.routing() {
+        KeyRouting::Single => {
+            let owner = op.keys().first().map_or(access.local_id, |k| owner_of(k));
+            access
+                .on(owner, move |s| s.apply(&ctx, &op))
+                .unwrap_or_else(gone)
+        }
+        KeyRouting::Split(kind) => {
+            let total = op.keys().len();
+            let mut replies = Vec::new();
+            for (owner, sub, positions) in op.split_by_owner(owner_of) {
+                match access.on(owner, move |s| s.apply(&ctx, &sub)) {
+                    Some(reply) => replies.push((positions, reply)),
+                    None => return gone(),
+                }
+            }
+            merge_replies(kind, total, replies)
+        }
+        KeyRouting::Atomic => {
+            let mut owners: Vec<usize> = op.keys().iter().map(|k| owner_of(k)).collect();
+            owners.sort_unstable();
+            owners.dedup();
+            if let [owner] = owners.as_slice() {
+                return access
+                    .on(*owner, move |s| s.apply(&ctx, &op))
+                    .unwrap_or_else(gone);
+            }
+            execute(access, owner_of, ctx, op)
+        }
+        KeyRouting::AllShards(kind) => {
+            let mut replies = Vec::new();
+            for s in 0..shards {
+                let op = op.clone();
+                match access.on(s, move |sh| sh.apply(&ctx, &op)) {
+                    Some(reply) => replies.push((Vec::new(), reply)),
+                    None => return gone(),
+                }
+            }
+            merge_replies(kind, 0, replies)
+        }
+    }
 }
 
 /// The body of each atomic op, run while every participant is frozen.

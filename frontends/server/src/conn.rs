@@ -104,6 +104,17 @@ pub struct Conn {
     pub last_active: Instant,
     /// Last command name (CLIENT LIST `cmd=`).
     pub last_cmd: String,
+    /// MULTI state while a transaction is being queued.
+    pub multi: Option<crate::multi::Multi>,
+    /// WATCHed keys and their flag.
+    pub watching: crate::multi::Watching,
+    /// While EXEC runs a queued connection command: its reply goes here, not to the client.
+    pub capture: Option<Vec<Reply>>,
+    /// The reply slot of the blocking command this client waits on; nothing else from the
+    /// client runs meanwhile.
+    pub blocked_on: Option<u64>,
+    /// Commands that arrived while blocked, run once unblocked.
+    pub stash: VecDeque<Vec<Bytes>>,
 }
 
 impl Conn {
@@ -137,11 +148,20 @@ impl Conn {
             created: now,
             last_active: now,
             last_cmd: "NULL".into(),
+            multi: None,
+            watching: crate::multi::Watching::default(),
+            capture: None,
+            blocked_on: None,
+            stash: VecDeque::new(),
         }
     }
 
     /// Answer the next command at once.
     pub fn reply(&mut self, reply: Reply) {
+        if let Some(capture) = self.capture.as_mut() {
+            capture.push(reply);
+            return;
+        }
         self.next_seq += 1;
         if self.pending.is_empty() {
             self.head_seq = self.next_seq;

@@ -49,7 +49,23 @@ impl Worker {
                 conn.close_after_flush = true;
                 Reply::Ok
             }
+            ConnCmd::Multi => self.multi(conn),
+            ConnCmd::Discard => self.discard(conn),
+            ConnCmd::Exec => {
+                self.exec(conn);
+                return false;
+            }
+            ConnCmd::Watch(keys) => {
+                self.watch(conn, keys);
+                return false;
+            }
+            ConnCmd::Unwatch => {
+                self.unwatch_all(conn);
+                Reply::Ok
+            }
             ConnCmd::Reset => {
+                conn.multi = None;
+                self.unwatch_all(conn);
                 conn.db = 0;
                 conn.proto = Proto::Resp2;
                 conn.name = None;

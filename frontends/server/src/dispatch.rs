@@ -34,6 +34,10 @@ impl Worker {
         }
         let mut lname = [0u8; 32];
         let lname = lowercase_name(name, &mut lname);
+        if conn.multi.is_some() && self.multi_intercept(conn, &args) {
+            return;
+        }
+        self.null_is_bulk = lname == "blmove" || lname == "brpoplpush";
         let (failed, known) = match parse(&args) {
             Err(e) => {
                 conn.reply(Reply::Err(e));
@@ -79,6 +83,9 @@ impl Worker {
             no_touch: conn.no_touch,
         };
         let shards = self.shared.shards();
+        if let Some(b) = op.blocking() {
+            return self.dispatch_blocking(conn, ctx, op, b.timeout_ms);
+        }
         if shards == 1 {
             let reply = self.shard.apply(&ctx, &op);
             return self.reply_counted(conn, reply);
@@ -151,6 +158,28 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// A blocking op: answered at once when its keys are here and it finds data, otherwise
+    /// parked (see `blocking.rs`).
+    fn dispatch_blocking(&mut self, conn: &mut Conn, ctx: ExecCtx, op: Op, timeout_ms: u64) {
+        let null = if self.null_is_bulk {
+            Reply::Nil
+        } else {
+            Reply::NilArray
+        };
+        let local = self.shared.shards() == 1
+            || op
+                .keys()
+                .iter()
+                .all(|k| self.shared.slots.shard_of(k) == self.id);
+        if local {
+            let reply = self.shard.apply(&ctx, &op);
+            if !matches!(reply, Reply::Nil | Reply::NilArray) {
+                return self.reply_counted(conn, reply);
+            }
+        }
+        self.park(conn, ctx, op, timeout_ms, null);
     }
 
     fn run_on(&mut self, conn: &mut Conn, owner: usize, ctx: ExecCtx, op: Op) {

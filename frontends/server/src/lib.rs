@@ -7,11 +7,13 @@ pub mod driver;
 pub mod runtime;
 
 mod atomic;
+mod blocking;
 mod conn;
 mod conn_cmds;
 mod dispatch;
 mod info;
 mod mailbox;
+mod multi;
 mod scan;
 mod shared;
 mod worker;

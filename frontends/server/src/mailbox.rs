@@ -56,6 +56,8 @@ pub enum Msg {
         ack: mpsc::Sender<()>,
         work: mpsc::Receiver<FrozenWork>,
     },
+    /// Queue a blocked client's op on the destination's keys (see `blocking.rs`).
+    Block(Box<crate::blocking::Waiter>),
 }
 
 /// The sending half towards one destination.

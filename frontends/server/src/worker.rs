@@ -72,6 +72,11 @@ pub struct Worker {
     /// Reused buffers for batched parsing and prefetching.
     batch: Vec<Vec<bytes::Bytes>>,
     hashes: Vec<u64>,
+    /// Blocked clients (home side) and waiters on keys (owner side).
+    pub(crate) blocking: crate::blocking::Blocking,
+    /// The command being executed answers a null bulk (not a null array) when it finds
+    /// nothing: BLMOVE, BRPOPLPUSH (their timeout reply).
+    pub(crate) null_is_bulk: bool,
 }
 
 /// Commands parsed ahead per batch for prefetching.
@@ -109,6 +114,8 @@ impl Worker {
             last_tick: Instant::now(),
             batch: Vec::with_capacity(PREFETCH_BATCH),
             hashes: Vec::with_capacity(PREFETCH_BATCH),
+            blocking: crate::blocking::Blocking::default(),
+            null_is_bulk: false,
         }
     }
 
@@ -117,11 +124,15 @@ impl Worker {
         let mut events = Vec::with_capacity(256);
         let mut tick = Duration::from_millis(1000 / self.shared.config().hz.max(1));
         while !self.shared.shutting_down() {
-            let timeout = if self.has_queued_work() {
+            let mut timeout = if self.has_queued_work() {
                 Duration::ZERO
             } else {
                 tick.saturating_sub(self.last_tick.elapsed())
             };
+            if let Some(deadline) = self.blocking.next_deadline() {
+                let wait = Duration::from_millis(deadline.saturating_sub(now_ms()));
+                timeout = timeout.min(wait);
+            }
             events.clear();
             if let Err(e) = self.driver.poll(timeout, &mut events) {
                 tracing::error!(shard = self.id, "driver poll failed: {e}");
@@ -132,6 +143,8 @@ impl Worker {
                 self.on_event(ev);
             }
             self.drain_inboxes();
+            self.serve_ready();
+            self.blocking_tick();
             if self.last_tick.elapsed() >= tick {
                 self.last_tick = Instant::now();
                 self.on_tick();
@@ -211,8 +224,10 @@ impl Worker {
     }
 
     fn drop_conn(&mut self, token: ConnToken) {
-        if let Some(conn) = self.conns.remove(&token) {
+        if let Some(mut conn) = self.conns.remove(&token) {
             self.client_tokens.remove(&conn.id);
+            self.forget_parked(conn.id);
+            self.unwatch_all(&mut conn);
             self.shared
                 .connected_clients
                 .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
@@ -240,8 +255,14 @@ impl Worker {
             conn.close_after_flush = true;
             return;
         }
+        if conn.blocked_on.is_some() || !conn.stash.is_empty() {
+            return;
+        }
         let mut batch = std::mem::take(&mut self.batch);
         loop {
+            if conn.blocked_on.is_some() {
+                break;
+            }
             if conn.close_after_flush {
                 conn.rbuf.clear();
                 break;
@@ -271,6 +292,11 @@ impl Worker {
                 if conn.close_after_flush {
                     continue;
                 }
+                if conn.blocked_on.is_some() {
+                    // Redis reads nothing else from a blocked client: keep it for later.
+                    conn.stash.push_back(args);
+                    continue;
+                }
                 let was_authed = conn.authed;
                 self.execute(conn, args);
                 if conn.authed != was_authed {
@@ -298,6 +324,27 @@ impl Worker {
             }
         }
         self.batch = batch;
+    }
+
+    /// A blocked client was answered: run the commands it sent meanwhile, then read on.
+    pub(crate) fn resume_input(&mut self, conn: &mut Conn) {
+        while conn.blocked_on.is_none() {
+            let Some(args) = conn.stash.pop_front() else {
+                break;
+            };
+            if conn.close_after_flush {
+                conn.stash.clear();
+                break;
+            }
+            let was_authed = conn.authed;
+            self.execute(conn, args);
+            if conn.authed != was_authed {
+                conn.parser.set_auth_required(!conn.authed);
+            }
+        }
+        if conn.blocked_on.is_none() && conn.stash.is_empty() && !conn.rbuf.is_empty() {
+            self.process_input(conn);
+        }
     }
 
     /// Overlap the cache misses of a batch of pipelined lookups: hint the key (the first
@@ -349,16 +396,19 @@ impl Worker {
                 self.outboxes[to.shard].send(Msg::CallReply { to, value });
             }
             Msg::Reply { to, reply } => {
-                self.complete(to.client, to.seq, to.part, Part::Reply(reply))
+                self.complete_part(to.client, to.seq, to.part, Part::Reply(reply))
             }
             Msg::CallReply { to, value } => {
-                self.complete(to.client, to.seq, to.part, Part::Any(value))
+                self.complete_part(to.client, to.seq, to.part, Part::Any(value))
             }
             Msg::Freeze { ack, work } => crate::atomic::serve_frozen(&mut self.shard, ack, work),
+            Msg::Block(waiter) => self.register_waiter(*waiter),
         }
     }
 
-    fn complete(&mut self, client: u64, seq: u64, part: usize, value: Part) {
+    /// Deliver one part of a deferred reply to a local connection; resumes a client that was
+    /// blocked on that reply.
+    pub(crate) fn complete_part(&mut self, client: u64, seq: u64, part: usize, value: Part) {
         let Some(&token) = self.client_tokens.get(&client) else {
             return;
         };
@@ -370,6 +420,10 @@ impl Worker {
                 self.scan_on_reply(&mut conn, seq, reply)
             }
             value => conn.complete(seq, part, value),
+        }
+        if conn.blocked_on == Some(seq) {
+            conn.blocked_on = None;
+            self.resume_input(&mut conn);
         }
         self.conns.insert(token, conn);
         self.dirty.push(token);

@@ -28,6 +28,7 @@ mod sets;
 mod stream;
 mod strings;
 pub mod table;
+mod transaction;
 mod zset;
 
 pub use docs::{
@@ -122,6 +123,16 @@ pub enum ConnCmd {
     },
     /// LASTSAVE.
     Lastsave,
+    /// MULTI.
+    Multi,
+    /// EXEC.
+    Exec,
+    /// DISCARD.
+    Discard,
+    /// WATCH key [key ...].
+    Watch(Vec<Bytes>),
+    /// UNWATCH.
+    Unwatch,
     /// ROLE.
     Role,
 }

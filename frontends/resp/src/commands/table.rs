@@ -30,6 +30,8 @@ pub const FAST: u32 = 1 << 7;
 pub const NO_AUTH: u32 = 1 << 8;
 pub const NO_MULTI: u32 = 1 << 9;
 pub const ALLOW_BUSY: u32 = 1 << 10;
+/// `CMD_PUBSUB` (named apart from the `PUBSUB` ACL category); a high bit, clear of the others.
+pub const CMD_PUBSUB: u32 = 1 << 24;
 
 /// Flag bits and the names `COMMAND INFO` prints, in Redis's order.
 pub const FLAG_NAMES: &[(u32, &str)] = &[
@@ -37,6 +39,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (READONLY, "readonly"),
     (DENYOOM, "denyoom"),
     (ADMIN, "admin"),
+    (CMD_PUBSUB, "pubsub"),
     (NOSCRIPT, "noscript"),
     (LOADING, "loading"),
     (STALE, "stale"),
@@ -104,6 +107,8 @@ pub const K_UPDATE: u32 = 1 << 5;
 pub const K_INSERT: u32 = 1 << 6;
 pub const K_DELETE: u32 = 1 << 7;
 pub const K_VARIABLE_FLAGS: u32 = 1 << 8;
+/// `CMD_KEY_NOT_KEY`: the argument is routed like a key but is not one (shard channels).
+pub const K_NOT_KEY: u32 = 1 << 9;
 
 /// Key-spec flag bits and names, in Redis's order.
 pub const KEY_FLAG_NAMES: &[(u32, &str)] = &[
@@ -115,6 +120,7 @@ pub const KEY_FLAG_NAMES: &[(u32, &str)] = &[
     (K_UPDATE, "update"),
     (K_INSERT, "insert"),
     (K_DELETE, "delete"),
+    (K_NOT_KEY, "not_key"),
     (K_VARIABLE_FLAGS, "variable_flags"),
 ];
 
@@ -395,6 +401,7 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     list::COMMANDS,
     sets::COMMANDS,
     stream::COMMANDS,
+    transaction::COMMANDS,
     zset::COMMANDS,
 ];
 
@@ -427,7 +434,7 @@ macro_rules! registry {
     };
 }
 
-use super::{bitmap, geo, hash, hll, list, sets, stream, zset};
+use super::{bitmap, geo, hash, hll, list, sets, stream, transaction, zset};
 use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};
 
 registry! {

@@ -3,7 +3,8 @@
 
 Owns: reading one `redis-benchmark -q --csv` result, turning the raw results file that
 compare.sh writes into markdown tables (medians over rounds, paired ratios, geometric means),
-and writing the RESP input that memory.sh feeds to `redis-cli --pipe`.
+and writing the RESP input that memory.sh feeds to `redis-cli --pipe` (datasets `strings`,
+`hashes`, `zset`: see DATASETS).
 
 Results file: tab-separated, one line per redis-benchmark run, columns RESULT_COLUMNS.
 Invariants: a ratio is only formed between runs of the same mode, round, test and pipeline
@@ -30,6 +31,23 @@ MODE_TITLES = {
 }
 
 
+# redis-benchmark prints rows for helper runs it needs before the test asked for, e.g. `-t
+# lrange_100` first prints "LPUSH (needed to benchmark LRANGE)": never the row of the test.
+HELPER_ROW_MARK = "(needed to benchmark"
+
+
+def row_test_name(label):
+    """The test a CSV row label belongs to: its first word, upper case.
+
+    Built-in tests are labelled by name, sometimes with a note ("MSET (10 keys)",
+    "LRANGE_100 (first 100 elements)"); custom commands by their command line ("HGET myhash
+    element:__rand_int__"). Helper rows give None.
+    """
+    if HELPER_ROW_MARK in label:
+        return None
+    return label.split(" ")[0].upper()
+
+
 def parse_csv(text, test):
     """Returns (rps, p50_ms, p99_ms) of the row for `test` (matched on its first word)."""
     header = None
@@ -39,7 +57,7 @@ def parse_csv(text, test):
         if row[0] == "test":
             header = row
             continue
-        if header is None or row[0].split(" ")[0].upper() != test.upper():
+        if header is None or row_test_name(row[0]) != test.upper():
             continue
         fields = dict(zip(header, row))
         try:
@@ -98,8 +116,10 @@ def paired_ratio(cells, cand, ref, key, invert=False):
 class ModeReport:
     """Medians and ratios of one mode; rows keyed by (test, pipeline), cells by round."""
 
-    def __init__(self, rows, ticks_per_s):
-        self.servers = unique(r["server"] for r in rows)
+    def __init__(self, rows, ticks_per_s, servers=()):
+        # The servers asked for come first and keep their columns even without a result (a
+        # server that rejected every command still shows as "–"), so the candidate stays first.
+        self.servers = unique(list(servers) + [r["server"] for r in rows])
         self.cand = self.servers[0]
         self.refs = self.servers[1:]
         self.rows = OrderedDict()
@@ -163,7 +183,7 @@ class ModeReport:
         return "\n".join(out) + "\n"
 
 
-def report(path):
+def report(path, servers=()):
     rows = load_results(path)
     if not rows:
         return "no results\n"
@@ -171,18 +191,78 @@ def report(path):
     out = []
     for mode in unique(r["mode"] for r in rows):
         mode_rows = [r for r in rows if r["mode"] == mode]
-        out.append(ModeReport(mode_rows, ticks_per_s).render(mode))
+        out.append(ModeReport(mode_rows, ticks_per_s, servers).render(mode))
     return "\n".join(out)
 
 
-def gen_resp(count, out_path):
-    """SET key:%010d <32 bytes> for i in 0..count, as RESP arrays."""
+def resp_command(args):
+    """One command as a RESP array of bulk strings (args are bytes)."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(out)
+
+
+def zset_score(i):
+    """Score of member i: a bijection of 0..2^32 that scatters consecutive members, so the load
+    does not arrive in score order (which would flatter structures that are cheap to append to).
+    """
+    return (i * 2654435761) % (1 << 32)
+
+
+def strings_commands(count, _fields, _batch):
+    """SET key:%010d <32 bytes> for i in 0..count."""
+    for i in range(count):
+        yield [b"SET", b"key:%010d" % i, b"%032d" % i]
+
+
+def hashes_commands(count, fields, _batch):
+    """HSET hash:%08d f0 v0 f1 v1 ... for i in 0..count: `fields` small fields per hash."""
+    pairs = []
+    for j in range(fields):
+        pairs += [b"f%d" % j, b"v%d" % j]
+    for i in range(count):
+        yield [b"HSET", b"hash:%08d" % i] + pairs
+
+
+def zset_commands(count, _fields, batch):
+    """ZADD bigzset <score> member:%010d ..., `batch` members per command, `count` in all."""
+    for start in range(0, count, batch):
+        args = [b"ZADD", b"bigzset"]
+        for i in range(start, min(start + batch, count)):
+            args += [b"%d" % zset_score(i), b"member:%010d" % i]
+        yield args
+
+
+# name -> (command generator, what one unit of `count` is, in the memory table)
+DATASETS = {
+    "strings": (strings_commands, "key"),
+    "hashes": (hashes_commands, "hash"),
+    "zset": (zset_commands, "member"),
+}
+
+
+def command_count(dataset, count, batch):
+    """How many commands (so replies) gen_resp writes for this dataset."""
+    if dataset == "zset":
+        return -(-count // batch)
+    return count
+
+
+def gen_resp(count, out_path, dataset="strings", fields=10, batch=100):
+    """Writes the load of `dataset` (see DATASETS) as RESP arrays; returns the command count."""
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r} (expected {', '.join(DATASETS)})")
+    if count < 0 or fields < 1 or batch < 1:
+        raise ValueError("count must be >= 0, fields and batch >= 1")
+    generate = DATASETS[dataset][0]
+    n = 0
     with open(out_path, "wb") as f:
-        for i in range(count):
-            key = b"key:%010d" % i
-            value = b"%032d" % i
-            f.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
-                    % (len(key), key, len(value), value))
+        for args in generate(count, fields, batch):
+            f.write(resp_command(args))
+            n += 1
+    assert n == command_count(dataset, count, batch)
+    return n
 
 
 def main(argv):
@@ -192,9 +272,15 @@ def main(argv):
     p.add_argument("test")
     p = sub.add_parser("report", help="markdown tables from a results file")
     p.add_argument("results")
-    p = sub.add_parser("gen-resp", help="write SET commands for memory.sh")
-    p.add_argument("count", type=int)
+    p.add_argument("--servers", default="",
+                   help="space-separated servers in column order, candidate first (default: "
+                        "as they appear in the results)")
+    p = sub.add_parser("gen-resp", help="write a load for memory.sh; prints the command count")
+    p.add_argument("count", type=int, help="keys (strings), hashes, or zset members")
     p.add_argument("out")
+    p.add_argument("--dataset", choices=list(DATASETS), default="strings")
+    p.add_argument("--fields", type=int, default=10, help="fields per hash (hashes)")
+    p.add_argument("--batch", type=int, default=100, help="members per ZADD (zset)")
     sub.add_parser("header", help="print the results file header")
     args = parser.parse_args(argv)
 
@@ -205,9 +291,13 @@ def main(argv):
             return 1
         print("\t".join(f"{v:.3f}" for v in parsed))
     elif args.cmd == "report":
-        sys.stdout.write(report(args.results))
+        sys.stdout.write(report(args.results, args.servers.split()))
     elif args.cmd == "gen-resp":
-        gen_resp(args.count, args.out)
+        try:
+            print(gen_resp(args.count, args.out, args.dataset, args.fields, args.batch))
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 2
     elif args.cmd == "header":
         print("\t".join(RESULT_COLUMNS))
     return 0

@@ -111,15 +111,17 @@ fn config_get_set_resetstat() {
 
     assert_eq!(c.q("CONFIG SET hz 50"), Reply::ok());
     assert_eq!(c.q("CONFIG GET hz"), Reply::bulks(&["hz", "50"]));
-    // Moon has no memory limit yet (eviction arrives with the data-types issue): maxmemory is
-    // reported as unlimited and refused as immutable rather than silently ignored.
-    if !common::is_reference() {
-        assert!(
-            c.q("CONFIG SET maxmemory 100mb")
-                .error()
-                .starts_with("ERR CONFIG SET failed (possibly related to argument 'maxmemory')")
-        );
-    }
+    assert_eq!(c.q("CONFIG SET maxmemory 100mb"), Reply::ok());
+    assert_eq!(
+        c.q("CONFIG GET maxmemory"),
+        Reply::bulks(&["maxmemory", "104857600"])
+    );
+    assert_eq!(c.q("CONFIG SET maxmemory 0"), Reply::ok());
+    assert!(
+        c.q("CONFIG SET immutable-by-design bar")
+            .error()
+            .starts_with("ERR Unknown option")
+    );
     assert_eq!(c.q("CONFIG SET timeout 300"), Reply::ok());
     assert_eq!(c.q("CONFIG GET timeout"), Reply::bulks(&["timeout", "300"]));
     assert_eq!(

@@ -251,3 +251,46 @@ pub fn err_text(e: &redis::RedisError) -> String {
         _ => e.to_string(),
     }
 }
+
+/// The shard owning `key` in a server started with `--shards shards` (Redis Cluster's
+/// CRC16/XMODEM of the hash tag, slot ranges split evenly), computed independently of the
+/// server so tests can place keys on chosen shards.
+pub fn shard_of(key: &[u8], shards: usize) -> usize {
+    let tagged = key
+        .iter()
+        .position(|&b| b == b'{')
+        .and_then(|open| {
+            let rest = &key[open + 1..];
+            rest.iter()
+                .position(|&b| b == b'}')
+                .filter(|&close| close > 0)
+                .map(|close| &rest[..close])
+        })
+        .unwrap_or(key);
+    let mut crc: u16 = 0;
+    for &b in tagged {
+        crc ^= u16::from(b) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    let slot = usize::from(crc) % 16384;
+    slot * shards / 16384
+}
+
+/// `prefix:N` keys, one on each of the first `count` shards of a `shards`-shard server, in
+/// shard order.
+pub fn keys_on_shards(prefix: &str, count: usize, shards: usize) -> Vec<String> {
+    (0..count)
+        .map(|want| {
+            (0..)
+                .map(|i| format!("{prefix}:{i}"))
+                .find(|k| shard_of(k.as_bytes(), shards) == want)
+                .unwrap_or_default()
+        })
+        .collect()
+}

@@ -1,8 +1,10 @@
 //! TTL commands: EXPIRE family (with NX/XX/GT/LT), TTL/PTTL, EXPIRETIME/PEXPIRETIME, PERSIST.
 //! None of them touch the key's access clock except EXPIRE/PERSIST (writes, as in Redis).
+//! Keyspace events: `expire`, `del` (a time in the past deletes the key), `persist`.
 
 use super::Exec;
 use crate::ir::{ExpireCond, ExpireSpec, OpError, Reply, TimeUnit};
+use crate::notify::class;
 
 pub(super) fn expire(
     x: &mut Exec<'_>,
@@ -37,8 +39,10 @@ pub(super) fn expire(
     let now = x.now_ms;
     if when <= now {
         x.db().remove(key, now);
+        x.notify(class::GENERIC, "del", key);
     } else {
         x.db().update(key, now, |e| e.set_expire_at_ms(Some(when)));
+        x.notify(class::GENERIC, "expire", key);
     }
     Reply::Int(1)
 }
@@ -82,6 +86,7 @@ pub(super) fn persist(x: &mut Exec<'_>, key: &[u8]) -> Reply {
     let had = x.write_lookup(key).and_then(|e| e.expire_at_ms()).is_some();
     if had {
         x.db().update(key, now, |e| e.set_expire_at_ms(None));
+        x.notify(class::GENERIC, "persist", key);
     }
     Reply::Int(i64::from(had))
 }

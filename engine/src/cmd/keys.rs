@@ -1,16 +1,34 @@
 //! Generic key commands on this shard: DEL, EXISTS, TOUCH, TYPE, RENAME/RENAMENX (both keys
 //! here), COPY, MOVE, OBJECT ENCODING/REFCOUNT/IDLETIME/FREQ. Moved and renamed values keep
 //! their TTL and access clock; a COPY is a new object (fresh clock), as in Redis.
+//! Keyspace events follow db.c: `del`; `new` for every key a RENAME/COPY/MOVE adds to its
+//! database (even over a replaced one), then `rename_from`/`rename_to`, `copy_to`,
+//! `move_from`/`move_to`, each in the database it names.
 
 use bytes::Bytes;
 
 use super::Exec;
 use crate::ir::{OpError, Reply};
+use crate::notify::class;
+
+/// Records an event against database `db` instead of the selected one.
+fn notify_in(x: &mut Exec<'_>, db: usize, class: u32, event: &'static str, key: &[u8]) {
+    let selected = x.db;
+    x.db = db;
+    x.notify(class, event, key);
+    x.db = selected;
+}
 
 pub(super) fn del(x: &mut Exec<'_>, keys: &[Bytes]) -> Reply {
     let now = x.now_ms;
-    let db = x.db();
-    Reply::Int(keys.iter().filter(|k| db.remove(k, now).is_some()).count() as i64)
+    let mut removed = 0;
+    for k in keys {
+        if x.db().remove(k, now).is_some() {
+            removed += 1;
+            x.notify(class::GENERIC, "del", k);
+        }
+    }
+    Reply::Int(removed)
 }
 
 pub(super) fn exists(x: &mut Exec<'_>, keys: &[Bytes]) -> Reply {
@@ -52,6 +70,9 @@ pub(super) fn rename(x: &mut Exec<'_>, src: &[u8], dst: &[u8], nx: bool) -> Repl
     match x.db().remove(src, now) {
         Some(entry) => {
             x.db().insert(entry.with_key(dst));
+            x.notify(class::NEW, "new", dst);
+            x.notify(class::GENERIC, "rename_from", src);
+            x.notify(class::GENERIC, "rename_to", dst);
             done(true)
         }
         None => OpError::NoSuchKey.into(),
@@ -86,6 +107,8 @@ pub(super) fn copy(
     let mut copy = entry.with_key(dst);
     copy.touch(x.now_secs);
     dst_db.insert(copy);
+    notify_in(x, target, class::NEW, "new", dst);
+    notify_in(x, target, class::GENERIC, "copy_to", dst);
     Reply::Int(1)
 }
 
@@ -103,6 +126,9 @@ pub(super) fn move_key(x: &mut Exec<'_>, key: &[u8], db: usize) -> Reply {
     match x.db().remove(key, now) {
         Some(entry) => {
             x.dbs[db].insert(entry);
+            notify_in(x, db, class::NEW, "new", key);
+            x.notify(class::GENERIC, "move_from", key);
+            notify_in(x, db, class::GENERIC, "move_to", key);
             Reply::Int(1)
         }
         None => Reply::Int(0),
@@ -126,13 +152,28 @@ pub(super) fn object_refcount(x: &mut Exec<'_>, key: &[u8]) -> Reply {
 
 pub(super) fn object_idletime(x: &mut Exec<'_>, key: &[u8]) -> Reply {
     let now_secs = x.now_secs;
-    x.read_notouch(key)
-        .map_or(Reply::Nil, |e| Reply::Int(e.idle_secs(now_secs) as i64))
+    let lfu = x.config.maxmemory_policy.is_lfu();
+    x.read_notouch(key).map_or(Reply::Nil, |e| {
+        if lfu {
+            OpError::Other("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into()).into()
+        } else {
+            Reply::Int(e.idle_secs(now_secs) as i64)
+        }
+    })
 }
 
 pub(super) fn object_freq(x: &mut Exec<'_>, key: &[u8]) -> Reply {
-    x.read_notouch(key)
-        .map_or(Reply::Nil, |_| OpError::LfuNotSelected.into())
+    let now_secs = x.now_secs;
+    let params = x.config.lfu;
+    let lfu = x.config.maxmemory_policy.is_lfu();
+    x.read_notouch(key).map_or(Reply::Nil, |e| {
+        if lfu {
+            let c = crate::keyspace::lfu::counter(e.access_secs(), now_secs, params);
+            Reply::Int(i64::from(c))
+        } else {
+            OpError::LfuNotSelected.into()
+        }
+    })
 }
 
 #[cfg(test)]
@@ -281,5 +322,73 @@ mod tests {
         t.advance(3_000);
         t.run_ctx(Op::Touch { keys: vec![b("s")] }, true);
         assert_eq!(t.run(Op::ObjectIdletime { key: b("s") }), Reply::Int(0));
+    }
+
+    #[test]
+    fn generic_keyspace_events() {
+        use crate::cmd::strings::tests::{evented, events};
+        let mut t = evented();
+        let own = |list: &[(usize, &'static str, &str)]| -> Vec<(usize, &'static str, String)> {
+            list.iter()
+                .map(|(d, e, k)| (*d, *e, (*k).to_string()))
+                .collect()
+        };
+        t.set("a", "1");
+        t.set("b", "2");
+        events(&mut t);
+        t.run(Op::Del {
+            keys: vec![b("a"), b("x"), b("a")],
+        });
+        assert_eq!(events(&mut t), own(&[(0, "del", "a")]));
+        t.run(Op::Rename {
+            src: b("b"),
+            dst: b("b"),
+            nx: false,
+        });
+        assert_eq!(events(&mut t), own(&[]));
+        t.run(Op::Rename {
+            src: b("b"),
+            dst: b("c"),
+            nx: false,
+        });
+        assert_eq!(
+            events(&mut t),
+            own(&[
+                (0, "new", "c"),
+                (0, "rename_from", "b"),
+                (0, "rename_to", "c")
+            ])
+        );
+        t.run(Op::Copy {
+            src: b("c"),
+            dst: b("d"),
+            dst_db: Some(2),
+            replace: false,
+        });
+        assert_eq!(events(&mut t), own(&[(2, "new", "d"), (2, "copy_to", "d")]));
+        t.run(Op::Move { key: b("c"), db: 3 });
+        assert_eq!(
+            events(&mut t),
+            own(&[(3, "new", "c"), (0, "move_from", "c"), (3, "move_to", "c")])
+        );
+        t.set("e", "1");
+        events(&mut t);
+        let exp = |t: &mut T, at, cond| {
+            t.run(Op::Expire {
+                cmd: "expire",
+                key: b("e"),
+                at,
+                cond,
+            })
+        };
+        exp(&mut t, ExpireSpec::In(1000), ExpireCond::Always);
+        exp(&mut t, ExpireSpec::In(1000), ExpireCond::Nx);
+        t.run(Op::Persist { key: b("e") });
+        t.run(Op::Persist { key: b("e") });
+        exp(&mut t, ExpireSpec::At(NOW - 1), ExpireCond::Always);
+        assert_eq!(
+            events(&mut t),
+            own(&[(0, "expire", "e"), (0, "persist", "e"), (0, "del", "e")])
+        );
     }
 }

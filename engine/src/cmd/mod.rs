@@ -14,6 +14,7 @@ mod hll;
 mod keys;
 pub mod lcs;
 mod list;
+mod memory;
 pub mod numeric;
 mod sets;
 mod stream;
@@ -72,7 +73,6 @@ impl<'a> Exec<'a> {
     /// `key` in the selected database. Call it after the modification happened, exactly
     /// where Redis calls `notifyKeyspaceEvent`.
     #[inline]
-    #[allow(dead_code)] // until the first family records events
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
         if self.notify_flags & class != 0 {
             self.events.push(KeyEvent {
@@ -195,6 +195,7 @@ pub(crate) fn execute(x: &mut Exec<'_>, op: &Op) -> Reply {
         ObjectRefcount { key } => keys::object_refcount(x, key),
         ObjectIdletime { key } => keys::object_idletime(x, key),
         ObjectFreq { key } => keys::object_freq(x, key),
+        MemoryUsage { key } => memory::usage(x, key),
         Expire { key, at, cond, cmd } => expire::expire(x, key, *at, *cond, cmd),
         Ttl { key, unit } => expire::ttl(x, key, *unit),
         ExpireTime { key, unit } => expire::expire_time(x, key, *unit),

@@ -1,5 +1,6 @@
 //! Counters: INCR/DECR/INCRBY/DECRBY and INCRBYFLOAT, plus the number parsing and formatting
-//! rules they share with Redis. The TTL of an incremented key is kept.
+//! rules they share with Redis. The TTL of an incremented key is kept. Keyspace events: `new`
+//! when a key is created, then `incrby` (every integer counter) or `incrbyfloat`.
 //!
 //! Floats are f64 where Redis uses long double. Redis prints 17 fractional digits of a long
 //! double and trims zeros, which hides binary rounding (0.1 + 0.2 prints "0.3"). The f64
@@ -11,6 +12,7 @@ use super::Exec;
 use crate::ir::{OpError, Reply};
 use crate::keyspace::entry::parse_canonical_i64;
 use crate::keyspace::{Entry, StrRef};
+use crate::notify::class;
 
 /// The current value of `key` as an integer (0 if missing).
 fn current_int(x: &mut Exec<'_>, key: &[u8]) -> Result<(i64, bool), OpError> {
@@ -34,6 +36,7 @@ fn store(x: &mut Exec<'_>, key: &[u8], exists: bool, make: impl FnOnce(Option<u6
             .update(key, now, |e| *e = make(e.expire_at_ms(), now_secs));
     } else {
         x.db().insert(make(None, now_secs));
+        x.notify(class::NEW, "new", key);
     }
 }
 
@@ -48,6 +51,7 @@ pub(super) fn incr_by(x: &mut Exec<'_>, key: &[u8], delta: i64) -> Reply {
     store(x, key, exists, |ttl, now| {
         Entry::new_int(key, new, ttl, now)
     });
+    x.notify(class::STRING, "incrby", key);
     Reply::Int(new)
 }
 
@@ -96,6 +100,7 @@ pub(super) fn incr_by_float(x: &mut Exec<'_>, key: &[u8], delta: f64) -> Reply {
     store(x, key, exists, |ttl, now| {
         Entry::new_embstr(key, text.as_bytes(), ttl, now)
     });
+    x.notify(class::STRING, "incrbyfloat", key);
     Reply::Bulk(bytes::Bytes::from(text))
 }
 

@@ -1,11 +1,23 @@
 //! Whole-value string commands: GET, SET (all options), SETNX, GETDEL, GETEX, MGET, MSET,
 //! MSETNX. Writes store canonical integers as INT; SET clears the TTL unless KEEPTTL.
+//! Keyspace events follow t_string.c: `new` when a key is created, `set`, `expire` for a TTL
+//! given with the write, `del` for GETDEL (and GETEX with a past time), `expire`/`persist` for
+//! GETEX.
 
 use bytes::Bytes;
 
 use super::Exec;
 use crate::ir::{ExpireSpec, GetExSpec, OpError, Reply, SetCond};
 use crate::keyspace::Entry;
+use crate::notify::class;
+
+/// Records `new` if an insert created the key (`replaced` is what the insert returned; an
+/// expired entry it replaced does not count as existing).
+pub(super) fn notify_created(x: &mut Exec<'_>, replaced: Option<&Entry>, key: &[u8]) {
+    if replaced.is_none_or(|old| old.is_expired(x.now_ms)) {
+        x.notify(class::NEW, "new", key);
+    }
+}
 
 /// The reply for a string-or-missing lookup result: bulk, nil, or WRONGTYPE.
 fn string_reply(e: Option<&Entry>) -> Reply {
@@ -62,13 +74,24 @@ pub(super) fn set(
         return if get { done } else { Reply::Nil };
     }
     let now = x.now_ms;
+    if !exists {
+        x.notify(class::NEW, "new", key);
+    }
     if at.is_some_and(|at| at <= now) {
-        // An absolute time already in the past: the write happens and expires at once.
+        // An absolute time already in the past: the write happens and expires at once (Redis
+        // reports the set, the expire, and later the expiry).
         x.db().remove(key, now);
+        x.notify(class::STRING, "set", key);
+        x.notify(class::GENERIC, "expire", key);
+        x.notify(class::EXPIRED, "expired", key);
         return done;
     }
     let entry = Entry::new_string(key, value, at, x.now_secs);
     x.db().insert(entry);
+    x.notify(class::STRING, "set", key);
+    if at.is_some() {
+        x.notify(class::GENERIC, "expire", key);
+    }
     done
 }
 
@@ -85,6 +108,7 @@ pub(super) fn getdel(x: &mut Exec<'_>, key: &[u8]) -> Reply {
     if matches!(reply, Reply::Bulk(_)) {
         let now = x.now_ms;
         x.db().remove(key, now);
+        x.notify(class::GENERIC, "del", key);
     }
     reply
 }
@@ -98,7 +122,10 @@ pub(super) fn getex(x: &mut Exec<'_>, key: &[u8], spec: GetExSpec) -> Reply {
             Err(e) => return e.into(),
         },
     };
-    let reply = string_reply(x.read(key));
+    let (reply, had_ttl) = match x.read(key) {
+        None => (Reply::Nil, false),
+        Some(e) => (string_reply(Some(e)), e.expire_at_ms().is_some()),
+    };
     if !matches!(reply, Reply::Bulk(_)) {
         return reply;
     }
@@ -106,11 +133,17 @@ pub(super) fn getex(x: &mut Exec<'_>, key: &[u8], spec: GetExSpec) -> Reply {
     match new_ttl {
         Some(Some(at)) if at <= now => {
             x.db().remove(key, now);
+            x.notify(class::GENERIC, "del", key);
         }
-        Some(at) => {
-            x.db().update(key, now, |e| e.set_expire_at_ms(at));
+        Some(Some(at)) => {
+            x.db().update(key, now, |e| e.set_expire_at_ms(Some(at)));
+            x.notify(class::GENERIC, "expire", key);
         }
-        None => {}
+        Some(None) if had_ttl => {
+            x.db().update(key, now, |e| e.set_expire_at_ms(None));
+            x.notify(class::GENERIC, "persist", key);
+        }
+        Some(None) | None => {}
     }
     reply
 }
@@ -135,7 +168,9 @@ pub(super) fn mset(x: &mut Exec<'_>, pairs: &[(Bytes, Bytes)]) -> Reply {
     }
     let now_secs = x.now_secs;
     for (k, v) in pairs {
-        x.db().insert(Entry::new_string(k, v, None, now_secs));
+        let old = x.db().insert(Entry::new_string(k, v, None, now_secs));
+        notify_created(x, old.as_ref(), k);
+        x.notify(class::STRING, "set", k);
     }
     Reply::Ok
 }
@@ -152,7 +187,7 @@ pub(super) fn msetnx(x: &mut Exec<'_>, pairs: &[(Bytes, Bytes)]) -> Reply {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use crate::cmd::testutil::*;
     use crate::ir::{ExpireSpec, GetExSpec, Op, OpError, Reply, SetCond};
 
@@ -356,5 +391,172 @@ mod tests {
             t.run(Op::MGet { keys: vec![b("h")] }),
             Reply::Array(vec![Reply::Nil])
         );
+    }
+
+    /// A shard recording every keyspace event class.
+    pub(crate) fn evented() -> T {
+        let config = crate::shard::ShardConfig {
+            notify_flags: crate::notify::class::ALL | crate::notify::class::NEW,
+            ..crate::shard::ShardConfig::default()
+        };
+        T {
+            shard: crate::shard::Shard::new(0, config),
+            now: NOW,
+        }
+    }
+
+    /// The events recorded since the last call, as (db, event, key).
+    pub(crate) fn events(t: &mut T) -> Vec<(usize, &'static str, String)> {
+        t.shard
+            .take_events()
+            .into_iter()
+            .map(|e| (e.db, e.event, String::from_utf8_lossy(&e.key).into_owned()))
+            .collect()
+    }
+
+    fn ev(list: &[(&'static str, &str)]) -> Vec<(usize, &'static str, String)> {
+        list.iter()
+            .map(|(e, k)| (0, *e, (*k).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn string_keyspace_events() {
+        let mut t = evented();
+        t.run(set_op("k", "v", SetCond::Always, ExpireSpec::Clear, false));
+        assert_eq!(events(&mut t), ev(&[("new", "k"), ("set", "k")]));
+        t.run(set_op(
+            "k",
+            "w",
+            SetCond::Always,
+            ExpireSpec::In(100),
+            false,
+        ));
+        assert_eq!(events(&mut t), ev(&[("set", "k"), ("expire", "k")]));
+        // A blocked conditional SET records nothing.
+        t.run(set_op(
+            "k",
+            "x",
+            SetCond::IfAbsent,
+            ExpireSpec::Clear,
+            false,
+        ));
+        assert_eq!(events(&mut t), ev(&[]));
+        t.run(Op::SetNx {
+            key: b("n"),
+            value: b("1"),
+        });
+        assert_eq!(events(&mut t), ev(&[("new", "n"), ("set", "n")]));
+        t.run(set_op("p", "v", SetCond::Always, ExpireSpec::At(1), false));
+        assert_eq!(
+            events(&mut t),
+            ev(&[
+                ("new", "p"),
+                ("set", "p"),
+                ("expire", "p"),
+                ("expired", "p")
+            ])
+        );
+        t.run(Op::GetEx {
+            key: b("k"),
+            spec: GetExSpec::Persist,
+        });
+        assert_eq!(events(&mut t), ev(&[("persist", "k")]));
+        t.run(Op::GetEx {
+            key: b("k"),
+            spec: GetExSpec::Persist,
+        });
+        assert_eq!(events(&mut t), ev(&[]));
+        t.run(Op::GetEx {
+            key: b("k"),
+            spec: GetExSpec::Set(ExpireSpec::In(50)),
+        });
+        assert_eq!(events(&mut t), ev(&[("expire", "k")]));
+        t.run(Op::GetEx {
+            key: b("k"),
+            spec: GetExSpec::Set(ExpireSpec::At(1)),
+        });
+        assert_eq!(events(&mut t), ev(&[("del", "k")]));
+        t.run(Op::GetDel { key: b("n") });
+        t.run(Op::GetDel { key: b("n") });
+        assert_eq!(events(&mut t), ev(&[("del", "n")]));
+        t.run(Op::MSet {
+            pairs: vec![(b("a"), b("1")), (b("b"), b("2"))],
+        });
+        assert_eq!(
+            events(&mut t),
+            ev(&[("new", "a"), ("set", "a"), ("new", "b"), ("set", "b")])
+        );
+        t.run(Op::MSetNx {
+            pairs: vec![(b("a"), b("1")), (b("c"), b("2"))],
+        });
+        assert_eq!(events(&mut t), ev(&[]));
+        t.run(Op::Append {
+            key: b("s"),
+            value: b("x"),
+        });
+        t.run(Op::Append {
+            key: b("s"),
+            value: b("y"),
+        });
+        assert_eq!(
+            events(&mut t),
+            ev(&[("new", "s"), ("append", "s"), ("append", "s")])
+        );
+        for (k, v) in [("r", ""), ("r", "ab"), ("r", "c"), ("r", "")] {
+            t.run(Op::SetRange {
+                key: b(k),
+                offset: 1,
+                value: b(v),
+            });
+        }
+        assert_eq!(
+            events(&mut t),
+            ev(&[("new", "r"), ("setrange", "r"), ("setrange", "r")])
+        );
+        t.run(Op::IncrBy {
+            key: b("c"),
+            delta: 1,
+        });
+        t.run(Op::IncrBy {
+            key: b("c"),
+            delta: -3,
+        });
+        t.run(Op::IncrByFloat {
+            key: b("f"),
+            delta: 1.5,
+        });
+        t.run(Op::IncrBy {
+            key: b("s"),
+            delta: 1,
+        });
+        assert_eq!(
+            events(&mut t),
+            ev(&[
+                ("new", "c"),
+                ("incrby", "c"),
+                ("incrby", "c"),
+                ("new", "f"),
+                ("incrbyfloat", "f")
+            ])
+        );
+    }
+
+    #[test]
+    fn events_off_by_default_and_filtered_by_class() {
+        let mut t = T::new();
+        t.set("k", "v");
+        assert!(t.shard.take_events().is_empty());
+        let config = crate::shard::ShardConfig {
+            notify_flags: crate::notify::class::GENERIC,
+            ..crate::shard::ShardConfig::default()
+        };
+        let mut t = T {
+            shard: crate::shard::Shard::new(0, config),
+            now: NOW,
+        };
+        t.set("k", "v");
+        t.run(Op::Del { keys: vec![b("k")] });
+        assert_eq!(events(&mut t), ev(&[("del", "k")]));
     }
 }

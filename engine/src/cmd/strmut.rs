@@ -1,12 +1,14 @@
 //! In-place string edits and byte-range reads: APPEND, SETRANGE (both switch the value to the
 //! growable raw encoding, as Redis unshares it), STRLEN, GETRANGE. Growth is capped by
-//! `proto_max_bulk_len`; the TTL is kept.
+//! `proto_max_bulk_len`; the TTL is kept. Keyspace events: `new` when a key is created, then
+//! `append` / `setrange` (none for a SETRANGE that writes nothing).
 
 use bytes::Bytes;
 
 use super::Exec;
 use crate::ir::{OpError, Reply};
 use crate::keyspace::Entry;
+use crate::notify::class;
 
 /// Redis's `checkStringLength`: `size + append` must not exceed the limit.
 fn check_len(x: &Exec<'_>, size: u64, append: u64) -> Result<(), OpError> {
@@ -28,6 +30,8 @@ pub(super) fn append(x: &mut Exec<'_>, key: &[u8], value: &[u8]) -> Reply {
         // A new key is encoded like SET would (Redis runs tryObjectEncoding here).
         let entry = Entry::new_string(key, value, None, x.now_secs);
         x.db().insert(entry);
+        x.notify(class::NEW, "new", key);
+        x.notify(class::STRING, "append", key);
         return Reply::Int(value.len() as i64);
     };
     if let Err(e) = check_len(x, len as u64, value.len() as u64) {
@@ -41,7 +45,10 @@ pub(super) fn append(x: &mut Exec<'_>, key: &[u8], value: &[u8]) -> Reply {
         })
     });
     match total.flatten() {
-        Some(n) => Reply::Int(n as i64),
+        Some(n) => {
+            x.notify(class::STRING, "append", key);
+            Reply::Int(n as i64)
+        }
         None => OpError::WrongType.into(),
     }
 }
@@ -134,6 +141,8 @@ pub(super) fn setrange(x: &mut Exec<'_>, key: &[u8], offset: u64, value: &[u8]) 
         let n = write(&mut raw);
         let entry = Entry::new_raw(key, raw, None, x.now_secs);
         x.db().insert(entry);
+        x.notify(class::NEW, "new", key);
+        x.notify(class::STRING, "setrange", key);
         return Reply::Int(n as i64);
     }
     match x
@@ -141,7 +150,10 @@ pub(super) fn setrange(x: &mut Exec<'_>, key: &[u8], offset: u64, value: &[u8]) 
         .update(key, now, |e| e.raw_string_mut().map(write))
         .flatten()
     {
-        Some(n) => Reply::Int(n as i64),
+        Some(n) => {
+            x.notify(class::STRING, "setrange", key);
+            Reply::Int(n as i64)
+        }
         None => OpError::WrongType.into(),
     }
 }

@@ -58,7 +58,8 @@ impl Op {
             | ObjectEncoding { key }
             | ObjectRefcount { key }
             | ObjectIdletime { key }
-            | ObjectFreq { key } => vec![key],
+            | ObjectFreq { key }
+            | MemoryUsage { key } => vec![key],
             Lcs { key_a, key_b, .. } => vec![key_a, key_b],
             Rename { src, dst, .. } | Copy { src, dst, .. } => vec![src, dst],
             MGet { keys } | Del { keys } | Exists { keys } | Touch { keys } => {
@@ -153,6 +154,7 @@ impl Op {
                 | ObjectRefcount { .. }
                 | ObjectIdletime { .. }
                 | ObjectFreq { .. }
+                | MemoryUsage { .. }
         )
     }
 

@@ -256,6 +256,8 @@ pub enum Op {
     ObjectIdletime { key: Bytes },
     /// OBJECT FREQ.
     ObjectFreq { key: Bytes },
+    /// MEMORY USAGE.
+    MemoryUsage { key: Bytes },
 
     // ---- data-type families (each owns its sub-enum in `ir::ops`) ----
     /// Lists.

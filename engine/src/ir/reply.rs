@@ -28,6 +28,12 @@ pub enum Reply {
     Array(Vec<Reply>),
     /// A map (RESP3 `%`; RESP2 flat array of key, value, ...).
     Map(Vec<(Reply, Reply)>),
+    /// Pairs (WITHSCORES, WITHVALUES): RESP3 an array of 2-element arrays; RESP2 one flat
+    /// array of key, value, ....
+    Pairs(Vec<(Reply, Reply)>),
+    /// A map whose RESP2 form is an array of `[k, v]` arrays rather than a flat array
+    /// (XREAD, XREADGROUP: RESP3 `%`).
+    MapArrays(Vec<(Reply, Reply)>),
     /// A set (RESP3 `~`; RESP2 array).
     Set(Vec<Reply>),
     /// Verbatim text (RESP3 `=` with a 3-letter format; RESP2 bulk string).

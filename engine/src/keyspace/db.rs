@@ -11,6 +11,7 @@
 
 use super::dashtable::DashTable;
 use super::entry::Entry;
+use super::lfu::{self, LfuParams};
 
 /// A keyspace.
 #[derive(Default)]
@@ -20,6 +21,14 @@ pub struct Db {
     entry_bytes: usize,
     expire_cursor: u64,
     expired_keys: u64,
+    /// `Some` under an LFU maxmemory policy: accesses update the LFU counter, not the clock.
+    lfu: Option<LfuParams>,
+    rng: u64,
+    /// Keys deleted by expiry since the last [`Db::take_expired_log`], kept only while the
+    /// `expired` keyspace event is enabled.
+    expired_log: Option<Vec<Box<[u8]>>>,
+    /// Cursor of the sweep for hashes with due field TTLs.
+    field_cursor: u64,
 }
 
 impl Db {
@@ -93,6 +102,9 @@ impl Db {
         if let Some(old) = self.table.remove_hashed(hash, key) {
             self.account_remove(&old);
             self.expired_keys += 1;
+            if let Some(log) = self.expired_log.as_mut() {
+                log.push(key.into());
+            }
         }
         true
     }
@@ -105,8 +117,13 @@ impl Db {
         }
         match touch {
             Some(now_secs) => {
+                let lfu = self.lfu;
+                let rand = if lfu.is_some() { self.next_rand() } else { 0 };
                 let e = self.table.get_mut_hashed(hash, key)?;
-                e.touch(now_secs);
+                match lfu {
+                    None => e.touch(now_secs),
+                    Some(p) => e.touch(lfu::touch(e.access_secs(), now_secs, p, rand)),
+                }
                 Some(e)
             }
             None => self.table.get_hashed(hash, key),
@@ -147,7 +164,11 @@ impl Db {
 
     /// Inserts or replaces by key; returns the replaced entry (which may be expired: callers
     /// that care look the key up first).
-    pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
+    pub fn insert(&mut self, mut entry: Entry) -> Option<Entry> {
+        if self.lfu.is_some() && !lfu::is_lfu(entry.access_secs()) {
+            // A new value: its access field holds the creation time in seconds.
+            entry.touch(lfu::init(entry.access_secs()));
+        }
         debug_assert!(
             !entry.key().is_empty() || entry.mem_bytes() > 0,
             "the empty slot is not a key"
@@ -184,6 +205,75 @@ impl Db {
         self.table.scan(cursor, count, f)
     }
 
+    /// Switches access tracking to LFU (`Some`) or the LRU clock (`None`).
+    pub fn set_lfu(&mut self, params: Option<LfuParams>) {
+        self.lfu = params;
+    }
+
+    /// Turns the log of expired keys (for `expired` keyspace events) on or off.
+    pub fn set_expired_log(&mut self, on: bool) {
+        if on != self.expired_log.is_some() {
+            self.expired_log = on.then(Vec::new);
+        }
+    }
+
+    /// Keys deleted by expiry since the last call (empty while the log is off).
+    pub fn take_expired_log(&mut self) -> Vec<Box<[u8]>> {
+        self.expired_log
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// True if expired keys wait in the log.
+    pub fn has_expired_log(&self) -> bool {
+        self.expired_log.as_ref().is_some_and(|l| !l.is_empty())
+    }
+
+    /// The LFU parameters when LFU tracking is on.
+    pub fn lfu(&self) -> Option<LfuParams> {
+        self.lfu
+    }
+
+    fn next_rand(&mut self) -> u64 {
+        if self.rng == 0 {
+            self.rng = 0x2545_F491_4F6C_DD1D;
+        }
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+
+    /// Up to `n` random live entries' keys with their eviction data (access field, TTL),
+    /// only entries with a TTL when `volatile`. `rand` supplies fresh random numbers.
+    pub fn sample(
+        &self,
+        n: usize,
+        volatile: bool,
+        now_ms: u64,
+        mut rand: impl FnMut() -> u64,
+    ) -> Vec<(Vec<u8>, u32, Option<u64>)> {
+        let mut out = Vec::with_capacity(n);
+        if self.table.is_empty() || (volatile && self.expires == 0) {
+            return out;
+        }
+        // Bounded tries: a volatile sample in a mostly persistent db may find fewer.
+        for _ in 0..n * 8 {
+            if out.len() >= n {
+                break;
+            }
+            let Some(e) = self.table.random_item(rand()) else {
+                break;
+            };
+            if e.is_expired(now_ms) || (volatile && e.expire_at_ms().is_none()) {
+                continue;
+            }
+            out.push((e.key().to_vec(), e.access_secs(), e.expire_at_ms()));
+        }
+        out
+    }
+
     /// Every entry, expired ones included.
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
         self.table.iter()
@@ -214,6 +304,24 @@ impl Db {
                 self.expire_if_due(hash, k.as_ref(), now_ms)
             })
             .count()
+    }
+
+    /// Keys of hashes with a field TTL due at `now_ms`, found by advancing a second remembered
+    /// cursor over at least `max_visits` entries (the active expiry of hash fields).
+    pub fn due_field_ttl_keys(&mut self, now_ms: u64, max_visits: usize) -> Vec<Box<[u8]>> {
+        let mut out = Vec::new();
+        if self.table.is_empty() {
+            self.field_cursor = 0;
+            return out;
+        }
+        self.field_cursor = self.table.scan(self.field_cursor, max_visits.max(1), |e| {
+            if let Some(super::LargeValue::Hash(h)) = e.value()
+                && h.needs_purge(now_ms)
+            {
+                out.push(e.key().into());
+            }
+        });
+        out
     }
 
     /// Active expiry: scans onward from a remembered cursor and deletes due keys. Work per call

@@ -5,6 +5,7 @@ pub mod dashtable;
 pub mod db;
 pub mod entry;
 pub mod glob;
+pub mod lfu;
 
 pub use db::Db;
 pub use entry::{Entry, LargeEntry, LargeValue, StrRef};

@@ -12,8 +12,10 @@ use crate::ir::{ExecCtx, Op, OpError, Reply};
 use crate::keyspace::{Db, Entry};
 use crate::notify::KeyEvent;
 
+mod evict;
 mod watch;
 
+pub use evict::EvictionPolicy;
 pub use watch::{Interest, WatchFlag};
 
 /// Tunables of a shard.
@@ -27,6 +29,14 @@ pub struct ShardConfig {
     pub notify_flags: u32,
     /// Encoding thresholds of the data types (Redis's `*-max-listpack-*` ... parameters).
     pub limits: TypeLimits,
+    /// This shard's share of `maxmemory` in bytes; 0 = no limit.
+    pub maxmemory: u64,
+    /// `maxmemory-policy`.
+    pub maxmemory_policy: EvictionPolicy,
+    /// `maxmemory-samples`.
+    pub maxmemory_samples: usize,
+    /// `lfu-log-factor` / `lfu-decay-time`.
+    pub lfu: crate::keyspace::lfu::LfuParams,
 }
 
 /// The encoding-conversion thresholds, under Redis's parameter names and defaults. A value
@@ -85,6 +95,10 @@ impl Default for ShardConfig {
             active_expire_visits: 64,
             notify_flags: 0,
             limits: TypeLimits::default(),
+            maxmemory: 0,
+            maxmemory_policy: EvictionPolicy::NoEviction,
+            maxmemory_samples: 5,
+            lfu: crate::keyspace::lfu::LfuParams::default(),
         }
     }
 }
@@ -98,6 +112,8 @@ pub struct ShardStats {
     pub keyspace_misses: u64,
     /// Keys deleted because their TTL passed (filled in by [`Shard::stats`]).
     pub expired_keys: u64,
+    /// Keys evicted by the maxmemory policy.
+    pub evicted_keys: u64,
 }
 
 /// One shard's state. `Send`, so it can be moved into its thread.
@@ -123,9 +139,18 @@ const _: fn() = || {
 impl Shard {
     /// An empty shard with `DATABASES` databases.
     pub fn new(id: usize, config: ShardConfig) -> Shard {
+        let lfu = config.maxmemory_policy.is_lfu().then_some(config.lfu);
+        let log_expired = config.notify_flags & crate::notify::class::EXPIRED != 0;
         Shard {
             id,
-            dbs: (0..DATABASES).map(|_| Db::new()).collect(),
+            dbs: (0..DATABASES)
+                .map(|_| {
+                    let mut db = Db::new();
+                    db.set_lfu(lfu);
+                    db.set_expired_log(log_expired);
+                    db
+                })
+                .collect(),
             stats: ShardStats::default(),
             config,
             // Any non-zero seed works for xorshift; derive it from the id for reproducibility.
@@ -149,6 +174,9 @@ impl Shard {
     pub fn apply(&mut self, ctx: &ExecCtx, op: &Op) -> Reply {
         if ctx.db >= self.dbs.len() {
             return OpError::DbIndexOutOfRange.into();
+        }
+        if self.config.maxmemory > 0 && op.is_write() {
+            self.evict(ctx.now_ms);
         }
         if self.interest.is_idle() || !op.is_write() {
             return self.execute(ctx, op);
@@ -264,7 +292,30 @@ impl Shard {
 
     /// Keyspace events recorded since the last call (empty unless notifications are on).
     pub fn take_events(&mut self) -> Vec<KeyEvent> {
+        for (db, table) in self.dbs.iter_mut().enumerate() {
+            for key in table.take_expired_log() {
+                self.events.push(KeyEvent {
+                    db,
+                    class: crate::notify::class::EXPIRED,
+                    event: "expired",
+                    key: bytes::Bytes::from(key.into_vec()),
+                });
+            }
+        }
         std::mem::take(&mut self.events)
+    }
+
+    /// Records keyspace event `event` on `key` in `db` if its class is enabled (for work done
+    /// outside `apply`, such as the cross-shard RENAME/COPY primitives).
+    pub fn notify(&mut self, db: usize, class: u32, event: &'static str, key: &[u8]) {
+        if self.config.notify_flags & class != 0 {
+            self.events.push(KeyEvent {
+                db,
+                class,
+                event,
+                key: bytes::Bytes::copy_from_slice(key),
+            });
+        }
     }
 
     /// Adds events recorded elsewhere (a scratch shard of a cross-shard op) to this shard's.
@@ -274,11 +325,17 @@ impl Shard {
 
     /// True if ops recorded keyspace events not yet taken.
     pub fn has_events(&self) -> bool {
-        !self.events.is_empty()
+        !self.events.is_empty() || self.dbs.iter().any(Db::has_expired_log)
     }
 
     /// CONFIG SET of any shard tunable: replaces the configuration.
     pub fn set_config(&mut self, config: ShardConfig) {
+        let lfu = config.maxmemory_policy.is_lfu().then_some(config.lfu);
+        let log_expired = config.notify_flags & crate::notify::class::EXPIRED != 0;
+        for db in &mut self.dbs {
+            db.set_lfu(lfu);
+            db.set_expired_log(log_expired);
+        }
         self.config = config;
     }
 
@@ -318,10 +375,15 @@ impl Shard {
     /// `DATABASES × active_expire_visits` visits (plus a bucket each). Returns keys deleted.
     pub fn active_expire_cycle(&mut self, now_ms: u64) -> usize {
         let visits = self.config.active_expire_visits;
-        self.dbs
-            .iter_mut()
-            .map(|db| db.active_expire(now_ms, visits))
-            .sum()
+        let mut deleted = 0;
+        for db in &mut self.dbs {
+            deleted += db.active_expire(now_ms, visits);
+            // Hash fields with a TTL: the same bounded sweep, a few fields per hash.
+            for key in db.due_field_ttl_keys(now_ms, visits) {
+                crate::types::hash::active_expire_fields(db, &key, now_ms, 64);
+            }
+        }
+        deleted
     }
 
     /// A database by index.

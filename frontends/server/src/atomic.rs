@@ -16,6 +16,7 @@ use std::sync::mpsc;
 
 use bytes::Bytes;
 use moon_engine::ir::{ExecCtx, MergeKind, Op, OpError, Reply, merge_replies};
+use moon_engine::notify::class;
 use moon_engine::shard::Shard;
 
 use crate::mailbox::{FrozenWork, Msg};
@@ -359,7 +360,13 @@ fn execute(
             }
             let entry = entry.with_key(&dst);
             match access.on(dof, move |s| s.put_entry(db, entry)) {
-                Some(Ok(())) => Reply::Int(1),
+                Some(Ok(())) => {
+                    // Recorded on the coordinator, so they are published in order right
+                    // after this command.
+                    access.local.notify(db, class::NEW, "new", &dst);
+                    access.local.notify(db, class::GENERIC, "copy_to", &dst);
+                    Reply::Int(1)
+                }
                 Some(Err(e)) => Reply::Err(e),
                 None => gone(),
             }
@@ -482,11 +489,23 @@ fn rename(
             Some(false) => {}
         }
     }
-    let Some(Some(entry)) = access.on(so, move |s| s.take_entry(ctx.db, &src, ctx.now_ms)) else {
+    let src2 = src.clone();
+    let Some(Some(entry)) = access.on(so, move |s| s.take_entry(ctx.db, &src2, ctx.now_ms)) else {
         return gone();
     };
     let entry = entry.with_key(&dst);
-    match access.on(dof, move |s| s.put_entry(ctx.db, entry)) {
+    let put = access.on(dof, move |s| s.put_entry(ctx.db, entry));
+    if let Some(Ok(())) = put {
+        // Recorded on the coordinator, in Redis's order, published right after the command.
+        access.local.notify(ctx.db, class::NEW, "new", &dst);
+        access
+            .local
+            .notify(ctx.db, class::GENERIC, "rename_from", &src);
+        access
+            .local
+            .notify(ctx.db, class::GENERIC, "rename_to", &dst);
+    }
+    match put {
         Some(Ok(())) if nx => Reply::Int(1),
         Some(Ok(())) => Reply::Ok,
         Some(Err(e)) => Reply::Err(e),

@@ -131,15 +131,18 @@ impl Worker {
                 owners: owners.clone(),
             };
             if owner == self.id {
-                self.register_waiter(waiter);
+                // The caller's attempt just found nothing, and nothing ran since: no need to
+                // try again (and the connection is not reachable for a reply right now).
+                self.register_waiter(waiter, false);
             } else {
                 self.outboxes[owner].send(Msg::Block(Box::new(waiter)));
             }
         }
     }
 
-    /// Owner side: queue `w` on its keys owned here, then serve at once if one has data.
-    pub(crate) fn register_waiter(&mut self, mut w: Waiter) {
+    /// Owner side: queue `w` on its keys owned here, then (with `try_now`) serve at once if one
+    /// of them has data.
+    pub(crate) fn register_waiter(&mut self, mut w: Waiter, try_now: bool) {
         let shards = self.shared.shards();
         let db = w.ctx.db;
         // Rewrite `$` (XREAD) to what exists now, so later entries are what it waits for.
@@ -160,6 +163,9 @@ impl Worker {
                 .entry((db, key.clone()))
                 .or_default()
                 .push_back(w.clone());
+        }
+        if !try_now {
+            return;
         }
         // Data may have arrived between the home's attempt and now: try like a write would.
         for key in mine {

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Parser;
 
-use moon_engine::shard::{ShardConfig, TypeLimits};
+use moon_engine::keyspace::lfu::LfuParams;
+use moon_engine::shard::{EvictionPolicy, ShardConfig, TypeLimits};
 
 use crate::driver::IoBackend;
 
@@ -90,6 +91,14 @@ pub struct Config {
     pub limits: TypeLimits,
     /// `notify-keyspace-events` class bits.
     pub notify_flags: u32,
+    /// `maxmemory` in bytes (0 = no limit).
+    pub maxmemory: u64,
+    /// `maxmemory-policy`.
+    pub maxmemory_policy: EvictionPolicy,
+    /// `maxmemory-samples`.
+    pub maxmemory_samples: usize,
+    /// `lfu-log-factor` / `lfu-decay-time`.
+    pub lfu: LfuParams,
 }
 
 impl Default for Config {
@@ -112,6 +121,10 @@ impl Default for Config {
             config_file: None,
             limits: TypeLimits::default(),
             notify_flags: 0,
+            maxmemory: 0,
+            maxmemory_policy: EvictionPolicy::NoEviction,
+            maxmemory_samples: 5,
+            lfu: LfuParams::default(),
         }
     }
 }
@@ -243,6 +256,23 @@ impl Config {
             "logfile" => self.logfile = value.to_string(),
             "maxclients" => self.maxclients = int(value)?.max(1) as usize,
             "timeout" => self.timeout = int(value)?,
+            "maxmemory" => {
+                self.maxmemory = parse_memory(value).context("argument must be a memory value")?
+            }
+            "maxmemory-policy" => {
+                self.maxmemory_policy = EvictionPolicy::from_name(value).context(
+                    "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction",
+                )?
+            }
+            "maxmemory-samples" => {
+                let n = int(value)?;
+                if !(1..=i32::MAX as u64).contains(&n) {
+                    bail!("argument must be between 1 and 2147483647 inclusive");
+                }
+                self.maxmemory_samples = n as usize;
+            }
+            "lfu-log-factor" => self.lfu.log_factor = u32::try_from(int(value)?)?,
+            "lfu-decay-time" => self.lfu.decay_time = u32::try_from(int(value)?)?,
             "notify-keyspace-events" => {
                 self.notify_flags = moon_engine::notify::parse_flags(value.as_bytes())
                     .context("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
@@ -307,9 +337,11 @@ impl Config {
             ("maxclients", self.maxclients.to_string()),
             ("timeout", self.timeout.to_string()),
             ("databases", moon_engine::DATABASES.to_string()),
-            // No memory limit and no eviction yet: reported as Redis reports an unlimited server.
-            ("maxmemory", "0".into()),
-            ("maxmemory-policy", "noeviction".into()),
+            ("maxmemory", self.maxmemory.to_string()),
+            ("maxmemory-policy", self.maxmemory_policy.name().into()),
+            ("maxmemory-samples", self.maxmemory_samples.to_string()),
+            ("lfu-log-factor", self.lfu.log_factor.to_string()),
+            ("lfu-decay-time", self.lfu.decay_time.to_string()),
             ("save", String::new()),
             ("appendonly", "no".into()),
             (
@@ -373,6 +405,10 @@ impl Config {
             proto_max_bulk_len: self.proto_max_bulk_len,
             notify_flags: self.notify_flags,
             limits: self.limits.clone(),
+            maxmemory: self.maxmemory.div_ceil(self.shards.max(1) as u64),
+            maxmemory_policy: self.maxmemory_policy,
+            maxmemory_samples: self.maxmemory_samples,
+            lfu: self.lfu,
             ..ShardConfig::default()
         }
     }
@@ -388,6 +424,11 @@ impl Config {
                 | "maxclients"
                 | "timeout"
                 | "notify-keyspace-events"
+                | "maxmemory"
+                | "maxmemory-policy"
+                | "maxmemory-samples"
+                | "lfu-log-factor"
+                | "lfu-decay-time"
                 | "list-max-listpack-size"
                 | "list-compress-depth"
                 | "hash-max-listpack-entries"

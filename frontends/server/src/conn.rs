@@ -115,6 +115,8 @@ pub struct Conn {
     pub blocked_on: Option<u64>,
     /// Commands that arrived while blocked, run once unblocked.
     pub stash: VecDeque<Vec<Bytes>>,
+    /// Pub/Sub subscriptions.
+    pub subs: crate::pubsub::Subs,
 }
 
 impl Conn {
@@ -153,6 +155,7 @@ impl Conn {
             capture: None,
             blocked_on: None,
             stash: VecDeque::new(),
+            subs: crate::pubsub::Subs::default(),
         }
     }
 

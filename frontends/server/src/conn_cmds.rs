@@ -27,6 +27,9 @@ impl Worker {
     /// Handle a connection/server command. Returns true if it failed (for error stats).
     pub(crate) fn conn_cmd(&mut self, conn: &mut Conn, cmd: ConnCmd) -> bool {
         let reply = match cmd {
+            ConnCmd::Ping(msg) if crate::pubsub::resp2_subscribed(conn) => {
+                crate::pubsub::ping_reply(msg)
+            }
             ConnCmd::Ping(msg) => msg
                 .map(Reply::Bulk)
                 .unwrap_or_else(|| Reply::simple("PONG")),
@@ -49,6 +52,7 @@ impl Worker {
                 conn.close_after_flush = true;
                 Reply::Ok
             }
+            ConnCmd::Static(reply) => reply,
             ConnCmd::Multi => self.multi(conn),
             ConnCmd::Discard => self.discard(conn),
             ConnCmd::Exec => {
@@ -65,6 +69,7 @@ impl Worker {
             }
             ConnCmd::Reset => {
                 conn.multi = None;
+                self.pubsub_forget(conn);
                 self.unwatch_all(conn);
                 conn.db = 0;
                 conn.proto = Proto::Resp2;
@@ -162,6 +167,7 @@ impl Worker {
             ConnCmd::ConfigHelp => moon_resp::commands::config_help(),
             ConnCmd::DebugHelp => moon_resp::commands::debug_help(),
             ConnCmd::ObjectHelp => moon_resp::commands::object_help(),
+            ConnCmd::PubSub(cmd) => return self.pubsub_cmd(conn, cmd),
             // No persistence yet: the last "save" is the start of the process, as Redis reports
             // at start-up before any save.
             ConnCmd::Lastsave => Reply::Int(
@@ -472,7 +478,9 @@ fn kill_matches(filter: &ClientKillFilter, c: &Conn) -> bool {
         ClientKillFilter::Filters(f) => {
             let laddr = c.laddr.map(|a| a.to_string()).unwrap_or_default();
             f.id.is_none_or(|id| id == c.id)
-                && f.type_.as_deref().is_none_or(|t| t == b"normal")
+                && f.type_
+                    .as_deref()
+                    .is_none_or(|t| t == crate::pubsub::client_type(c).as_bytes())
                 && f.addr.as_deref().is_none_or(|a| a == addr.as_bytes())
                 && f.laddr.as_deref().is_none_or(|a| a == laddr.as_bytes())
                 && f.maxage
@@ -490,15 +498,21 @@ pub fn client_line(c: &Conn, cmd: &str) -> String {
         .as_deref()
         .map(String::from_utf8_lossy)
         .unwrap_or_default();
-    let flags = if c.no_evict || c.no_touch {
-        format!(
-            "{}{}",
-            if c.no_evict { "e" } else { "" },
-            if c.no_touch { "T" } else { "" }
-        )
-    } else {
-        "N".into()
-    };
+    // Redis's letters, in its order.
+    let mut flags = String::new();
+    if c.subs.active() {
+        flags.push('P');
+    }
+    if c.no_evict {
+        flags.push('e');
+    }
+    if c.no_touch {
+        flags.push('T');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let (sub, psub, ssub) = c.subs.counts();
     let lib_name = c
         .lib_name
         .as_deref()
@@ -510,7 +524,7 @@ pub fn client_line(c: &Conn, cmd: &str) -> String {
         .map(String::from_utf8_lossy)
         .unwrap_or_default();
     format!(
-        "id={} addr={addr} laddr={laddr} fd={} name={name} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll={} omem=0 tot-mem={} events=r cmd={cmd} user=default redir=-1 resp={} lib-name={lib_name} lib-ver={lib_ver}",
+        "id={} addr={addr} laddr={laddr} fd={} name={name} age={} idle={} flags={flags} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll={} omem=0 tot-mem={} events=r cmd={cmd} user=default redir=-1 resp={} lib-name={lib_name} lib-ver={lib_ver}",
         c.id,
         c.token,
         c.created.elapsed().as_secs(),

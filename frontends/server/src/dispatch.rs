@@ -32,6 +32,11 @@ impl Worker {
             )));
             return;
         }
+        if let Some(refusal) = crate::pubsub::rejects(conn, &args) {
+            self.stats.error_replies += 1;
+            conn.reply(refusal);
+            return;
+        }
         let mut lname = [0u8; 32];
         let lname = lowercase_name(name, &mut lname);
         if conn.multi.is_some() && self.multi_intercept(conn, &args) {
@@ -43,6 +48,13 @@ impl Worker {
                 conn.reply(Reply::Err(e));
                 (true, false)
             }
+            Ok(Command::Op(op)) if self.refuse_oom(&args) => {
+                drop(op);
+                conn.reply(Reply::Err(OpError::Other(
+                    "OOM command not allowed when used memory > 'maxmemory'.".into(),
+                )));
+                (true, true)
+            }
             Ok(Command::Op(op)) => {
                 self.dispatch_op(conn, op);
                 (false, true)
@@ -52,6 +64,9 @@ impl Worker {
                 (failed, true)
             }
         };
+        // Keyspace notifications of this command, after its reply (as Redis 7.2 orders a
+        // client's own notifications).
+        self.publish_events(Some(&mut *conn));
         if failed {
             self.stats.error_replies += 1;
         }
@@ -73,6 +88,15 @@ impl Worker {
                 conn.last_cmd.push_str(lname);
             }
         }
+    }
+
+    /// True if `args` is a DENYOOM command and a shard is over its memory share without
+    /// being able to evict (noeviction, or no candidate for a volatile policy).
+    fn refuse_oom(&self, args: &[Bytes]) -> bool {
+        self.shard.config().maxmemory > 0
+            && self.shared.out_of_memory()
+            && moon_resp::commands::resolve(args)
+                .is_ok_and(|spec| spec.flags & moon_resp::commands::table::DENYOOM != 0)
     }
 
     /// Route an op to its owner(s).
@@ -173,11 +197,21 @@ impl Worker {
                 .keys()
                 .iter()
                 .all(|k| self.shared.slots.shard_of(k) == self.id);
-        if local {
-            let reply = self.shard.apply(&ctx, &op);
-            if !matches!(reply, Reply::Nil | Reply::NilArray) {
-                return self.reply_counted(conn, reply);
-            }
+        // First attempt, synchronously (keys on several shards: under the freeze protocol).
+        let reply = if local {
+            self.shard.apply(&ctx, &op)
+        } else {
+            let mut owners: Vec<usize> = op
+                .keys()
+                .iter()
+                .map(|k| self.shared.slots.shard_of(k))
+                .collect();
+            owners.sort_unstable();
+            owners.dedup();
+            self.run_atomic(ctx, op.clone(), owners)
+        };
+        if !matches!(reply, Reply::Nil | Reply::NilArray) {
+            return self.reply_counted(conn, reply);
         }
         self.park(conn, ctx, op, timeout_ms, null);
     }

@@ -29,6 +29,10 @@ pub struct ShardReport {
     pub cmdstats: Vec<(String, CmdStat)>,
     /// Keys expired.
     pub expired: u64,
+    /// Keys evicted.
+    pub evicted: u64,
+    /// Clients parked in a blocking command on this shard.
+    pub blocked: usize,
     /// Keyspace hits.
     pub hits: u64,
     /// Keyspace misses.
@@ -37,6 +41,8 @@ pub struct ShardReport {
     pub used_memory: u64,
     /// Connections on this shard.
     pub clients: usize,
+    /// Pub/Sub names registered on this shard.
+    pub pubsub: crate::pubsub::Names,
 }
 
 /// Collect this worker's report (runs on the worker's thread).
@@ -56,10 +62,13 @@ pub fn report(w: &mut Worker) -> ShardReport {
             .map(|(k, v)| (k.clone(), *v))
             .collect(),
         expired: st.expired_keys,
+        evicted: st.evicted_keys,
+        blocked: w.conns.values().filter(|c| c.blocked_on.is_some()).count(),
         hits: st.keyspace_hits,
         misses: st.keyspace_misses,
         used_memory: w.shard.used_memory_estimate() as u64,
         clients: w.conns.len(),
+        pubsub: w.pubsub.report(),
     }
 }
 
@@ -209,7 +218,7 @@ pub fn format(shared: &Shared, sections: &[&str], reports: &[ShardReport]) -> St
                         .to_string(),
                 );
                 kv("maxclients", cfg.maxclients.to_string());
-                kv("blocked_clients", "0".into());
+                kv("blocked_clients", sum(&|r| r.blocked as u64).to_string());
             }
             "memory" => {
                 let used = sum(&|r| r.used_memory);
@@ -218,9 +227,9 @@ pub fn format(shared: &Shared, sections: &[&str], reports: &[ShardReport]) -> St
                 kv("used_memory_human", human(used));
                 kv("used_memory_rss", rss.to_string());
                 kv("used_memory_rss_human", human(rss));
-                kv("maxmemory", "0".into());
-                kv("maxmemory_human", "0B".into());
-                kv("maxmemory_policy", "noeviction".into());
+                kv("maxmemory", cfg.maxmemory.to_string());
+                kv("maxmemory_human", human(cfg.maxmemory));
+                kv("maxmemory_policy", cfg.maxmemory_policy.name().into());
                 kv("mem_allocator", "libc".into());
             }
             "persistence" => {
@@ -254,9 +263,14 @@ pub fn format(shared: &Shared, sections: &[&str], reports: &[ShardReport]) -> St
                         .to_string(),
                 );
                 kv("expired_keys", sum(&|r| r.expired).to_string());
-                kv("evicted_keys", "0".into());
+                kv("evicted_keys", sum(&|r| r.evicted).to_string());
                 kv("keyspace_hits", sum(&|r| r.hits).to_string());
                 kv("keyspace_misses", sum(&|r| r.misses).to_string());
+                let (channels, patterns, shard_channels) =
+                    crate::pubsub::distinct_counts(reports.iter().map(|r| &r.pubsub));
+                kv("pubsub_channels", channels.to_string());
+                kv("pubsub_patterns", patterns.to_string());
+                kv("pubsubshard_channels", shard_channels.to_string());
                 kv("total_error_replies", sum(&|r| r.errors).to_string());
             }
             "replication" => {

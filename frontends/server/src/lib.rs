@@ -14,6 +14,7 @@ mod dispatch;
 mod info;
 mod mailbox;
 mod multi;
+mod pubsub;
 mod scan;
 mod shared;
 mod worker;

@@ -58,6 +58,11 @@ pub enum Msg {
     },
     /// Queue a blocked client's op on the destination's keys (see `blocking.rs`).
     Block(Box<crate::blocking::Waiter>),
+    /// Deliver Pub/Sub messages to the destination's subscribers; answer the count to `to`.
+    Publish {
+        to: Option<ReplyTo>,
+        batch: std::sync::Arc<crate::pubsub::Batch>,
+    },
 }
 
 /// The sending half towards one destination.

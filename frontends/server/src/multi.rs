@@ -89,6 +89,7 @@ fn runs_in_exec(cmd: &ConnCmd) -> bool {
             | ConnCmd::ClientHelp
             | ConnCmd::DebugHelp
             | ConnCmd::Unwatch
+            | ConnCmd::Static(_)
     )
 }
 

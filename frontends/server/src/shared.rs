@@ -38,6 +38,12 @@ pub struct Shared {
     pub io_backend: RwLock<Option<IoBackend>>,
     /// Random run id for INFO server.
     pub run_id: String,
+    /// Which shards have Pub/Sub subscriptions (publishers skip the others).
+    pub pubsub: crate::pubsub::Census,
+    /// Each shard's estimated memory in bytes, published every loop iteration (maxmemory).
+    pub memory: Vec<AtomicU64>,
+    /// Each shard is over its memory share and could not evict (OOM for DENYOOM writes).
+    pub oom: Vec<AtomicBool>,
 }
 
 impl Shared {
@@ -57,6 +63,9 @@ impl Shared {
             started: Instant::now(),
             io_backend: RwLock::new(None),
             run_id: run_id(),
+            pubsub: crate::pubsub::Census::new(shards),
+            memory: (0..shards).map(|_| AtomicU64::new(0)).collect(),
+            oom: (0..shards).map(|_| AtomicBool::new(false)).collect(),
         }
     }
 
@@ -90,6 +99,11 @@ impl Shared {
     }
 
     /// True once shutdown was requested.
+    /// True if a shard is over its memory share and cannot evict: DENYOOM writes are refused.
+    pub fn out_of_memory(&self) -> bool {
+        self.oom.iter().any(|f| f.load(Ordering::Relaxed))
+    }
+
     pub fn shutting_down(&self) -> bool {
         self.shutdown.load(Ordering::Relaxed)
     }

@@ -62,7 +62,7 @@ pub struct Worker {
     pub(crate) inboxes: Vec<rtrb::Consumer<Msg>>,
     /// Messages taken off the rings while coordinating, handled by the main loop.
     pub(crate) deferred: std::collections::VecDeque<Msg>,
-    dirty: Vec<ConnToken>,
+    pub(crate) dirty: Vec<ConnToken>,
     /// Counters.
     pub stats: WorkerStats,
     /// Clock for this iteration (ms since epoch).
@@ -77,6 +77,8 @@ pub struct Worker {
     /// The command being executed answers a null bulk (not a null array) when it finds
     /// nothing: BLMOVE, BRPOPLPUSH (their timeout reply).
     pub(crate) null_is_bulk: bool,
+    /// Pub/Sub subscriptions of this shard's connections.
+    pub(crate) pubsub: crate::pubsub::Registry,
 }
 
 /// Commands parsed ahead per batch for prefetching.
@@ -116,6 +118,7 @@ impl Worker {
             hashes: Vec::with_capacity(PREFETCH_BATCH),
             blocking: crate::blocking::Blocking::default(),
             null_is_bulk: false,
+            pubsub: crate::pubsub::Registry::default(),
         }
     }
 
@@ -145,11 +148,15 @@ impl Worker {
             self.drain_inboxes();
             self.serve_ready();
             self.blocking_tick();
+            self.publish_memory();
             if self.last_tick.elapsed() >= tick {
                 self.last_tick = Instant::now();
                 self.on_tick();
                 tick = Duration::from_millis(1000 / self.shared.config().hz.max(1));
             }
+            // Keyspace events of work done outside a client command (other shards' ops,
+            // frozen work, active expiry).
+            self.publish_events(None);
             self.flush_conns();
             self.flush_outboxes();
         }
@@ -228,6 +235,7 @@ impl Worker {
             self.client_tokens.remove(&conn.id);
             self.forget_parked(conn.id);
             self.unwatch_all(&mut conn);
+            self.pubsub_forget(&mut conn);
             self.shared
                 .connected_clients
                 .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
@@ -326,6 +334,22 @@ impl Worker {
         self.batch = batch;
     }
 
+    /// Evict if over the memory share and publish this shard's memory and OOM state.
+    fn publish_memory(&mut self) {
+        if self.shard.config().maxmemory == 0 {
+            if self.shared.oom[self.id].load(std::sync::atomic::Ordering::Relaxed) {
+                self.shared.oom[self.id].store(false, std::sync::atomic::Ordering::Relaxed);
+            }
+            return;
+        }
+        let within = self.shard.evict(self.now_ms);
+        self.shared.memory[self.id].store(
+            self.shard.used_memory_estimate() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        self.shared.oom[self.id].store(!within, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// A blocked client was answered: run the commands it sent meanwhile, then read on.
     pub(crate) fn resume_input(&mut self, conn: &mut Conn) {
         while conn.blocked_on.is_none() {
@@ -402,7 +426,8 @@ impl Worker {
                 self.complete_part(to.client, to.seq, to.part, Part::Any(value))
             }
             Msg::Freeze { ack, work } => crate::atomic::serve_frozen(&mut self.shard, ack, work),
-            Msg::Block(waiter) => self.register_waiter(*waiter),
+            Msg::Block(waiter) => self.register_waiter(*waiter, true),
+            Msg::Publish { to, batch } => self.on_publish(to, &batch),
         }
     }
 
@@ -436,7 +461,12 @@ impl Worker {
             let idle: Vec<ConnToken> = self
                 .conns
                 .values()
-                .filter(|c| c.pending.is_empty() && c.last_active.elapsed().as_secs() > timeout)
+                .filter(|c| {
+                    // As Redis, subscribers are never timed out.
+                    c.pending.is_empty()
+                        && !c.subs.active()
+                        && c.last_active.elapsed().as_secs() > timeout
+                })
                 .map(|c| c.token)
                 .collect();
             for token in idle {

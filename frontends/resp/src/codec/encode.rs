@@ -42,6 +42,8 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
         Reply::Set(items) => write_aggregate(if resp3 { b'~' } else { b'*' }, items, proto, out),
         Reply::Push(items) => write_aggregate(if resp3 { b'>' } else { b'*' }, items, proto, out),
         Reply::Map(pairs) => write_map(pairs, proto, out),
+        Reply::Pairs(pairs) => write_pairs(pairs, proto, out),
+        Reply::MapArrays(pairs) => write_map_arrays(pairs, proto, out),
         Reply::Verbatim(format, text) => write_verbatim(format, text, resp3, out),
         Reply::Err(e) => encode_error_text(&error_text(e), out),
     }
@@ -118,6 +120,36 @@ fn write_map(pairs: &[(Reply, Reply)], proto: Proto, out: &mut Vec<u8>) {
         Proto::Resp2 => write_len(b'*', pairs.len() * 2, out),
     }
     for (k, v) in pairs {
+        encode(k, proto, out);
+        encode(v, proto, out);
+    }
+}
+
+/// RESP3: a map; RESP2: an array of `[k, v]` arrays (XREAD's per-stream replies).
+fn write_map_arrays(pairs: &[(Reply, Reply)], proto: Proto, out: &mut Vec<u8>) {
+    match proto {
+        Proto::Resp3 => write_len(b'%', pairs.len(), out),
+        Proto::Resp2 => write_len(b'*', pairs.len(), out),
+    }
+    for (k, v) in pairs {
+        if proto == Proto::Resp2 {
+            out.extend_from_slice(b"*2\r\n");
+        }
+        encode(k, proto, out);
+        encode(v, proto, out);
+    }
+}
+
+/// RESP3: an array of `[k, v]` arrays; RESP2: one flat array `k, v, ...` (as WITHSCORES).
+fn write_pairs(pairs: &[(Reply, Reply)], proto: Proto, out: &mut Vec<u8>) {
+    match proto {
+        Proto::Resp3 => write_len(b'*', pairs.len(), out),
+        Proto::Resp2 => write_len(b'*', pairs.len() * 2, out),
+    }
+    for (k, v) in pairs {
+        if proto == Proto::Resp3 {
+            out.extend_from_slice(b"*2\r\n");
+        }
         encode(k, proto, out);
         encode(v, proto, out);
     }

@@ -173,6 +173,30 @@ fn expected(reply: &Reply, proto: Proto) -> Value {
                 .flat_map(|(k, v)| [expected(k, proto), expected(v, proto)])
                 .collect(),
         ),
+        Reply::Pairs(pairs) if resp3 => Value::Array(
+            pairs
+                .iter()
+                .map(|(k, v)| Value::Array(vec![expected(k, proto), expected(v, proto)]))
+                .collect(),
+        ),
+        Reply::Pairs(pairs) => Value::Array(
+            pairs
+                .iter()
+                .flat_map(|(k, v)| [expected(k, proto), expected(v, proto)])
+                .collect(),
+        ),
+        Reply::MapArrays(pairs) if resp3 => Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (expected(k, proto), expected(v, proto)))
+                .collect(),
+        ),
+        Reply::MapArrays(pairs) => Value::Array(
+            pairs
+                .iter()
+                .map(|(k, v)| Value::Array(vec![expected(k, proto), expected(v, proto)]))
+                .collect(),
+        ),
         Reply::Verbatim(fmt, text) if resp3 => {
             Value::Verbatim(fmt.as_bytes().to_vec(), text.to_vec())
         }

@@ -196,7 +196,12 @@ fn key_positions(args: &[Bytes]) -> Result<Vec<(usize, u32)>, OpError> {
         }
         _ => base,
     };
-    if spec.key_specs.is_empty() {
+    // As Redis's `doesCommandHaveKeys`: specs marked NOT_KEY (shard channels) do not count.
+    let no_keys = spec
+        .key_specs
+        .iter()
+        .all(|ks| ks.flags & table::K_NOT_KEY != 0);
+    if no_keys {
         return Err(err("The command has no key arguments"));
     }
     if !spec.arity_ok(args.len()) {
@@ -276,7 +281,7 @@ pub fn command_reply(sub: &CommandSub) -> Result<Reply, OpError> {
 }
 
 /// `addReplyHelp`: a header naming the command, the lines, then HELP's own entry.
-fn help(cmd: &str, lines: &[&'static str]) -> Reply {
+pub(crate) fn help(cmd: &str, lines: &[&'static str]) -> Reply {
     let header = format!("{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     let mut out = vec![Reply::Simple(Bytes::from(header))];
     out.extend(lines.iter().map(|l| Reply::simple(l)));

@@ -22,6 +22,8 @@ mod hash;
 mod hll;
 mod keys;
 mod list;
+mod memory;
+mod pubsub;
 mod server;
 mod set;
 mod sets;
@@ -30,6 +32,8 @@ mod strings;
 pub mod table;
 mod transaction;
 mod zset;
+
+pub use pubsub::{ALLOWED_WHEN_SUBSCRIBED, PubSubCmd, SubKind, pubsub_help};
 
 pub use docs::{
     client_help, command_count, command_docs, command_getkeys, command_getkeys_and_flags,
@@ -123,6 +127,10 @@ pub enum ConnCmd {
     },
     /// LASTSAVE.
     Lastsave,
+    /// SUBSCRIBE, PUBLISH, PUBSUB ... (executed by the server's Pub/Sub registry).
+    PubSub(PubSubCmd),
+    /// A reply known at parse time (help texts).
+    Static(moon_engine::ir::Reply),
     /// MULTI.
     Multi,
     /// EXEC.

@@ -32,6 +32,8 @@ pub const NO_MULTI: u32 = 1 << 9;
 pub const ALLOW_BUSY: u32 = 1 << 10;
 /// `CMD_PUBSUB` (named apart from the `PUBSUB` ACL category); a high bit, clear of the others.
 pub const CMD_PUBSUB: u32 = 1 << 24;
+/// `CMD_BLOCKING` (named apart from the `BLOCKING` ACL category); a high bit, clear of the others.
+pub const CMD_BLOCKING: u32 = 1 << 25;
 
 /// Flag bits and the names `COMMAND INFO` prints, in Redis's order.
 pub const FLAG_NAMES: &[(u32, &str)] = &[
@@ -41,6 +43,7 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (ADMIN, "admin"),
     (CMD_PUBSUB, "pubsub"),
     (NOSCRIPT, "noscript"),
+    (CMD_BLOCKING, "blocking"),
     (LOADING, "loading"),
     (STALE, "stale"),
     (FAST, "fast"),
@@ -399,6 +402,8 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     hash::COMMANDS,
     hll::COMMANDS,
     list::COMMANDS,
+    memory::COMMANDS,
+    pubsub::COMMANDS,
     sets::COMMANDS,
     stream::COMMANDS,
     transaction::COMMANDS,
@@ -434,7 +439,7 @@ macro_rules! registry {
     };
 }
 
-use super::{bitmap, geo, hash, hll, list, sets, stream, transaction, zset};
+use super::{bitmap, geo, hash, hll, list, memory, pubsub, sets, stream, transaction, zset};
 use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};
 
 registry! {

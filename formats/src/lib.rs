@@ -5,6 +5,8 @@
 //! layouts here, specified byte by byte in SPEC.md. What exists now is the checksum primitive
 //! every format will use.
 
+pub mod rdb;
+
 /// CRC32 (IEEE, as computed by `crc32fast`) of a byte slice: the checksum of every frame and
 /// block Moon writes.
 pub fn checksum(bytes: &[u8]) -> u32 {

@@ -7,6 +7,7 @@
 
 mod bitmap;
 mod dbops;
+pub mod dump;
 mod expire;
 mod geo;
 mod hash;
@@ -17,6 +18,7 @@ mod list;
 mod memory;
 pub mod numeric;
 mod sets;
+mod sort;
 mod stream;
 mod strings;
 mod strmut;
@@ -226,6 +228,8 @@ pub(crate) fn execute(x: &mut Exec<'_>, op: &Op) -> Reply {
         Bitmaps(op) => bitmap::execute(x, op),
         Hll(op) => hll::execute(x, op),
         Geo(op) => geo::execute(x, op),
+        Dump(op) => dump::execute(x, op),
+        Sort(op) => sort::execute(x, op),
     }
 }
 

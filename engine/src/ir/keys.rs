@@ -77,6 +77,8 @@ impl Op {
             Bitmaps(op) => op.keys(),
             Hll(op) => op.keys(),
             Geo(op) => op.keys(),
+            Dump(op) => op.keys(),
+            Sort(op) => op.keys(),
         }
     }
 
@@ -106,6 +108,8 @@ impl Op {
             Bitmaps(op) => op.routing(),
             Hll(op) => op.routing(),
             Geo(op) => op.routing(),
+            Dump(op) => op.routing(),
+            Sort(op) => op.routing(),
             _ => KeyRouting::Single,
         }
     }
@@ -132,6 +136,8 @@ impl Op {
             Bitmaps(op) => return op.is_write(),
             Hll(op) => return op.is_write(),
             Geo(op) => return op.is_write(),
+            Dump(op) => return op.is_write(),
+            Sort(op) => return op.is_write(),
             _ => {}
         }
         !matches!(

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::ops::{BitmapOp, GeoOp, HashOp, HllOp, ListOp, SetOp, StreamOp, ZSetOp};
+use super::ops::{BitmapOp, DumpOp, GeoOp, HashOp, HllOp, ListOp, SetOp, SortOp, StreamOp, ZSetOp};
 
 /// Context a shard needs to execute an op: which database, and the time to evaluate expiry
 /// against (injected, never read inside the engine, so execution is deterministic).
@@ -276,4 +276,8 @@ pub enum Op {
     Hll(HllOp),
     /// Geo (sorted-set values).
     Geo(GeoOp),
+    /// DUMP / RESTORE.
+    Dump(DumpOp),
+    /// SORT / SORT_RO.
+    Sort(SortOp),
 }

@@ -18,6 +18,9 @@ pub enum Reply {
     Int(i64),
     /// A double (RESP3 `,`; RESP2 bulk string).
     Double(f64),
+    /// A double already written as Redis writes it for this reply (`addReplyHumanLongDouble`:
+    /// GEOPOS, WITHCOORD): RESP3 `,<text>`; RESP2 a bulk string of the text.
+    DoubleText(Bytes),
     /// A boolean (RESP3 `#`; RESP2 integer 0/1).
     Bool(bool),
     /// The null bulk string (RESP2 `$-1`, RESP3 `_`).

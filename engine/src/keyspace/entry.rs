@@ -58,10 +58,53 @@ pub enum Entry {
 
 const _: () = assert!(std::mem::size_of::<Entry>() == 16);
 
-/// The boxed form: separate key, metadata and a typed value.
+/// Longest key a [`LargeKey`] keeps inline.
+const INLINE_KEY: usize = 22;
+
+/// The key of a boxed entry: inline when short (most keys), so a boxed entry is one allocation
+/// plus its value's, not two. 24 bytes either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LargeKey {
+    /// `len` bytes at the start of `bytes`.
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    /// Longer keys.
+    Heap(Box<[u8]>),
+}
+
+const _: () = assert!(std::mem::size_of::<LargeKey>() == 24);
+
+impl LargeKey {
+    fn new(key: &[u8]) -> LargeKey {
+        match u8::try_from(key.len()) {
+            Ok(len) if key.len() <= INLINE_KEY => {
+                let mut bytes = [0u8; INLINE_KEY];
+                bytes[..key.len()].copy_from_slice(key);
+                LargeKey::Inline { len, bytes }
+            }
+            _ => LargeKey::Heap(key.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            LargeKey::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
+            LargeKey::Heap(b) => b,
+        }
+    }
+
+    /// Heap bytes beyond the entry itself.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            LargeKey::Inline { .. } => 0,
+            LargeKey::Heap(b) => b.len(),
+        }
+    }
+}
+
+/// The boxed form: key, metadata and a typed value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LargeEntry {
-    key: Box<[u8]>,
+    key: LargeKey,
     /// Absolute expire time in Unix ms; [`NO_TTL`] for none (a sentinel instead of an
     /// `Option` saves 8 bytes per boxed entry; 0 is never a stored expire time, since a time
     /// in the past deletes the key instead).
@@ -77,13 +120,13 @@ pub enum LargeValue {
     /// A string mutated in place ("raw" encoding).
     Raw(Vec<u8>),
     /// A list.
-    List(ListValue),
+    List(Box<ListValue>),
     /// A hash.
     Hash(HashValue),
     /// A set.
-    Set(SetValue),
+    Set(Box<SetValue>),
     /// A sorted set.
-    ZSet(ZSetValue),
+    ZSet(Box<ZSetValue>),
     /// A stream.
     Stream(Box<StreamValue>),
     /// A non-string value for tests of WRONGTYPE paths until the other types land.
@@ -302,7 +345,7 @@ impl Entry {
     /// A raw (growable, mutated in place) string entry.
     pub fn new_raw(key: &[u8], value: Vec<u8>, expire_at_ms: Option<u64>, now_secs: u32) -> Entry {
         Entry::Large(Box::new(LargeEntry {
-            key: key.into(),
+            key: LargeKey::new(key),
             expire_at_ms: ttl_field(expire_at_ms),
             access: now_secs,
             value: LargeValue::Raw(value),
@@ -317,7 +360,7 @@ impl Entry {
         now_secs: u32,
     ) -> Entry {
         Entry::Large(Box::new(LargeEntry {
-            key: key.into(),
+            key: LargeKey::new(key),
             expire_at_ms: ttl_field(expire_at_ms),
             access: now_secs,
             value,
@@ -345,7 +388,7 @@ impl Entry {
     #[cfg(test)]
     pub fn new_test_other(key: &[u8]) -> Entry {
         Entry::Large(Box::new(LargeEntry {
-            key: key.into(),
+            key: LargeKey::new(key),
             expire_at_ms: NO_TTL,
             access: 0,
             value: LargeValue::TestOther,
@@ -359,7 +402,7 @@ impl Entry {
                 let l = layout(blob);
                 blob.get(l.key_start..l.key_end).unwrap_or(&[])
             }
-            Entry::Large(large) => &large.key,
+            Entry::Large(large) => large.key.as_bytes(),
         }
     }
 
@@ -528,7 +571,7 @@ impl Entry {
                 Entry::Compact(build_compact(new_key, val, expire, self.access_secs()))
             }
             Entry::Large(mut large) => {
-                large.key = new_key.into();
+                large.key = LargeKey::new(new_key);
                 Entry::Large(large)
             }
         }
@@ -567,7 +610,7 @@ impl Entry {
                     #[cfg(test)]
                     LargeValue::TestOther => 0,
                 };
-                std::mem::size_of::<LargeEntry>() + large.key.len() + value
+                std::mem::size_of::<LargeEntry>() + large.key.heap_bytes() + value
             }
         }
     }

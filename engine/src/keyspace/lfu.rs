@@ -49,6 +49,11 @@ pub fn init(now_secs: u32) -> u32 {
     pack(minutes(now_secs), INIT_VAL)
 }
 
+/// The field of a key whose counter is set to `counter` at `now_secs` (RESTORE ... FREQ).
+pub fn with_counter(now_secs: u32, counter: u8) -> u32 {
+    pack(minutes(now_secs), counter)
+}
+
 /// The counter after decay (what OBJECT FREQ reports); an LRU-formatted field counts as new.
 pub fn counter(raw: u32, now_secs: u32, p: LfuParams) -> u8 {
     if !is_lfu(raw) {

@@ -37,6 +37,9 @@ pub struct ShardConfig {
     pub maxmemory_samples: usize,
     /// `lfu-log-factor` / `lfu-decay-time`.
     pub lfu: crate::keyspace::lfu::LfuParams,
+    /// Number of shards in the process (SORT's BY/GET patterns read only keys whose owner is
+    /// the sorted key's, computed from the slot table of this many shards).
+    pub shards: usize,
 }
 
 /// The encoding-conversion thresholds, under Redis's parameter names and defaults. A value
@@ -99,6 +102,7 @@ impl Default for ShardConfig {
             maxmemory_policy: EvictionPolicy::NoEviction,
             maxmemory_samples: 5,
             lfu: crate::keyspace::lfu::LfuParams::default(),
+            shards: 1,
         }
     }
 }

@@ -394,7 +394,8 @@ fn execute(
         | Op::Streams(_)
         | Op::Bitmaps(_)
         | Op::Hll(_)
-        | Op::Geo(_)) => gather_execute_scatter(access, owner_of, ctx, op),
+        | Op::Geo(_)
+        | Op::Sort(_)) => gather_execute_scatter(access, owner_of, ctx, op),
         other => {
             // Keyless ops (FLUSHDB, FLUSHALL, SWAPDB): every participant applies it.
             let owners: Vec<usize> = std::iter::once(access.local_id)

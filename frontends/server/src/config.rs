@@ -409,6 +409,7 @@ impl Config {
             maxmemory_policy: self.maxmemory_policy,
             maxmemory_samples: self.maxmemory_samples,
             lfu: self.lfu,
+            shards: self.shards,
             ..ShardConfig::default()
         }
     }

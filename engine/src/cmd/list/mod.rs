@@ -192,7 +192,7 @@ fn push(x: &mut Exec<'_>, key: &[u8], end: End, elements: &[Bytes], only_if_exis
                 l.push(end, e);
             }
             let len = l.len();
-            let entry = Entry::new_value(key, LargeValue::List(l), None, x.now_secs);
+            let entry = Entry::new_value(key, LargeValue::List(Box::new(l)), None, x.now_secs);
             x.db().insert(entry);
             len
         }
@@ -473,7 +473,7 @@ fn lmove(x: &mut Exec<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> Reply 
         let mut l = ListValue::new();
         l.grow(fill, value.len(), 1);
         l.push(to, &value);
-        let entry = Entry::new_value(dst, LargeValue::List(l), None, x.now_secs);
+        let entry = Entry::new_value(dst, LargeValue::List(Box::new(l)), None, x.now_secs);
         x.db().insert(entry);
     }
     x.notify(class::LIST, end_event(to, true), dst);

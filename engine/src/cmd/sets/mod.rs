@@ -141,7 +141,7 @@ fn delete_emptied(x: &mut Exec<'_>, key: &[u8]) {
 fn store(x: &mut Exec<'_>, key: &[u8], mut set: SetValue) {
     debug_assert!(!set.is_empty(), "an empty set is never stored");
     set.shrink();
-    let entry = Entry::new_value(key, LargeValue::Set(set), None, x.now_secs);
+    let entry = Entry::new_value(key, LargeValue::Set(Box::new(set)), None, x.now_secs);
     x.db().insert(entry);
 }
 

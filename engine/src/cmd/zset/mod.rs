@@ -172,8 +172,12 @@ pub(super) fn store(x: &mut Exec<'_>, key: &[u8], value: ZSetValue, event: &'sta
         return false;
     }
     let secs = x.now_secs;
-    x.db()
-        .insert(Entry::new_value(key, LargeValue::ZSet(value), None, secs));
+    x.db().insert(Entry::new_value(
+        key,
+        LargeValue::ZSet(Box::new(value)),
+        None,
+        secs,
+    ));
     x.notify(class::ZSET, event, key);
     true
 }
@@ -303,8 +307,12 @@ fn zadd(
         let max_len = pairs.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
         let z = ZSetValue::with_hint(pairs.len(), max_len, &x.config.limits);
         let secs = x.now_secs;
-        x.db()
-            .insert(Entry::new_value(key, LargeValue::ZSet(z), None, secs));
+        x.db().insert(Entry::new_value(
+            key,
+            LargeValue::ZSet(Box::new(z)),
+            None,
+            secs,
+        ));
     }
     let limits = x.config.limits.clone();
     let now = x.now_ms;

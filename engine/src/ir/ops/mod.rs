@@ -2,20 +2,24 @@
 //! `Op` wraps each as one variant so families can grow without touching the core vocabulary.
 
 pub mod bitmap;
+pub mod dump;
 pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod list;
 pub mod sets;
+pub mod sort;
 pub mod stream;
 pub mod zset;
 
 pub use bitmap::BitmapOp;
+pub use dump::DumpOp;
 pub use geo::GeoOp;
 pub use hash::HashOp;
 pub use hll::HllOp;
 pub use list::ListOp;
 pub use sets::SetOp;
+pub use sort::SortOp;
 pub use stream::StreamOp;
 pub use zset::ZSetOp;
 

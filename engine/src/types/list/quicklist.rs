@@ -9,6 +9,7 @@
 //!   `_quicklistInsert`, `_quicklistMergeNodes`), so the node count, which decides when the list
 //!   converts back to a listpack, matches Redis.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use super::pack::{Elem, Encoded, LP_OVERHEAD, Pack, PackIter, PackRevIter};
@@ -66,10 +67,26 @@ fn allow_merge(a: &Pack, b: &Pack, fill: i64) -> bool {
     !exceeds_limit(fill, merged, a.len() + b.len())
 }
 
+/// The summed heap bytes of the interior nodes (all but the first and last), cached so that
+/// `heap_bytes` — called around every write for memory accounting — is O(1) for pushes and
+/// pops at the ends, which never touch interior nodes except to move one across the border.
+/// `None` means "recompute"; every other mutation invalidates it. Ignored by equality.
+#[derive(Debug, Clone, Default)]
+struct InteriorBytes(Cell<Option<usize>>);
+
+impl PartialEq for InteriorBytes {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for InteriorBytes {}
+
 /// A list of listpack nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quicklist {
     nodes: VecDeque<Pack>,
+    interior: InteriorBytes,
     count: usize,
     /// The fill the list was created with (`quicklistSetFill` clamps to -5..=32767).
     fill: i64,
@@ -85,6 +102,7 @@ impl Quicklist {
         }
         Quicklist {
             nodes,
+            interior: InteriorBytes::default(),
             count,
             fill: fill.clamp(-5, 32767),
         }
@@ -120,8 +138,53 @@ impl Quicklist {
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Pack>()
-            + self.nodes.iter().map(Pack::heap_bytes).sum::<usize>()
+        let n = self.nodes.len();
+        let interior = match self.interior.0.get() {
+            Some(b) => b,
+            None => {
+                let b = self
+                    .nodes
+                    .iter()
+                    .skip(1)
+                    .take(n.saturating_sub(2))
+                    .map(Pack::heap_bytes)
+                    .sum();
+                self.interior.0.set(Some(b));
+                b
+            }
+        };
+        debug_assert_eq!(
+            interior,
+            self.nodes
+                .iter()
+                .skip(1)
+                .take(n.saturating_sub(2))
+                .map(Pack::heap_bytes)
+                .sum::<usize>()
+        );
+        let ends = self.nodes.front().map_or(0, Pack::heap_bytes)
+            + if n >= 2 {
+                self.nodes.back().map_or(0, Pack::heap_bytes)
+            } else {
+                0
+            };
+        self.nodes.capacity() * std::mem::size_of::<Pack>() + ends + interior
+    }
+
+    /// Adjusts the interior cache by `delta` bytes (when it is valid).
+    fn interior_add(&self, bytes: usize, add: bool) {
+        if let Some(b) = self.interior.0.get() {
+            self.interior.0.set(Some(if add {
+                b + bytes
+            } else {
+                b.saturating_sub(bytes)
+            }));
+        }
+    }
+
+    /// Forgets the interior cache (any mutation other than at the ends).
+    fn invalidate(&self) {
+        self.interior.0.set(None);
     }
 
     /// Pushes at the front (`quicklistPushHead`).
@@ -131,8 +194,15 @@ impl Quicklist {
                 n.push_front(s);
             }
         } else {
+            let n = self.nodes.len();
             if let Some(old) = self.nodes.front_mut() {
                 old.shrink_to_fit();
+            }
+            if n >= 2
+                && let Some(old) = self.nodes.front()
+            {
+                // The old front becomes interior.
+                self.interior_add(old.heap_bytes(), true);
             }
             let mut node = Pack::new();
             node.push_front(s);
@@ -148,8 +218,15 @@ impl Quicklist {
                 n.push_back(s);
             }
         } else {
+            let n = self.nodes.len();
             if let Some(old) = self.nodes.back_mut() {
                 old.shrink_to_fit();
+            }
+            if n >= 2
+                && let Some(old) = self.nodes.back()
+            {
+                // The old back becomes interior.
+                self.interior_add(old.heap_bytes(), true);
             }
             let mut node = Pack::new();
             node.push_back(s);
@@ -175,6 +252,12 @@ impl Quicklist {
             self.count -= 1;
             if n.is_empty() {
                 self.nodes.pop_front();
+                if self.nodes.len() >= 2
+                    && let Some(new) = self.nodes.front()
+                {
+                    // The new front was interior.
+                    self.interior_add(new.heap_bytes(), false);
+                }
             }
             debug_assert_eq!(self.nodes.is_empty(), self.count == 0);
         }
@@ -187,6 +270,12 @@ impl Quicklist {
             self.count -= 1;
             if n.is_empty() {
                 self.nodes.pop_back();
+                if self.nodes.len() >= 2
+                    && let Some(new) = self.nodes.back()
+                {
+                    // The new back was interior.
+                    self.interior_add(new.heap_bytes(), false);
+                }
             }
             debug_assert_eq!(self.nodes.is_empty(), self.count == 0);
         }
@@ -225,6 +314,7 @@ impl Quicklist {
 
     /// Replaces element `index` in place (`quicklistReplaceEntry`); false if out of range.
     pub fn replace(&mut self, index: usize, s: &[u8]) -> bool {
+        self.invalidate();
         let Some((ni, i)) = self.locate(index) else {
             return false;
         };
@@ -277,6 +367,7 @@ impl Quicklist {
     /// Inserts `s` before or after the first element equal to `pivot` (from the front);
     /// false if there is no such element. Follows `_quicklistInsert`.
     pub fn insert_at_pivot(&mut self, pivot: &[u8], s: &[u8], after: bool) -> bool {
+        self.invalidate();
         let needle = Encoded::new(pivot);
         let mut found = None;
         'nodes: for (ni, node) in self.nodes.iter().enumerate() {
@@ -297,6 +388,7 @@ impl Quicklist {
     }
 
     fn insert_near(&mut self, ni: usize, i: usize, off: usize, s: &[u8], after: bool) {
+        self.invalidate();
         let fill = self.fill;
         let sz = s.len();
         let node_len = self.nodes[ni].len();
@@ -341,6 +433,7 @@ impl Quicklist {
 
     /// Merges `nodes[a + 1]` into `nodes[a]`.
     fn merge_pair(&mut self, a: usize) {
+        self.invalidate();
         if let Some(b) = self.nodes.remove(a + 1)
             && let Some(left) = self.nodes.get_mut(a)
         {
@@ -357,6 +450,7 @@ impl Quicklist {
 
     /// `_quicklistMergeNodes` around the node at `center`.
     fn merge_around(&mut self, mut center: usize) {
+        self.invalidate();
         // (prev_prev, prev)
         if center >= 2 && self.can_merge(center - 2, center - 1) {
             self.merge_pair(center - 2);
@@ -381,6 +475,7 @@ impl Quicklist {
 
     /// Removes up to `limit` elements equal to `s` (0 = all), from the front or the back.
     pub fn remove_matching(&mut self, s: &[u8], limit: usize, from_back: bool) -> usize {
+        self.invalidate();
         let needle = Encoded::new(s);
         let mut removed = 0;
         let n = self.nodes.len();
@@ -399,6 +494,7 @@ impl Quicklist {
 
     /// Deletes `n` elements from element `start` on (`quicklistDelRange`; nodes never merge).
     pub fn delete_range(&mut self, start: usize, n: usize) {
+        self.invalidate();
         let mut n = n.min(self.count.saturating_sub(start));
         if n == 0 {
             return;

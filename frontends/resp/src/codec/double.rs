@@ -23,6 +23,12 @@ pub fn format_double(d: f64, out: &mut Vec<u8>) {
 }
 
 fn format_finite(d: f64, out: &mut Vec<u8>) {
+    // Integral values below 1e17 print as the integer itself under `%.17g` (at most 17
+    // digits, no exponent): skip the exact-digit formatting, the common case for scores.
+    if d.fract() == 0.0 && d.abs() < 1e17 {
+        out.extend_from_slice(itoa::Buffer::new().format(d as i64).as_bytes());
+        return;
+    }
     // `%g` picks the style from the exponent the value has once rounded to 17 digits.
     let sci = format!("{:.*e}", (PRECISION - 1) as usize, d);
     let Some((mantissa, exp)) = sci.split_once('e') else {
@@ -74,6 +80,8 @@ mod tests {
             (-2.0, "-2"),
             (100.0, "100"),
             (1e16, "10000000000000000"),
+            (99999999999999984.0, "99999999999999984"),
+            (-123456.0, "-123456"),
             (1e17, "1e+17"),
             (1e20, "1e+20"),
             (123456789012345678.0, "1.2345678901234568e+17"),

@@ -30,6 +30,8 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
         Reply::Bulk(b) => write_bulk(b, out),
         Reply::Int(n) => write_header(b':', *n, out),
         Reply::Double(d) => write_double(*d, resp3, out),
+        Reply::DoubleText(t) if resp3 => write_line(b',', t, out),
+        Reply::DoubleText(t) => write_bulk(t, out),
         Reply::Bool(b) => out.extend_from_slice(match (resp3, *b) {
             (true, true) => b"#t\r\n",
             (true, false) => b"#f\r\n",

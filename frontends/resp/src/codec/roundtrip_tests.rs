@@ -152,6 +152,8 @@ fn expected(reply: &Reply, proto: Proto) -> Value {
         Reply::Int(n) => Value::Int(*n),
         Reply::Double(d) if resp3 => Value::Double(double_text(*d)),
         Reply::Double(d) => Value::Bulk(double_text(*d)),
+        Reply::DoubleText(t) if resp3 => Value::Double(t.to_vec()),
+        Reply::DoubleText(t) => Value::Bulk(t.to_vec()),
         Reply::Bool(b) if resp3 => Value::Bool(*b),
         Reply::Bool(b) => Value::Int(i64::from(*b)),
         Reply::Nil | Reply::NilArray if resp3 => Value::Null,

@@ -14,8 +14,8 @@ use moon_engine::ir::ops::bitmap::{BitOpKind, FieldAction, FieldOp, Overflow, Ra
 use super::Command;
 use super::args::{c_str, err, int, is, parse_i64};
 use super::table::{
-    BITMAP, CommandSpec, DENYOOM, FAST, K_ACCESS, K_OW, K_RO, K_RW, K_UPDATE, K_VARIABLE_FLAGS,
-    KeySpec, READONLY, WRITE, doc,
+    BITMAP, CommandSpec, DENYOOM, FAST, GetKeysProc, K_ACCESS, K_OW, K_RO, K_RW, K_UPDATE,
+    K_VARIABLE_FLAGS, KeySpec, READONLY, WRITE, doc,
 };
 
 const G: &str = "bitmap";
@@ -113,7 +113,8 @@ pub static BITFIELD: CommandSpec = CommandSpec::new(
         FIELD_COMPLEXITY,
     ),
     bitfield,
-);
+)
+.getkeys(GetKeysProc::Bitfield);
 
 pub static BITFIELD_RO: CommandSpec = CommandSpec::new(
     "bitfield_ro",

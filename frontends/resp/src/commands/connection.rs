@@ -62,7 +62,8 @@ pub static PING: CommandSpec = CommandSpec::new(
     &[],
     doc(G, "1.0.0", "Returns the server's liveliness response.", O1),
     ping,
-);
+)
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"]);
 pub static QUIT: CommandSpec = CommandSpec::new(
     "quit",
     -1,
@@ -153,7 +154,8 @@ static CLIENT_SUBS: &[CommandSpec] = &[
         &[],
         doc(G, "6.2.0", "Returns information about the connection.", O1),
         client_info,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     CommandSpec::new(
         "client|kill",
         -3,
@@ -171,7 +173,8 @@ static CLIENT_SUBS: &[CommandSpec] = &[
         &[],
         doc(G, "2.4.0", "Lists open connections.", CLIENT_N),
         client_list,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     CommandSpec::new(
         "client|no-evict",
         3,

@@ -61,7 +61,7 @@ pub static KEYS: CommandSpec = CommandSpec::new(
         "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
     ),
     keys,
-);
+).tips(&["request_policy:all_shards", "nondeterministic_output_order"]);
 
 pub static MOVE: CommandSpec = CommandSpec::new(
     "move",
@@ -86,7 +86,8 @@ pub static RANDOMKEY: CommandSpec = CommandSpec::new(
         O1,
     ),
     randomkey,
-);
+)
+.tips(&["request_policy:all_shards", "nondeterministic_output"]);
 
 pub static SCAN: CommandSpec = CommandSpec::new(
     "scan",
@@ -101,7 +102,8 @@ pub static SCAN: CommandSpec = CommandSpec::new(
         SCAN_COMPLEXITY,
     ),
     scan,
-);
+)
+.tips(&["nondeterministic_output", "request_policy:special"]);
 
 pub static DBSIZE: CommandSpec = CommandSpec::new(
     "dbsize",
@@ -116,7 +118,8 @@ pub static DBSIZE: CommandSpec = CommandSpec::new(
         O1,
     ),
     dbsize,
-);
+)
+.tips(&["request_policy:all_shards", "response_policy:agg_sum"]);
 
 pub static FLUSHALL: CommandSpec = CommandSpec::new(
     "flushall",
@@ -131,7 +134,8 @@ pub static FLUSHALL: CommandSpec = CommandSpec::new(
         "O(N) where N is the total number of keys in all databases",
     ),
     flushall,
-);
+)
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"]);
 
 pub static FLUSHDB: CommandSpec = CommandSpec::new(
     "flushdb",
@@ -146,7 +150,8 @@ pub static FLUSHDB: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of keys in the selected database",
     ),
     flushdb,
-);
+)
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"]);
 
 pub static SWAPDB: CommandSpec = CommandSpec::new(
     "swapdb",

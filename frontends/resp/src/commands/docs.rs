@@ -7,10 +7,10 @@
 use bytes::Bytes;
 use moon_engine::ir::{OpError, Reply};
 
-use super::args::{err, is};
+use super::args::{c_str, err, is};
 use super::table::{
-    self, ACL_NAMES, CommandSpec, FLAG_NAMES, K_ACCESS, K_OW, K_RW, K_UPDATE, K_VARIABLE_FLAGS,
-    KEY_FLAG_NAMES, KeySpec,
+    self, ACL_NAMES, BeginSearch, CommandSpec, FLAG_NAMES, FindKeys, GetKeysProc, K_ACCESS, K_OW,
+    K_RO, K_RW, K_UPDATE, K_VARIABLE_FLAGS, KEY_FLAG_NAMES, KeySpec,
 };
 use super::{CommandSub, ListFilter, glob};
 
@@ -42,22 +42,55 @@ fn key_spec_reply(ks: &KeySpec) -> Reply {
         map.push(entry("notes", bulk(notes)));
     }
     map.push(entry("flags", flag_set(ks.flags, KEY_FLAG_NAMES)));
-    let begin = vec![
-        entry("type", bulk("index")),
-        entry("spec", Reply::Map(vec![entry("index", int(ks.index))])),
-    ];
-    map.push(entry("begin_search", Reply::Map(begin)));
-    let range = vec![
-        entry("lastkey", int(ks.lastkey)),
-        entry("keystep", int(ks.keystep)),
-        entry("limit", int(ks.limit)),
-    ];
-    let find = vec![
-        entry("type", bulk("range")),
-        entry("spec", Reply::Map(range)),
-    ];
-    map.push(entry("find_keys", Reply::Map(find)));
+    let begin = match ks.begin_search {
+        BeginSearch::Index(index) => typed("index", vec![entry("index", int(index))]),
+        BeginSearch::Keyword { keyword, startfrom } => typed(
+            "keyword",
+            vec![
+                entry("keyword", bulk(keyword)),
+                entry("startfrom", int(startfrom)),
+            ],
+        ),
+        BeginSearch::Unknown => typed("unknown", Vec::new()),
+    };
+    map.push(entry("begin_search", begin));
+    let find = match ks.find_keys {
+        FindKeys::Range {
+            lastkey,
+            keystep,
+            limit,
+        } => typed(
+            "range",
+            vec![
+                entry("lastkey", int(lastkey)),
+                entry("keystep", int(keystep)),
+                entry("limit", int(limit)),
+            ],
+        ),
+        FindKeys::Keynum {
+            keynumidx,
+            firstkey,
+            keystep,
+        } => typed(
+            "keynum",
+            vec![
+                entry("keynumidx", int(keynumidx)),
+                entry("firstkey", int(firstkey)),
+                entry("keystep", int(keystep)),
+            ],
+        ),
+        FindKeys::Unknown => typed("unknown", Vec::new()),
+    };
+    map.push(entry("find_keys", find));
     Reply::Map(map)
+}
+
+/// `{type: <kind>, spec: {...}}`, the shape of both halves of a key spec.
+fn typed(kind: &'static str, spec: Vec<(Reply, Reply)>) -> Reply {
+    Reply::Map(vec![
+        entry("type", bulk(kind)),
+        entry("spec", Reply::Map(spec)),
+    ])
 }
 
 /// One command's COMMAND INFO entry (`addReplyCommandInfo`).
@@ -76,12 +109,12 @@ pub fn info_entry(spec: &CommandSpec) -> Reply {
     Reply::Array(vec![
         bulk(spec.name),
         int(spec.arity),
-        flag_set(spec.flags, FLAG_NAMES),
+        flag_set(spec.info_flags(), FLAG_NAMES),
         int(first),
         int(last),
         int(step),
         Reply::Set(acl),
-        Reply::Set(Vec::new()),
+        Reply::Set(spec.tips.iter().map(|t| bulk(t)).collect()),
         Reply::Set(spec.key_specs.iter().map(key_spec_reply).collect()),
         subs,
     ])
@@ -183,7 +216,12 @@ pub fn command_docs(names: &[Bytes]) -> Reply {
     )
 }
 
-/// Key positions and flags of a full command line (`getKeysFromCommandWithSpecs`).
+/// Why the key specs could not answer (`getKeysUsingKeySpecs` returning -1).
+struct InvalidSpec;
+
+/// Key positions and flags of a full command line (`getKeysSubcommandImpl` over
+/// `getKeysFromCommandWithSpecs`): the key specs unless one has variable flags, falling back to
+/// the command's legacy key finder when a spec is invalid for these arguments.
 fn key_positions(args: &[Bytes]) -> Result<Vec<(usize, u32)>, OpError> {
     let invalid_cmd = || err("Invalid command specified");
     let base = args
@@ -196,49 +234,251 @@ fn key_positions(args: &[Bytes]) -> Result<Vec<(usize, u32)>, OpError> {
         }
         _ => base,
     };
+    keys_of(spec, args)
+}
+
+/// [`key_positions`] once the command is resolved.
+fn keys_of(spec: &CommandSpec, args: &[Bytes]) -> Result<Vec<(usize, u32)>, OpError> {
     // As Redis's `doesCommandHaveKeys`: specs marked NOT_KEY (shard channels) do not count.
-    let no_keys = spec
-        .key_specs
-        .iter()
-        .all(|ks| ks.flags & table::K_NOT_KEY != 0);
-    if no_keys {
+    let has_keys = spec.getkeys.is_some()
+        || spec
+            .key_specs
+            .iter()
+            .any(|ks| ks.flags & table::K_NOT_KEY == 0);
+    if !has_keys {
         return Err(err("The command has no key arguments"));
     }
     if !spec.arity_ok(args.len()) {
         return Err(err("Invalid number of arguments specified for command"));
     }
-    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
-    let mut keys = Vec::new();
-    for ks in spec.key_specs {
-        let first = i64::from(ks.index);
-        let last = if ks.lastkey >= 0 {
-            first + i64::from(ks.lastkey)
-        } else {
-            argc + i64::from(ks.lastkey)
-        };
-        if last >= argc || last < first || first >= argc {
-            return Err(err("Invalid arguments specified for command"));
-        }
-        let step = usize::try_from(ks.keystep.max(1)).unwrap_or(1);
-        let (first, last) = (first as usize, last as usize);
-        keys.extend(
-            (first..=last)
-                .step_by(step)
-                .map(|pos| (pos, key_flags(ks, args))),
-        );
+    let var_flags = spec
+        .key_specs
+        .iter()
+        .any(|ks| ks.flags & K_VARIABLE_FLAGS != 0);
+    let keys = match (var_flags, spec.getkeys) {
+        (false, proc_) => match keys_from_specs(spec, args) {
+            Ok(keys) => keys,
+            Err(InvalidSpec) => proc_.map(|p| keys_from_proc(p, args)).unwrap_or_default(),
+        },
+        (true, Some(proc_)) => keys_from_proc(proc_, args),
+        (true, None) => Vec::new(),
+    };
+    if keys.is_empty() && spec.flags & table::NO_MANDATORY_KEYS == 0 {
+        return Err(err("Invalid arguments specified for command"));
     }
     Ok(keys)
 }
 
-/// SET's key flags depend on GET (`setGetKeys`); other specs' flags are static.
-fn key_flags(ks: &KeySpec, args: &[Bytes]) -> u32 {
-    if ks.flags & K_VARIABLE_FLAGS == 0 {
-        return ks.flags;
+/// `string2ll` followed by the `numkeys >= 0` check: strict decimal, no sign but `-`.
+fn strict_count(arg: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(arg).ok()?;
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && text != "-0";
+    if !canonical {
+        return None;
     }
-    if args.iter().skip(3).any(|a| is(a, "get")) {
-        K_RW | K_ACCESS | K_UPDATE
+    text.parse::<i64>().ok().filter(|n| *n >= 0)
+}
+
+/// `getKeysUsingKeySpecs` over every spec but NOT_KEY ones.
+fn keys_from_specs(spec: &CommandSpec, args: &[Bytes]) -> Result<Vec<(usize, u32)>, InvalidSpec> {
+    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
+    let mut keys = Vec::new();
+    for ks in spec.key_specs {
+        if ks.flags & table::K_NOT_KEY != 0 {
+            continue;
+        }
+        let mut first = match ks.begin_search {
+            BeginSearch::Index(index) => i64::from(index),
+            BeginSearch::Keyword { keyword, startfrom } => {
+                match find_keyword(args, keyword, startfrom) {
+                    Some(pos) => pos + 1,
+                    // A missing keyword just means no keys from this spec.
+                    None => continue,
+                }
+            }
+            BeginSearch::Unknown => return Err(InvalidSpec),
+        };
+        let (last, step) = match ks.find_keys {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                let last = if lastkey >= 0 {
+                    first + i64::from(lastkey)
+                } else if limit == 0 {
+                    argc + i64::from(lastkey)
+                } else {
+                    first + ((argc - first) / i64::from(limit) + i64::from(lastkey))
+                };
+                (last, keystep)
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                if i64::from(keynumidx) >= argc - first {
+                    return Err(InvalidSpec);
+                }
+                let at = usize::try_from(first + i64::from(keynumidx)).map_err(|_| InvalidSpec)?;
+                let count = args
+                    .get(at)
+                    .and_then(|a| strict_count(a))
+                    .ok_or(InvalidSpec)?;
+                first += i64::from(firstkey);
+                (first + count - 1, keystep)
+            }
+            FindKeys::Unknown => return Err(InvalidSpec),
+        };
+        if last >= argc || last < first || first >= argc || first < 0 {
+            return Err(InvalidSpec);
+        }
+        let step = usize::try_from(step.max(1)).unwrap_or(1);
+        let (first, last) = (first as usize, last as usize);
+        keys.extend((first..=last).step_by(step).map(|pos| (pos, ks.flags)));
+        if ks.flags & table::K_INCOMPLETE != 0 {
+            return Err(InvalidSpec);
+        }
+    }
+    Ok(keys)
+}
+
+/// The position of `keyword` (any case) searched from `startfrom` towards the other end, as
+/// `getKeysUsingKeySpecs` does (never the command name itself).
+fn find_keyword(args: &[Bytes], keyword: &str, startfrom: i32) -> Option<i64> {
+    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
+    let start = if startfrom > 0 {
+        i64::from(startfrom)
     } else {
-        K_OW | K_UPDATE
+        argc + i64::from(startfrom)
+    };
+    // As Redis's loop, the end position itself is never examined.
+    let end = if startfrom > 0 { argc - 1 } else { 1 };
+    let dir = if start <= end { 1 } else { -1 };
+    let mut i = start;
+    while i != end {
+        if i >= argc || i < 1 {
+            return None;
+        }
+        let arg = usize::try_from(i).ok().and_then(|i| args.get(i))?;
+        if is(arg, keyword) {
+            return Some(i);
+        }
+        i += dir;
+    }
+    None
+}
+
+/// C's `atoi`: optional blanks and sign, then digits up to the first non-digit; 0 if none.
+fn atoi(arg: &[u8]) -> i64 {
+    let mut rest = arg;
+    while let [b, tail @ ..] = rest
+        && b" \t\n\x0b\x0c\r".contains(b)
+    {
+        rest = tail;
+    }
+    let (neg, rest) = match rest {
+        [b'-', tail @ ..] => (true, tail),
+        [b'+', tail @ ..] => (false, tail),
+        _ => (false, rest),
+    };
+    let mut n: i64 = 0;
+    for &b in rest.iter().take_while(|b| b.is_ascii_digit()) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    let n = if neg { -n } else { n };
+    // `atoi` returns an int: keep what a 32-bit conversion would.
+    i64::from(n as i32)
+}
+
+/// The command's legacy key finder (`getkeys_proc`).
+fn keys_from_proc(proc_: GetKeysProc, args: &[Bytes]) -> Vec<(usize, u32)> {
+    match proc_ {
+        GetKeysProc::Set => {
+            let get = args
+                .iter()
+                .skip(3)
+                .any(|a| c_str(a).eq_ignore_ascii_case(b"get"));
+            let flags = if get {
+                K_RW | K_ACCESS | K_UPDATE
+            } else {
+                K_OW | K_UPDATE
+            };
+            vec![(1, flags)]
+        }
+        GetKeysProc::Bitfield => {
+            let mut readonly = true;
+            let mut i = 2;
+            while let Some(arg) = args.get(i) {
+                let remargs = args.len() - i - 1;
+                let arg = c_str(arg);
+                if arg.eq_ignore_ascii_case(b"get") && remargs >= 2 {
+                    i += 2;
+                } else if (arg.eq_ignore_ascii_case(b"set") || arg.eq_ignore_ascii_case(b"incrby"))
+                    && remargs >= 3
+                {
+                    readonly = false;
+                    break;
+                } else if arg.eq_ignore_ascii_case(b"overflow") && remargs >= 1 {
+                    i += 1;
+                } else {
+                    // A syntax error: safer to assume a write, as Redis does.
+                    readonly = false;
+                    break;
+                }
+                i += 1;
+            }
+            let flags = if readonly {
+                K_RO | K_ACCESS
+            } else {
+                K_RW | K_ACCESS | K_UPDATE
+            };
+            vec![(1, flags)]
+        }
+        GetKeysProc::SortRo => vec![(1, K_RO | K_ACCESS)],
+        GetKeysProc::Sort => {
+            let mut store = None;
+            let mut i = 2;
+            while let Some(arg) = args.get(i) {
+                let arg = c_str(arg);
+                // Options taking arguments are skipped whole; the last STORE wins.
+                if arg.eq_ignore_ascii_case(b"limit") {
+                    i += 2;
+                } else if arg.eq_ignore_ascii_case(b"get") || arg.eq_ignore_ascii_case(b"by") {
+                    i += 1;
+                } else if arg.eq_ignore_ascii_case(b"store") && i + 1 < args.len() {
+                    store = Some(i + 1);
+                }
+                i += 1;
+            }
+            let mut keys = vec![(1, K_RO | K_ACCESS)];
+            keys.extend(store.map(|pos| (pos, K_OW | K_UPDATE)));
+            keys
+        }
+        GetKeysProc::Numkeys {
+            store,
+            count,
+            first,
+        } => {
+            let (store, count, first) =
+                (usize::from(store), usize::from(count), usize::from(first));
+            let num = args.get(count).map_or(0, |a| atoi(a));
+            let room = i64::try_from(args.len().saturating_sub(first)).unwrap_or(i64::MAX);
+            if num < 1 || num > room {
+                return Vec::new();
+            }
+            let num = usize::try_from(num).unwrap_or(0);
+            let mut keys: Vec<(usize, u32)> = (first..first + num).map(|pos| (pos, 0)).collect();
+            if store != 0 {
+                keys.push((store, 0));
+            }
+            keys
+        }
     }
 }
 

@@ -131,7 +131,8 @@ pub static HGETALL: CommandSpec = CommandSpec::new(
         ON_SIZE,
     ),
     hgetall,
-);
+)
+.tips(&["nondeterministic_output_order"]);
 
 pub static HGETDEL: CommandSpec = CommandSpec::new(
     "hgetdel",
@@ -201,7 +202,8 @@ pub static HKEYS: CommandSpec = CommandSpec::new(
     RO_ACCESS,
     doc(G, "2.0.0", "Returns all fields in a hash.", ON_SIZE),
     hkeys,
-);
+)
+.tips(&["nondeterministic_output_order"]);
 
 pub static HLEN: CommandSpec = CommandSpec::new(
     "hlen",
@@ -332,7 +334,8 @@ pub static HRANDFIELD: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of fields returned",
     ),
     hrandfield,
-);
+)
+.tips(&["nondeterministic_output"]);
 
 pub static HSCAN: CommandSpec = CommandSpec::new(
     "hscan",
@@ -347,7 +350,7 @@ pub static HSCAN: CommandSpec = CommandSpec::new(
         "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
     ),
     hscan,
-);
+).tips(&["nondeterministic_output"]);
 
 pub static HSET: CommandSpec = CommandSpec::new(
     "hset",
@@ -432,7 +435,8 @@ pub static HVALS: CommandSpec = CommandSpec::new(
     RO_ACCESS,
     doc(G, "2.0.0", "Returns all values in a hash.", ON_SIZE),
     hvals,
-);
+)
+.tips(&["nondeterministic_output_order"]);
 
 /// Every command of the family (consulted after the core registry).
 pub static COMMANDS: &[&CommandSpec] = &[

@@ -48,7 +48,7 @@ pub static DEL: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
     ),
     del,
-);
+).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]);
 
 pub static EXISTS: CommandSpec = CommandSpec::new(
     "exists",
@@ -63,7 +63,8 @@ pub static EXISTS: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of keys to check.",
     ),
     exists,
-);
+)
+.tips(&["request_policy:multi_shard", "response_policy:agg_sum"]);
 
 pub static EXPIRE: CommandSpec = CommandSpec::new(
     "expire",
@@ -178,7 +179,8 @@ pub static PTTL: CommandSpec = CommandSpec::new(
         O1,
     ),
     pttl,
-);
+)
+.tips(&["nondeterministic_output"]);
 
 pub static RENAME: CommandSpec = CommandSpec::new(
     "rename",
@@ -223,7 +225,7 @@ pub static TOUCH: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of keys that will be touched.",
     ),
     touch,
-);
+).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]);
 
 pub static TTL: CommandSpec = CommandSpec::new(
     "ttl",
@@ -238,7 +240,8 @@ pub static TTL: CommandSpec = CommandSpec::new(
         O1,
     ),
     ttl,
-);
+)
+.tips(&["nondeterministic_output"]);
 
 pub static TYPE: CommandSpec = CommandSpec::new(
     "type",
@@ -268,7 +271,7 @@ pub static UNLINK: CommandSpec = CommandSpec::new(
         "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
     ),
     del,
-);
+).tips(&["request_policy:multi_shard", "response_policy:agg_sum"]);
 
 pub static OBJECT: CommandSpec = CommandSpec::new(
     "object",
@@ -300,7 +303,8 @@ static OBJECT_SUBS: &[CommandSpec] = &[
             O1,
         ),
         object_encoding,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     CommandSpec::new(
         "object|freq",
         3,
@@ -314,7 +318,8 @@ static OBJECT_SUBS: &[CommandSpec] = &[
             O1,
         ),
         object_freq,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     CommandSpec::new(
         "object|help",
         2,
@@ -342,7 +347,8 @@ static OBJECT_SUBS: &[CommandSpec] = &[
             O1,
         ),
         object_idletime,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     CommandSpec::new(
         "object|refcount",
         3,
@@ -356,7 +362,8 @@ static OBJECT_SUBS: &[CommandSpec] = &[
             O1,
         ),
         object_refcount,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
 ];
 
 fn op(op: Op) -> Result<Command, OpError> {

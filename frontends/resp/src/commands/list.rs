@@ -14,8 +14,8 @@ use moon_engine::types::list::End;
 use super::Command;
 use super::args::{arity_err, err, int, is, parse_i64};
 use super::table::{
-    BLOCKING, CMD_BLOCKING, CommandSpec, DENYOOM, FAST, K_ACCESS, K_DELETE, K_INSERT, K_RO, K_RW,
-    K_UPDATE, KeySpec, LIST, NOSCRIPT, READONLY, WRITE, doc,
+    BLOCKING, CMD_BLOCKING, CommandSpec, DENYOOM, FAST, GetKeysProc, K_ACCESS, K_DELETE, K_INSERT,
+    K_RO, K_RW, K_UPDATE, KeySpec, LIST, NOSCRIPT, READONLY, WRITE, doc,
 };
 
 const G: &str = "list";
@@ -34,10 +34,7 @@ const MOVE_KEYS: &[KeySpec] = &[
     KeySpec::one(K_RW | K_ACCESS | K_DELETE, 1),
     KeySpec::one(K_RW | K_INSERT, 2),
 ];
-const BPOP_KEYS: &[KeySpec] = &[KeySpec {
-    lastkey: -2,
-    ..KeySpec::one(K_RW | K_ACCESS | K_DELETE, 1)
-}];
+const BPOP_KEYS: &[KeySpec] = &[KeySpec::range(K_RW | K_ACCESS | K_DELETE, 1, -2, 1, 0)];
 
 pub static BLMOVE: CommandSpec = CommandSpec::new(
     "blmove",
@@ -54,14 +51,13 @@ pub static BLMOVE: CommandSpec = CommandSpec::new(
     blmove,
 );
 
-/// Redis describes the keys with a `keynum` spec (and the `movablekeys` flag); Moon's table
-/// has only index/range specs, so none is listed and the legacy range is `0 0 0`, as Redis's.
+/// The keys are counted by `numkeys` (a `keynum` spec, hence `movablekeys`).
 pub static BLMPOP: CommandSpec = CommandSpec::new(
     "blmpop",
     -5,
     WRITE | CMD_BLOCKING,
     LIST | BLOCKING,
-    &[],
+    &[KeySpec::numkeys(K_RW | K_ACCESS | K_DELETE, 2)],
     doc(
         G,
         "7.0.0",
@@ -69,7 +65,12 @@ pub static BLMPOP: CommandSpec = CommandSpec::new(
         MPOP_COMPLEXITY,
     ),
     blmpop,
-);
+)
+.getkeys(GetKeysProc::Numkeys {
+    store: 0,
+    count: 2,
+    first: 3,
+});
 
 pub static BLPOP: CommandSpec = CommandSpec::new(
     "blpop",
@@ -172,13 +173,13 @@ pub static LMOVE: CommandSpec = CommandSpec::new(
     lmove,
 );
 
-/// Keys described by a `keynum` spec in Redis; see [`BLMPOP`].
+/// The keys are counted by `numkeys`, as in [`BLMPOP`].
 pub static LMPOP: CommandSpec = CommandSpec::new(
     "lmpop",
     -4,
     WRITE,
     LIST,
-    &[],
+    &[KeySpec::numkeys(K_RW | K_ACCESS | K_DELETE, 1)],
     doc(
         G,
         "7.0.0",
@@ -186,7 +187,12 @@ pub static LMPOP: CommandSpec = CommandSpec::new(
         MPOP_COMPLEXITY,
     ),
     lmpop,
-);
+)
+.getkeys(GetKeysProc::Numkeys {
+    store: 0,
+    count: 1,
+    first: 2,
+});
 
 pub static LPOP: CommandSpec = CommandSpec::new(
     "lpop",

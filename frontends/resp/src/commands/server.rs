@@ -51,7 +51,12 @@ pub static INFO: CommandSpec = CommandSpec::new(
         O1,
     ),
     info,
-);
+)
+.tips(&[
+    "nondeterministic_output",
+    "request_policy:all_shards",
+    "response_policy:special",
+]);
 pub static LASTSAVE: CommandSpec = CommandSpec::new(
     "lastsave",
     1,
@@ -65,7 +70,8 @@ pub static LASTSAVE: CommandSpec = CommandSpec::new(
         O1,
     ),
     lastsave,
-);
+)
+.tips(&["nondeterministic_output"]);
 pub static ROLE: CommandSpec = CommandSpec::new(
     "role",
     1,
@@ -97,7 +103,8 @@ pub static TIME: CommandSpec = CommandSpec::new(
     &[],
     doc(G, "2.6.0", "Returns the server time.", O1),
     time,
-);
+)
+.tips(&["nondeterministic_output"]);
 
 pub static CONFIG: CommandSpec = CommandSpec::new(
     "config",
@@ -160,7 +167,8 @@ static CONFIG_SUBS: &[CommandSpec] = &[
             "O(N) when N is the number of configuration parameters provided",
         ),
         config_set,
-    ),
+    )
+    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
 ];
 
 pub static COMMAND: CommandSpec = CommandSpec::new(
@@ -177,6 +185,7 @@ pub static COMMAND: CommandSpec = CommandSpec::new(
     ),
     command_all,
 )
+.tips(&["nondeterministic_output_order"])
 .with_subs(COMMAND_SUBS);
 static COMMAND_SUBS: &[CommandSpec] = &[
     CommandSpec::new(
@@ -201,7 +210,8 @@ static COMMAND_SUBS: &[CommandSpec] = &[
             LOOKUP_N,
         ),
         command_docs,
-    ),
+    )
+    .tips(&["nondeterministic_output_order"]),
     CommandSpec::new(
         "command|getkeys",
         -3,
@@ -252,7 +262,8 @@ static COMMAND_SUBS: &[CommandSpec] = &[
             LOOKUP_N,
         ),
         command_info,
-    ),
+    )
+    .tips(&["nondeterministic_output_order"]),
     CommandSpec::new(
         "command|list",
         -2,
@@ -261,7 +272,8 @@ static COMMAND_SUBS: &[CommandSpec] = &[
         &[],
         doc(G, "7.0.0", "Returns a list of command names.", ALL_CMDS),
         command_list,
-    ),
+    )
+    .tips(&["nondeterministic_output_order"]),
 ];
 
 fn conn(cmd: ConnCmd) -> Result<Command, OpError> {

@@ -12,8 +12,8 @@ use moon_engine::ir::{ExpireSpec, GetExSpec, Op, OpError, SetCond};
 use super::Command;
 use super::args::{int, is};
 use super::table::{
-    CommandSpec, DENYOOM, FAST, K_ACCESS, K_OW, K_RW, K_UPDATE, K_VARIABLE_FLAGS, KeySpec, STRING,
-    WRITE, doc,
+    CommandSpec, DENYOOM, FAST, GetKeysProc, K_ACCESS, K_OW, K_RW, K_UPDATE, K_VARIABLE_FLAGS,
+    KeySpec, STRING, WRITE, doc,
 };
 
 const G: &str = "string";
@@ -77,7 +77,8 @@ pub static SET: CommandSpec = CommandSpec::new(
         O1,
     ),
     set,
-);
+)
+.getkeys(GetKeysProc::Set);
 
 pub static SETEX: CommandSpec = CommandSpec::new(
     "setex",

@@ -14,8 +14,8 @@ use moon_engine::ir::{Op, OpError};
 use super::Command;
 use super::args::{err, is, parse_cursor, parse_i64};
 use super::table::{
-    CommandSpec, DENYOOM, FAST, K_ACCESS, K_DELETE, K_INSERT, K_OW, K_RO, K_RW, K_UPDATE, KeySpec,
-    READONLY, SET, WRITE, doc,
+    CommandSpec, DENYOOM, FAST, GetKeysProc, K_ACCESS, K_DELETE, K_INSERT, K_OW, K_RO, K_RW,
+    K_UPDATE, KeySpec, READONLY, SET, WRITE, doc,
 };
 
 const G: &str = "set";
@@ -75,7 +75,8 @@ pub static SDIFF: CommandSpec = CommandSpec::new(
         UNION,
     ),
     sdiff,
-);
+)
+.tips(&["nondeterministic_output_order"]);
 
 pub static SDIFFSTORE: CommandSpec = CommandSpec::new(
     "sdiffstore",
@@ -100,16 +101,16 @@ pub static SINTER: CommandSpec = CommandSpec::new(
     RO_ACCESS_ALL,
     doc(G, "1.0.0", "Returns the intersect of multiple sets.", INTER),
     sinter,
-);
+)
+.tips(&["nondeterministic_output_order"]);
 
-/// Redis describes the keys with a `keynum` spec (and the `movablekeys` flag); Moon's table
-/// has only index/range specs, so none is listed and the legacy range is `0 0 0`, as Redis's.
+/// The keys are counted by `numkeys` (a `keynum` spec, hence `movablekeys`).
 pub static SINTERCARD: CommandSpec = CommandSpec::new(
     "sintercard",
     -3,
     READONLY,
     SET,
-    &[],
+    &[KeySpec::numkeys(K_RO | K_ACCESS, 1)],
     doc(
         G,
         "7.0.0",
@@ -117,7 +118,12 @@ pub static SINTERCARD: CommandSpec = CommandSpec::new(
         INTER,
     ),
     sintercard,
-);
+)
+.getkeys(GetKeysProc::Numkeys {
+    store: 0,
+    count: 1,
+    first: 2,
+});
 
 pub static SINTERSTORE: CommandSpec = CommandSpec::new(
     "sinterstore",
@@ -162,7 +168,8 @@ pub static SMEMBERS: CommandSpec = CommandSpec::new(
         "O(N) where N is the set cardinality.",
     ),
     smembers,
-);
+)
+.tips(&["nondeterministic_output_order"]);
 
 pub static SMISMEMBER: CommandSpec = CommandSpec::new(
     "smismember",
@@ -205,7 +212,7 @@ pub static SPOP: CommandSpec = CommandSpec::new(
         "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
     ),
     spop,
-);
+).tips(&["nondeterministic_output"]);
 
 pub static SRANDMEMBER: CommandSpec = CommandSpec::new(
     "srandmember",
@@ -220,7 +227,7 @@ pub static SRANDMEMBER: CommandSpec = CommandSpec::new(
         "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
     ),
     srandmember,
-);
+).tips(&["nondeterministic_output"]);
 
 pub static SREM: CommandSpec = CommandSpec::new(
     "srem",
@@ -250,7 +257,7 @@ pub static SSCAN: CommandSpec = CommandSpec::new(
         "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
     ),
     sscan,
-);
+).tips(&["nondeterministic_output"]);
 
 pub static SUNION: CommandSpec = CommandSpec::new(
     "sunion",
@@ -260,7 +267,8 @@ pub static SUNION: CommandSpec = CommandSpec::new(
     RO_ACCESS_ALL,
     doc(G, "1.0.0", "Returns the union of multiple sets.", UNION),
     sunion,
-);
+)
+.tips(&["nondeterministic_output_order"]);
 
 pub static SUNIONSTORE: CommandSpec = CommandSpec::new(
     "sunionstore",

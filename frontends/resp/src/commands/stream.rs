@@ -19,8 +19,8 @@ use super::Command;
 use super::args::{arity_err, c_str, err, int, is, parse_cursor, show};
 use super::container_arity;
 use super::table::{
-    BLOCKING, CMD_BLOCKING, CommandSpec, DENYOOM, FAST, K_ACCESS, K_DELETE, K_INSERT, K_RO, K_RW,
-    K_UPDATE, KeySpec, LOADING, READONLY, STALE, STREAM, WRITE, doc,
+    BLOCKING, CMD_BLOCKING, CommandSpec, DENYOOM, FAST, FindKeys, K_ACCESS, K_DELETE, K_INSERT,
+    K_RO, K_RW, K_UPDATE, KeySpec, LOADING, READONLY, STALE, STREAM, WRITE, doc,
 };
 
 const G: &str = "stream";
@@ -60,7 +60,7 @@ pub static XADD: CommandSpec = CommandSpec::new(
         "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
     ),
     xadd,
-);
+).tips(&["nondeterministic_output"]);
 
 pub static XAUTOCLAIM: CommandSpec = CommandSpec::new(
     "xautoclaim",
@@ -75,7 +75,7 @@ pub static XAUTOCLAIM: CommandSpec = CommandSpec::new(
         "O(1) if COUNT is small.",
     ),
     xautoclaim,
-);
+).tips(&["nondeterministic_output"]);
 
 pub static XCLAIM: CommandSpec = CommandSpec::new(
     "xclaim",
@@ -90,7 +90,7 @@ pub static XCLAIM: CommandSpec = CommandSpec::new(
         "O(log N) with N being the number of messages in the PEL of the consumer group.",
     ),
     xclaim,
-);
+).tips(&["nondeterministic_output"]);
 
 pub static XDEL: CommandSpec = CommandSpec::new(
     "xdel",
@@ -225,7 +225,8 @@ static XINFO_SUBS: &[CommandSpec] = &[
             O1,
         ),
         xinfo_consumers,
-    ),
+    )
+    .tips(&["nondeterministic_output"]),
     CommandSpec::new(
         "xinfo|groups",
         3,
@@ -288,7 +289,7 @@ pub static XPENDING: CommandSpec = CommandSpec::new(
         "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
     ),
     xpending,
-);
+).tips(&["nondeterministic_output"]);
 
 pub static XRANGE: CommandSpec = CommandSpec::new(
     "xrange",
@@ -305,14 +306,25 @@ pub static XRANGE: CommandSpec = CommandSpec::new(
     xrange,
 );
 
-// XREAD/XREADGROUP find their keys after the STREAMS keyword, a key-spec kind the table
-// cannot express yet: they list no key specs (COMMAND GETKEYS does not know their keys).
+/// XREAD/XREADGROUP find their keys after the STREAMS keyword: the first half of what follows
+/// it (the second half are the IDs), hence the range's `limit` of 2.
+const STREAMS_KEYS: FindKeys = FindKeys::Range {
+    lastkey: -1,
+    keystep: 1,
+    limit: 2,
+};
+
 pub static XREAD: CommandSpec = CommandSpec::new(
     "xread",
     -4,
     READONLY | CMD_BLOCKING,
     STREAM | BLOCKING,
-    &[],
+    &[KeySpec::keyword(
+        K_RO | K_ACCESS,
+        "STREAMS",
+        1,
+        STREAMS_KEYS,
+    )],
     doc(
         G,
         "5.0.0",
@@ -327,7 +339,12 @@ pub static XREADGROUP: CommandSpec = CommandSpec::new(
     -7,
     WRITE | CMD_BLOCKING,
     STREAM | BLOCKING,
-    &[],
+    &[KeySpec::keyword(
+        K_RO | K_ACCESS,
+        "STREAMS",
+        4,
+        STREAMS_KEYS,
+    )],
     doc(
         G,
         "5.0.0",
@@ -380,7 +397,7 @@ pub static XTRIM: CommandSpec = CommandSpec::new(
         "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
     ),
     xtrim,
-);
+).tips(&["nondeterministic_output"]);
 
 /// Every command of the family (consulted after the core registry).
 pub static COMMANDS: &[&CommandSpec] = &[

@@ -158,10 +158,7 @@ pub static LCS: CommandSpec = CommandSpec::new(
     -3,
     READONLY,
     STRING,
-    &[KeySpec {
-        lastkey: 1,
-        ..KeySpec::one(K_RO | K_ACCESS, 1)
-    }],
+    &[KeySpec::range(K_RO | K_ACCESS, 1, 1, 1, 0)],
     doc(
         G,
         "7.0.0",
@@ -184,7 +181,8 @@ pub static MGET: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of keys to retrieve.",
     ),
     mget,
-);
+)
+.tips(&["request_policy:multi_shard"]);
 
 pub static MSET: CommandSpec = CommandSpec::new(
     "mset",
@@ -199,7 +197,11 @@ pub static MSET: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of keys to set.",
     ),
     mset,
-);
+)
+.tips(&[
+    "request_policy:multi_shard",
+    "response_policy:all_succeeded",
+]);
 
 pub static MSETNX: CommandSpec = CommandSpec::new(
     "msetnx",
@@ -214,7 +216,8 @@ pub static MSETNX: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of keys to set.",
     ),
     msetnx,
-);
+)
+.tips(&["request_policy:multi_shard", "response_policy:agg_min"]);
 
 pub static SETNX: CommandSpec = CommandSpec::new(
     "setnx",

@@ -6,6 +6,10 @@
 //! - `lookup` never allocates: it lowercases into a stack buffer and matches on the bytes.
 //! - Implicit ACL categories (`@read`, `@write`, `@admin`/`@dangerous`, `@fast`/`@slow`) are
 //!   derived from the flags exactly as Redis's `setImplicitACLCategories` does, never stored.
+//! - Key specs are Redis 7's (`index`/`keyword` begin search, `range`/`keynum` find keys); the
+//!   legacy `(first, last, step)` triple and the `movablekeys` flag are derived from them as
+//!   `populateCommandLegacyRangeSpec` does, never stored, so they cannot disagree.
+//! - A command has the `blocking` flag exactly when it has the `@blocking` category.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -30,12 +34,21 @@ pub const FAST: u32 = 1 << 7;
 pub const NO_AUTH: u32 = 1 << 8;
 pub const NO_MULTI: u32 = 1 << 9;
 pub const ALLOW_BUSY: u32 = 1 << 10;
+pub const SKIP_MONITOR: u32 = 1 << 11;
+pub const SKIP_SLOWLOG: u32 = 1 << 12;
+pub const ASKING: u32 = 1 << 13;
+pub const NO_MANDATORY_KEYS: u32 = 1 << 14;
+pub const NO_ASYNC_LOADING: u32 = 1 << 15;
 /// `CMD_PUBSUB` (named apart from the `PUBSUB` ACL category); a high bit, clear of the others.
 pub const CMD_PUBSUB: u32 = 1 << 24;
 /// `CMD_BLOCKING` (named apart from the `BLOCKING` ACL category); a high bit, clear of the others.
 pub const CMD_BLOCKING: u32 = 1 << 25;
+/// `CMD_MOVABLE_KEYS`: never stored in a spec, derived from the key specs by
+/// [`CommandSpec::flags`] exactly as Redis's `populateCommandLegacyRangeSpec` sets it.
+pub const MOVABLE_KEYS: u32 = 1 << 26;
 
-/// Flag bits and the names `COMMAND INFO` prints, in Redis's order.
+/// Flag bits and the names `COMMAND INFO` prints, in Redis's order (`addReplyCommandFlags`;
+/// `may_replicate`, `sentinel`, `only_sentinel` and `protected` are hidden there too).
 pub const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),
     (READONLY, "readonly"),
@@ -46,9 +59,15 @@ pub const FLAG_NAMES: &[(u32, &str)] = &[
     (CMD_BLOCKING, "blocking"),
     (LOADING, "loading"),
     (STALE, "stale"),
+    (SKIP_MONITOR, "skip_monitor"),
+    (SKIP_SLOWLOG, "skip_slowlog"),
+    (ASKING, "asking"),
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
+    (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (NO_ASYNC_LOADING, "no_async_loading"),
     (NO_MULTI, "no_multi"),
+    (MOVABLE_KEYS, "movablekeys"),
     (ALLOW_BUSY, "allow_busy"),
 ];
 
@@ -112,8 +131,10 @@ pub const K_DELETE: u32 = 1 << 7;
 pub const K_VARIABLE_FLAGS: u32 = 1 << 8;
 /// `CMD_KEY_NOT_KEY`: the argument is routed like a key but is not one (shard channels).
 pub const K_NOT_KEY: u32 = 1 << 9;
+/// `CMD_KEY_INCOMPLETE`: the spec may not find every key (SORT's BY/GET patterns).
+pub const K_INCOMPLETE: u32 = 1 << 10;
 
-/// Key-spec flag bits and names, in Redis's order.
+/// Key-spec flag bits and names, in Redis's order (`addReplyFlagsForKeyArgs`).
 pub const KEY_FLAG_NAMES: &[(u32, &str)] = &[
     (K_RO, "RO"),
     (K_RW, "RW"),
@@ -124,50 +145,173 @@ pub const KEY_FLAG_NAMES: &[(u32, &str)] = &[
     (K_INSERT, "insert"),
     (K_DELETE, "delete"),
     (K_NOT_KEY, "not_key"),
+    (K_INCOMPLETE, "incomplete"),
     (K_VARIABLE_FLAGS, "variable_flags"),
 ];
 
-/// A key spec of the `index` + `range` kind (the only kind Moon's commands need).
+/// Where the search for a key spec's keys begins (Redis's `begin_search`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// At a fixed argument position.
+    Index(i32),
+    /// Just after the first argument equal (any case) to `keyword`, searching from
+    /// `startfrom` (from the end when negative) towards the other end.
+    Keyword {
+        keyword: &'static str,
+        startfrom: i32,
+    },
+    /// Key names cannot be found from the arguments (SORT's BY/GET patterns).
+    Unknown,
+}
+
+/// How a key spec's keys are found from where the search began (Redis's `find_keys`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindKeys {
+    /// `lastkey` relative to the first key if >= 0, else from the end (-1 = last argument);
+    /// with `limit` > 1 (and `lastkey` -1) only the first 1/`limit` of the rest are keys.
+    Range {
+        lastkey: i32,
+        keystep: i32,
+        limit: i32,
+    },
+    /// The argument `keynumidx` after the begin position counts the keys, which start
+    /// `firstkey` after the begin position (ZUNION, LMPOP ... `numkeys`).
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+    },
+    /// Keys cannot be found from the arguments.
+    Unknown,
+}
+
+/// One Redis 7 key spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeySpec {
     /// `K_*` bits.
     pub flags: u32,
     /// Optional note shown by COMMAND INFO.
     pub notes: Option<&'static str>,
-    /// begin_search index: argument position of the first key.
-    pub index: i32,
-    /// find_keys range lastkey: relative to `index` if >= 0, else from the end (-1 = last arg).
-    pub lastkey: i32,
-    /// find_keys range keystep.
-    pub keystep: i32,
-    /// find_keys range limit.
-    pub limit: i32,
+    pub begin_search: BeginSearch,
+    pub find_keys: FindKeys,
 }
 
 impl KeySpec {
-    /// One key at `index`.
-    pub const fn one(flags: u32, index: i32) -> KeySpec {
+    /// The general `index` + `range` spec.
+    pub const fn range(flags: u32, index: i32, lastkey: i32, keystep: i32, limit: i32) -> KeySpec {
         KeySpec {
             flags,
             notes: None,
-            index,
-            lastkey: 0,
-            keystep: 1,
-            limit: 0,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            },
         }
+    }
+
+    /// One key at `index`.
+    pub const fn one(flags: u32, index: i32) -> KeySpec {
+        KeySpec::range(flags, index, 0, 1, 0)
     }
 
     /// Keys from `index` to the end, every `keystep` arguments.
     pub const fn rest(flags: u32, index: i32, keystep: i32) -> KeySpec {
+        KeySpec::range(flags, index, -1, keystep, 0)
+    }
+
+    /// `numkeys` at `index`, the keys right after it (ZUNION, SINTERCARD, LMPOP ...).
+    pub const fn numkeys(flags: u32, index: i32) -> KeySpec {
         KeySpec {
             flags,
             notes: None,
-            index,
-            lastkey: -1,
-            keystep,
-            limit: 0,
+            begin_search: BeginSearch::Index(index),
+            find_keys: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
         }
     }
+
+    /// Keys found after `keyword` (searched from `startfrom`) by `find_keys`.
+    pub const fn keyword(
+        flags: u32,
+        keyword: &'static str,
+        startfrom: i32,
+        find_keys: FindKeys,
+    ) -> KeySpec {
+        KeySpec {
+            flags,
+            notes: None,
+            begin_search: BeginSearch::Keyword { keyword, startfrom },
+            find_keys,
+        }
+    }
+
+    /// A spec whose keys cannot be found from the arguments (SORT's BY/GET).
+    pub const fn unknown(flags: u32) -> KeySpec {
+        KeySpec {
+            flags,
+            notes: None,
+            begin_search: BeginSearch::Unknown,
+            find_keys: FindKeys::Unknown,
+        }
+    }
+
+    /// The same spec with a COMMAND INFO note.
+    pub const fn with_notes(self, notes: &'static str) -> KeySpec {
+        KeySpec {
+            notes: Some(notes),
+            ..self
+        }
+    }
+
+    /// The same spec with a range's `lastkey` replaced (BLPOP's `-2`: the timeout is last).
+    pub const fn last(self, lastkey: i32) -> KeySpec {
+        match self.find_keys {
+            FindKeys::Range { keystep, limit, .. } => KeySpec {
+                find_keys: FindKeys::Range {
+                    lastkey,
+                    keystep,
+                    limit,
+                },
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// The `index` + `range` parts, for specs of that kind (the legacy triple uses only these).
+    const fn index_range(&self) -> Option<(i32, i32, i32)> {
+        match (self.begin_search, self.find_keys) {
+            (
+                BeginSearch::Index(index),
+                FindKeys::Range {
+                    lastkey, keystep, ..
+                },
+            ) => Some((index, lastkey, keystep)),
+            _ => None,
+        }
+    }
+}
+
+/// The legacy key-finding procedure Redis falls back to (`getkeys_proc`) when the key specs
+/// cannot answer: a spec with variable flags, or an invalid `numkeys`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetKeysProc {
+    /// `setGetKeys`: the key's flags depend on a GET option.
+    Set,
+    /// `bitfieldGetKeys`: read-only unless a SET/INCRBY (or a syntax error) appears.
+    Bitfield,
+    /// `sortGetKeys`: the sorted key, then the destination after the last STORE.
+    Sort,
+    /// `sortROGetKeys`: the sorted key only.
+    SortRo,
+    /// `genericGetKeys(store, count, first, 1)`: `atoi(argv[count])` keys from `first`, then
+    /// the destination at `store` (0: none); all with empty flags.
+    Numkeys { store: u8, count: u8, first: u8 },
 }
 
 /// Documentation fields served by COMMAND DOCS.
@@ -195,6 +339,10 @@ pub struct CommandSpec {
     /// Explicit ACL category bits (implicit ones are derived, see [`CommandSpec::acl_categories`]).
     pub acl: u32,
     pub key_specs: &'static [KeySpec],
+    /// Command tips (`nondeterministic_output`, `request_policy:all_shards` ...).
+    pub tips: &'static [&'static str],
+    /// The fallback key finder, for commands Redis gives a `getkeys_proc` that matters.
+    pub getkeys: Option<GetKeysProc>,
     pub doc: Doc,
     /// Subcommands of a container (sorted by name); empty otherwise.
     pub subcommands: &'static [CommandSpec],
@@ -253,9 +401,24 @@ impl CommandSpec {
             flags,
             acl,
             key_specs,
+            tips: &[],
+            getkeys: None,
             doc,
             subcommands: &[],
             parse,
+        }
+    }
+
+    /// The same command with command tips.
+    pub const fn tips(self, tips: &'static [&'static str]) -> CommandSpec {
+        CommandSpec { tips, ..self }
+    }
+
+    /// The same command with a fallback key finder.
+    pub const fn getkeys(self, proc_: GetKeysProc) -> CommandSpec {
+        CommandSpec {
+            getkeys: Some(proc_),
+            ..self
         }
     }
 
@@ -304,49 +467,69 @@ impl CommandSpec {
         cats
     }
 
+    /// The command flags `COMMAND INFO` prints: the stored ones plus `movablekeys` when the
+    /// legacy triple cannot describe every key (`populateCommandLegacyRangeSpec`).
+    pub fn info_flags(&self) -> u32 {
+        if self.legacy_range().1 {
+            self.flags | MOVABLE_KEYS
+        } else {
+            self.flags
+        }
+    }
+
     /// The legacy `(first_key, last_key, step)` triple, derived from the key specs as Redis's
     /// `populateCommandLegacyRangeSpec` does; `(0, 0, 0)` without keys.
     pub fn key_range(&self) -> (i32, i32, i32) {
-        match self.key_specs {
-            [] => (0, 0, 0),
-            [only] => {
-                let last = if only.lastkey >= 0 {
-                    only.index + only.lastkey
-                } else {
-                    only.lastkey
-                };
-                (only.index, last, only.keystep)
-            }
-            specs => merged_range(specs),
-        }
+        self.legacy_range().0
     }
-}
 
-/// Several consecutive step-1 ranges merge into one (RENAME, COPY: `1 2 1`).
-fn merged_range(specs: &[KeySpec]) -> (i32, i32, i32) {
-    let mut first = i32::MAX;
-    let mut last: i32 = 0;
-    let mut prev_last = 0;
-    for spec in specs {
-        if spec.keystep != 1 || (prev_last != 0 && prev_last != spec.index - 1) {
-            continue;
+    /// The legacy triple and whether the keys are movable (not all described by it).
+    fn legacy_range(&self) -> ((i32, i32, i32), bool) {
+        if let [only] = self.key_specs
+            && let Some((index, lastkey, keystep)) = only.index_range()
+        {
+            // Quick win: exactly one range spec keeps its own step.
+            let last = if lastkey >= 0 {
+                index + lastkey
+            } else {
+                lastkey
+            };
+            return ((index, last, keystep), only.flags & K_INCOMPLETE != 0);
         }
-        first = first.min(spec.index);
-        let abs = if spec.lastkey >= 0 {
-            spec.lastkey + spec.index
+        let mut movable = false;
+        let mut first = i32::MAX;
+        let mut last: i32 = 0;
+        let mut prev_last = 0;
+        for spec in self.key_specs {
+            let Some((index, lastkey, keystep)) = spec.index_range() else {
+                movable = true;
+                continue;
+            };
+            if keystep != 1 || (prev_last != 0 && prev_last != index - 1) {
+                movable = true;
+                continue;
+            }
+            if spec.flags & K_INCOMPLETE != 0 {
+                movable = true;
+            }
+            first = first.min(index);
+            let abs = if lastkey >= 0 {
+                lastkey + index
+            } else {
+                lastkey
+            };
+            // Redis compares as unsigned so that a negative (open-ended) last key wins.
+            if (abs as u32) > (last as u32) {
+                last = abs;
+            }
+            prev_last = last;
+        }
+        if first == i32::MAX {
+            // No keys at all is not movable; only non-range specs are.
+            ((0, 0, 0), movable)
         } else {
-            spec.lastkey
-        };
-        // Redis compares as unsigned so that a negative (open-ended) last key wins.
-        if (abs as u32) > (last as u32) {
-            last = abs;
+            ((first, last, 1), movable)
         }
-        prev_last = last;
-    }
-    if first == i32::MAX {
-        (0, 0, 0)
-    } else {
-        (first, last, 1)
     }
 }
 
@@ -398,6 +581,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
 /// The data-type families' tables, each owned by its module.
 static FAMILIES: &[&[&CommandSpec]] = &[
     bitmap::COMMANDS,
+    dump::COMMANDS,
     geo::COMMANDS,
     hash::COMMANDS,
     hll::COMMANDS,
@@ -405,6 +589,7 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     memory::COMMANDS,
     pubsub::COMMANDS,
     sets::COMMANDS,
+    sort::COMMANDS,
     stream::COMMANDS,
     transaction::COMMANDS,
     zset::COMMANDS,
@@ -439,7 +624,9 @@ macro_rules! registry {
     };
 }
 
-use super::{bitmap, geo, hash, hll, list, memory, pubsub, sets, stream, transaction, zset};
+use super::{
+    bitmap, dump, geo, hash, hll, list, memory, pubsub, sets, sort, stream, transaction, zset,
+};
 use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};
 
 registry! {

@@ -5,7 +5,8 @@ use bytes::Bytes;
 use moon_engine::ir::OpError;
 
 use super::table::{
-    ALLOW_BUSY, CommandSpec, FAST, K_RO, KeySpec, LOADING, NOSCRIPT, STALE, TRANSACTION, doc,
+    ALLOW_BUSY, CommandSpec, FAST, K_RO, KeySpec, LOADING, NOSCRIPT, SKIP_SLOWLOG, STALE,
+    TRANSACTION, doc,
 };
 use super::{Command, ConnCmd};
 
@@ -33,7 +34,7 @@ pub static DISCARD: CommandSpec = CommandSpec::new(
 pub static EXEC: CommandSpec = CommandSpec::new(
     "exec",
     1,
-    NOSCRIPT | LOADING | STALE,
+    NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
     TRANSACTION,
     &[],
     doc(

@@ -4,8 +4,8 @@
 //!
 //! Invariants: parsers never panic on any input (they only index within the arity the table
 //! guarantees); scores and weights handed to the engine are never NaN. Commands whose keys are
-//! counted by a `numkeys` argument (ZUNION, ZMPOP, ...) list only their fixed-position keys in the
-//! table, because the table's key specs are of the index+range kind only.
+//! counted by a `numkeys` argument (ZUNION, ZMPOP, ...) have `keynum` key specs and Redis's
+//! `genericGetKeys` fallback, as in Redis 7.
 
 use bytes::Bytes;
 use moon_engine::ir::ops::ZSetOp;
@@ -17,8 +17,8 @@ use moon_engine::ir::{Op, OpError};
 use super::Command;
 use super::args::{c_str, err, int, is, parse_cursor, parse_f64, parse_i64};
 use super::table::{
-    BLOCKING, CommandSpec, DENYOOM, FAST, K_ACCESS, K_DELETE, K_OW, K_RO, K_RW, K_UPDATE, KeySpec,
-    NOSCRIPT, READONLY, SORTEDSET, WRITE, doc,
+    BLOCKING, CMD_BLOCKING, CommandSpec, DENYOOM, FAST, GetKeysProc, K_ACCESS, K_DELETE, K_OW,
+    K_RO, K_RW, K_UPDATE, KeySpec, NOSCRIPT, READONLY, SORTEDSET, WRITE, doc,
 };
 
 const G: &str = "sorted_set";
@@ -35,11 +35,28 @@ const DIFF_CX: &str = "O(L + (N-K)log(N)) worst case where L is the total number
 const RO: &[KeySpec] = &[KeySpec::one(K_RO | K_ACCESS, 1)];
 const RW_DEL: &[KeySpec] = &[KeySpec::one(K_RW | K_DELETE, 1)];
 const RW_ACC_DEL: &[KeySpec] = &[KeySpec::one(K_RW | K_ACCESS | K_DELETE, 1)];
-const STORE_DST: &[KeySpec] = &[KeySpec::one(K_OW | K_UPDATE, 1)];
-const BLOCK_KEYS: &[KeySpec] = &[KeySpec {
-    lastkey: -2,
-    ..KeySpec::one(K_RW | K_ACCESS | K_DELETE, 1)
-}];
+/// ZUNIONSTORE ...: the destination, then `numkeys` source keys.
+const STORE_KEYS: &[KeySpec] = &[
+    KeySpec::one(K_OW | K_UPDATE, 1),
+    KeySpec::numkeys(K_RO | K_ACCESS, 2),
+];
+/// `genericGetKeys` fallbacks of the `numkeys` commands.
+const NUMKEYS_AT_1: GetKeysProc = GetKeysProc::Numkeys {
+    store: 0,
+    count: 1,
+    first: 2,
+};
+const NUMKEYS_AT_2: GetKeysProc = GetKeysProc::Numkeys {
+    store: 0,
+    count: 2,
+    first: 3,
+};
+const STORE_NUMKEYS: GetKeysProc = GetKeysProc::Numkeys {
+    store: 1,
+    count: 2,
+    first: 3,
+};
+const BLOCK_KEYS: &[KeySpec] = &[KeySpec::range(K_RW | K_ACCESS | K_DELETE, 1, -2, 1, 0)];
 
 macro_rules! spec {
     ($id:ident, $name:literal, $arity:expr, $flags:expr, $acl:expr, $keys:expr, $since:literal, $summary:literal, $cx:expr, $parse:ident) => {
@@ -52,6 +69,18 @@ macro_rules! spec {
             doc(G, $since, $summary, $cx),
             $parse,
         );
+    };
+    ($id:ident, $name:literal, $arity:expr, $flags:expr, $acl:expr, $keys:expr, $since:literal, $summary:literal, $cx:expr, $parse:ident, then $($more:tt)+) => {
+        pub static $id: CommandSpec = CommandSpec::new(
+            $name,
+            $arity,
+            $flags,
+            $acl,
+            $keys,
+            doc(G, $since, $summary, $cx),
+            $parse,
+        )
+        $($more)+;
     };
     ($id:ident, $name:literal, $arity:expr, $flags:expr, $acl:expr, $keys:expr, $since:literal, $summary:literal, $cx:expr, $parse:ident, deprecated $by:literal) => {
         pub static $id: CommandSpec = CommandSpec::new(
@@ -70,19 +99,20 @@ spec!(
     BZMPOP,
     "bzmpop",
     -5,
-    WRITE,
+    WRITE | CMD_BLOCKING,
     SORTEDSET | BLOCKING,
-    &[],
+    &[KeySpec::numkeys(K_RW | K_ACCESS | K_DELETE, 2)],
     "7.0.0",
     "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
     MPOP_CX,
-    bzmpop
+    bzmpop,
+    then.getkeys(NUMKEYS_AT_2)
 );
 spec!(
     BZPOPMAX,
     "bzpopmax",
     -3,
-    WRITE | NOSCRIPT | FAST,
+    WRITE | NOSCRIPT | CMD_BLOCKING | FAST,
     SORTEDSET | BLOCKING,
     BLOCK_KEYS,
     "5.0.0",
@@ -94,7 +124,7 @@ spec!(
     BZPOPMIN,
     "bzpopmin",
     -3,
-    WRITE | NOSCRIPT | FAST,
+    WRITE | NOSCRIPT | CMD_BLOCKING | FAST,
     SORTEDSET | BLOCKING,
     BLOCK_KEYS,
     "5.0.0",
@@ -144,11 +174,12 @@ spec!(
     -3,
     READONLY,
     SORTEDSET,
-    &[],
+    &[KeySpec::numkeys(K_RO | K_ACCESS, 1)],
     "6.2.0",
     "Returns the difference between multiple sorted sets.",
     DIFF_CX,
-    zdiff
+    zdiff,
+    then.getkeys(NUMKEYS_AT_1)
 );
 spec!(
     ZDIFFSTORE,
@@ -156,11 +187,12 @@ spec!(
     -4,
     WRITE | DENYOOM,
     SORTEDSET,
-    STORE_DST,
+    STORE_KEYS,
     "6.2.0",
     "Stores the difference of multiple sorted sets in a key.",
     DIFF_CX,
-    zdiffstore
+    zdiffstore,
+    then.getkeys(STORE_NUMKEYS)
 );
 spec!(
     ZINCRBY,
@@ -180,11 +212,12 @@ spec!(
     -3,
     READONLY,
     SORTEDSET,
-    &[],
+    &[KeySpec::numkeys(K_RO | K_ACCESS, 1)],
     "6.2.0",
     "Returns the intersect of multiple sorted sets.",
     INTER_CX,
-    zinter
+    zinter,
+    then.getkeys(NUMKEYS_AT_1)
 );
 spec!(
     ZINTERCARD,
@@ -192,11 +225,12 @@ spec!(
     -3,
     READONLY,
     SORTEDSET,
-    &[],
+    &[KeySpec::numkeys(K_RO | K_ACCESS, 1)],
     "7.0.0",
     "Returns the number of members of the intersect of multiple sorted sets.",
     "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
-    zintercard
+    zintercard,
+    then.getkeys(NUMKEYS_AT_1)
 );
 spec!(
     ZINTERSTORE,
@@ -204,11 +238,12 @@ spec!(
     -4,
     WRITE | DENYOOM,
     SORTEDSET,
-    STORE_DST,
+    STORE_KEYS,
     "2.0.0",
     "Stores the intersect of multiple sorted sets in a key.",
     INTER_CX,
-    zinterstore
+    zinterstore,
+    then.getkeys(STORE_NUMKEYS)
 );
 spec!(
     ZLEXCOUNT,
@@ -228,11 +263,12 @@ spec!(
     -4,
     WRITE,
     SORTEDSET,
-    &[],
+    &[KeySpec::numkeys(K_RW | K_ACCESS | K_DELETE, 1)],
     "7.0.0",
     "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
     MPOP_CX,
-    zmpop
+    zmpop,
+    then.getkeys(NUMKEYS_AT_1)
 );
 spec!(
     ZMSCORE,
@@ -280,7 +316,8 @@ spec!(
     "6.2.0",
     "Returns one or more random members from a sorted set.",
     "O(N) where N is the number of members returned",
-    zrandmember
+    zrandmember,
+    then.tips(&["nondeterministic_output"])
 );
 spec!(
     ZRANGE,
@@ -406,7 +443,8 @@ spec!(
     "2.8.0",
     "Iterates over members and scores of a sorted set.",
     "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-    zscan
+    zscan,
+    then.tips(&["nondeterministic_output"])
 );
 spec!(
     ZSCORE,
@@ -426,11 +464,12 @@ spec!(
     -3,
     READONLY,
     SORTEDSET,
-    &[],
+    &[KeySpec::numkeys(K_RO | K_ACCESS, 1)],
     "6.2.0",
     "Returns the union of multiple sorted sets.",
     UNION_CX,
-    zunion
+    zunion,
+    then.getkeys(NUMKEYS_AT_1)
 );
 spec!(
     ZUNIONSTORE,
@@ -438,11 +477,12 @@ spec!(
     -4,
     WRITE | DENYOOM,
     SORTEDSET,
-    STORE_DST,
+    STORE_KEYS,
     "2.0.0",
     "Stores the union of multiple sorted sets in a key.",
     "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-    zunionstore
+    zunionstore,
+    then.getkeys(STORE_NUMKEYS)
 );
 
 /// Every command of the family (consulted after the core registry).

@@ -1,0 +1,423 @@
+//! Unit tests of DUMP/RESTORE: known redis-server 7.0.15 payloads decode to the right values,
+//! every type round-trips (proptests against simple models, at and around the encoding
+//! thresholds), malformed payloads are rejected and random bytes never panic.
+
+use bytes::Bytes;
+use moon_formats::rdb;
+use proptest::prelude::*;
+
+use super::codec::{Decoded, decode_object, encode_entry, fmt_score};
+use crate::cmd::testutil::{NOW, T, b, bulk};
+use crate::ir::ops::DumpOp;
+use crate::ir::{Op, OpError, Reply};
+use crate::keyspace::entry::{Entry, LargeValue};
+use crate::shard::TypeLimits;
+use crate::types::hash::{HashLimits, HashValue};
+use crate::types::list::{End, ListValue};
+use crate::types::sets::{SetLimits, SetValue};
+use crate::types::zset::ZSetValue;
+
+const REDIS_7_0_PAYLOADS: &[(&str, &[u8])] = &[
+    ("str", b"\x00\x05\x68\x65\x6c\x6c\x6f\x0a\x00\x63\x72\xdf\x76\x65\x34\x20\x0a"),
+    ("int", b"\x00\xc1\x39\x30\x0a\x00\x9d\x94\xea\x27\x93\xfc\x08\xb9"),
+    ("lzf", b"\x00\xc3\x09\x32\x01\x61\x61\xe0\x25\x00\x01\x61\x61\x0a\x00\x09\xac\x48\xb9\xab\x15\xfb\xc9"),
+    ("list", b"\x12\x01\x02\x11\x11\x00\x00\x00\x04\x00\x81\x61\x02\x81\x62\x02\x01\x01\x02\x01\xff\x0a\x00\x6d\x72\x71\x3e\x9b\x43\x48\x2b"),
+    ("intset", b"\x0b\x0e\x02\x00\x00\x00\x03\x00\x00\x00\x01\x00\x02\x00\x03\x00\x0a\x00\xa5\x02\x5c\xe2\x6d\x6e\x4d\x1b"),
+    ("set", b"\x02\x02\x01\x62\x01\x61\x0a\x00\x75\xd9\x9d\x83\x5e\xf8\x5f\x65"),
+    ("hash", b"\x10\x17\x17\x00\x00\x00\x04\x00\x82\x66\x31\x03\x82\x76\x31\x03\x82\x66\x32\x03\x82\x76\x32\x03\xff\x0a\x00\x03\xf8\x4c\x0c\x15\xd4\xa2\xbc"),
+    ("zset", b"\x11\x14\x14\x00\x00\x00\x04\x00\x81\x61\x02\x83\x31\x2e\x35\x04\x81\x62\x02\x02\x01\xff\x0a\x00\xfa\x02\xb4\x25\xaf\x18\x87\x63"),
+    ("zsl", b"\x05\x03\x01\x63\x00\x00\x00\x00\x00\x00\x08\x40\x01\x62\x00\x00\x00\x00\x00\x00\x00\x40\x01\x61\x00\x00\x00\x00\x00\x00\xf8\x3f\x0a\x00\x35\x49\x26\x05\x9b\xdc\xeb\xee"),
+    ("htab", b"\x04\x02\x02\x66\x31\x02\x76\x31\x02\x66\x32\x02\x76\x32\x0a\x00\x1e\xd3\xd6\x45\xcd\xba\x65\xde"),
+];
+
+fn payload(name: &str) -> &'static [u8] {
+    REDIS_7_0_PAYLOADS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, p)| *p)
+        .unwrap_or_else(|| panic!("no vector {name}"))
+}
+
+fn decode(p: &[u8]) -> Option<Decoded> {
+    decode_object(rdb::open_payload(p)?, &TypeLimits::default())
+}
+
+fn list_items(v: &LargeValue) -> Vec<Vec<u8>> {
+    let LargeValue::List(l) = v else {
+        panic!("not a list: {v:?}")
+    };
+    l.iter_from(0)
+        .map(|e| {
+            let mut out = Vec::new();
+            e.write_to(&mut out);
+            out
+        })
+        .collect()
+}
+
+fn set_items(v: &LargeValue) -> Vec<Vec<u8>> {
+    let LargeValue::Set(s) = v else {
+        panic!("not a set: {v:?}")
+    };
+    let mut m: Vec<Vec<u8>> = s.iter().map(|m| m.to_bytes().to_vec()).collect();
+    m.sort();
+    m
+}
+
+fn hash_items(v: &LargeValue) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let LargeValue::Hash(h) = v else {
+        panic!("not a hash: {v:?}")
+    };
+    let mut m: Vec<_> = h
+        .iter()
+        .map(|f| (f.field.to_vec(), f.value.to_vec()))
+        .collect();
+    m.sort();
+    m
+}
+
+fn zset_items(v: &LargeValue) -> Vec<(Vec<u8>, f64)> {
+    let LargeValue::ZSet(z) = v else {
+        panic!("not a zset: {v:?}")
+    };
+    z.to_vec()
+}
+
+fn value(p: &[u8]) -> LargeValue {
+    match decode(p) {
+        Some(Decoded::Value(v)) => v,
+        other => panic!("expected a value, got {other:?}"),
+    }
+}
+
+fn enc_of(v: &LargeValue) -> &'static str {
+    Entry::new_value(b"k", v.clone(), None, 0).encoding_name()
+}
+
+fn v(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+#[test]
+fn redis_payloads_decode() {
+    for (name, want) in [("str", "hello"), ("int", "12345"), ("lzf", &"a".repeat(50))] {
+        match decode(payload(name)) {
+            Some(Decoded::Str(s)) => assert_eq!(s, want.as_bytes(), "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        list_items(&value(payload("list"))),
+        vec![v("a"), v("b"), v("1"), v("2")]
+    );
+    let intset = value(payload("intset"));
+    assert_eq!(set_items(&intset), vec![v("1"), v("2"), v("3")]);
+    assert_eq!(enc_of(&intset), "intset");
+    let set = value(payload("set"));
+    assert_eq!(set_items(&set), vec![v("a"), v("b")]);
+    assert_eq!(enc_of(&set), "listpack");
+    for name in ["hash", "htab"] {
+        let h = value(payload(name));
+        assert_eq!(
+            hash_items(&h),
+            vec![(v("f1"), v("v1")), (v("f2"), v("v2"))],
+            "{name}"
+        );
+        assert_eq!(enc_of(&h), "listpack");
+    }
+    assert_eq!(
+        zset_items(&value(payload("zset"))),
+        vec![(v("a"), 1.5), (v("b"), 2.0)]
+    );
+    assert_eq!(
+        zset_items(&value(payload("zsl"))),
+        vec![(v("a"), 1.5), (v("b"), 2.0), (v("c"), 3.0)]
+    );
+}
+
+#[test]
+fn moon_dumps_byte_identical_to_redis_where_the_encoding_is_shared() {
+    let mut t = T::new();
+    t.set("str", "hello");
+    t.set("int", "12345");
+    t.set("lzf", &"a".repeat(50));
+    // (LZF output may differ from liblzf's; it only has to decode the same.)
+    for name in ["str", "int"] {
+        assert_eq!(
+            t.run(Op::Dump(DumpOp::Dump { key: b(name) })),
+            Reply::Bulk(Bytes::from_static(payload(name))),
+            "{name}"
+        );
+    }
+    // Restoring Redis's list/zset/hash listpacks and dumping them again gives Redis's bytes.
+    for name in ["list", "zset", "hash", "intset"] {
+        let r = t.run(restore_op(name, 0, payload(name)));
+        assert_eq!(r, Reply::Ok, "{name}");
+        assert_eq!(
+            t.run(Op::Dump(DumpOp::Dump { key: b(name) })),
+            Reply::Bulk(Bytes::from_static(payload(name))),
+            "{name}"
+        );
+    }
+}
+
+fn restore_op(key: &str, ttl: i64, p: &[u8]) -> Op {
+    Op::Dump(DumpOp::Restore {
+        key: b(key),
+        ttl: Some(ttl),
+        payload: Bytes::copy_from_slice(p),
+        replace: false,
+        abs_ttl: false,
+        idle_secs: None,
+        freq: None,
+    })
+}
+
+fn other(s: &str) -> Reply {
+    Reply::Err(OpError::Other(s.into()))
+}
+
+#[test]
+fn restore_errors_in_redis_order() {
+    let mut t = T::new();
+    t.set("k", "v");
+    let p = payload("str");
+    assert_eq!(
+        t.run(restore_op("k", 0, p)),
+        other("BUSYKEY Target key name already exists.")
+    );
+    let mut op = restore_op("k", 0, p);
+    if let Op::Dump(DumpOp::Restore { ttl, .. }) = &mut op {
+        *ttl = None;
+    }
+    // BUSYKEY comes before the TTL check.
+    assert_eq!(
+        t.run(op.clone()),
+        other("BUSYKEY Target key name already exists.")
+    );
+    if let Op::Dump(DumpOp::Restore { key, .. }) = &mut op {
+        *key = b("new");
+    }
+    assert_eq!(t.run(op), Reply::Err(OpError::NotInteger));
+    assert_eq!(
+        t.run(restore_op("new", -1, p)),
+        other("ERR Invalid TTL value, must be >= 0")
+    );
+    let mut bad = p.to_vec();
+    bad[2] ^= 0x20;
+    assert_eq!(
+        t.run(restore_op("new", 0, &bad)),
+        other("ERR DUMP payload version or checksum are wrong")
+    );
+    assert_eq!(
+        t.run(restore_op("new", 0, b"short")),
+        other("ERR DUMP payload version or checksum are wrong")
+    );
+    // A well-sealed but meaningless object.
+    for object in [
+        &b"\x63"[..],
+        b"\x00",
+        b"\x00\x05hel",
+        b"\x02\x00",
+        b"\x0b\x00",
+    ] {
+        let sealed = rdb::seal_payload(object.to_vec());
+        assert_eq!(
+            t.run(restore_op("new", 0, &sealed)),
+            other("ERR Bad data format"),
+            "{object:?}"
+        );
+    }
+    assert_eq!(
+        t.run(Op::Dump(DumpOp::Dump { key: b("nokey") })),
+        Reply::Nil
+    );
+}
+
+#[test]
+fn duplicates_and_empty_collections_are_bad_data() {
+    let lim = TypeLimits::default();
+    let dup_set = b"\x02\x02\x01a\x01a";
+    let dup_hash = b"\x04\x02\x01f\x01v\x01f\x01w";
+    let dup_zset =
+        b"\x05\x02\x01a\x00\x00\x00\x00\x00\x00\xf0\x3f\x01a\x00\x00\x00\x00\x00\x00\xf0\x3f";
+    let nan_zset = b"\x05\x01\x01a\x00\x00\x00\x00\x00\x00\xf8\x7f";
+    let empty_list = b"\x12\x00";
+    for o in [&dup_set[..], dup_hash, dup_zset, nan_zset, empty_list] {
+        assert!(decode_object(o, &lim).is_none(), "{o:?}");
+    }
+    assert!(decode_object(b"\x02\x02\x01a\x01b", &lim).is_some());
+}
+
+#[test]
+fn restore_ttl_idle_and_freq() {
+    let mut t = T::new();
+    let p = payload("str");
+    assert_eq!(t.run(restore_op("a", 5000, p)), Reply::Ok);
+    assert_eq!(t.run(crate::cmd::testutil::ttl_ms("a")), Reply::Int(5000));
+    let mut op = restore_op("b", (NOW + 9000) as i64, p);
+    if let Op::Dump(DumpOp::Restore {
+        abs_ttl, idle_secs, ..
+    }) = &mut op
+    {
+        *abs_ttl = true;
+        *idle_secs = Some(100);
+    }
+    assert_eq!(t.run(op), Reply::Ok);
+    assert_eq!(t.run(crate::cmd::testutil::ttl_ms("b")), Reply::Int(9000));
+    assert_eq!(t.run(Op::ObjectIdletime { key: b("b") }), Reply::Int(100));
+    // An absolute TTL in the past: OK, and the key is not created.
+    let mut op = restore_op("c", (NOW - 1) as i64, p);
+    if let Op::Dump(DumpOp::Restore { abs_ttl, .. }) = &mut op {
+        *abs_ttl = true;
+    }
+    assert_eq!(t.run(op), Reply::Ok);
+    assert_eq!(t.run(Op::Get { key: b("c") }), Reply::Nil);
+    // REPLACE over another type.
+    t.put_non_string("d");
+    let mut op = restore_op("d", 0, p);
+    if let Op::Dump(DumpOp::Restore { replace, .. }) = &mut op {
+        *replace = true;
+    }
+    assert_eq!(t.run(op), Reply::Ok);
+    assert_eq!(t.run(Op::Get { key: b("d") }), bulk("hello"));
+}
+
+#[test]
+fn score_formatting_matches_d2string() {
+    assert_eq!(fmt_score(1.5), "1.5");
+    assert_eq!(fmt_score(2.0), "2");
+    assert_eq!(fmt_score(-0.0), "-0");
+    assert_eq!(fmt_score(0.1), "0.10000000000000001");
+    assert_eq!(fmt_score(1e20), "1e+20");
+    assert_eq!(fmt_score(1.5e-7), "1.4999999999999999e-07");
+    assert_eq!(fmt_score(f64::INFINITY), "inf");
+    assert_eq!(fmt_score(123456.789), "123456.789");
+    assert_eq!(fmt_score(4503599627370496.0), "4503599627370496");
+}
+
+fn limits_small() -> TypeLimits {
+    TypeLimits {
+        list_max_listpack_size: 4,
+        hash_max_listpack_entries: 4,
+        set_max_intset_entries: 4,
+        set_max_listpack_entries: 4,
+        zset_max_listpack_entries: 4,
+        ..TypeLimits::default()
+    }
+}
+
+fn round_trip(value: LargeValue, lim: &TypeLimits) -> LargeValue {
+    let e = Entry::new_value(b"k", value, None, 0);
+    let object = encode_entry(&e).unwrap_or_default();
+    let sealed = rdb::seal_payload(object);
+    match decode_object(rdb::open_payload(&sealed).unwrap_or_default(), lim) {
+        Some(Decoded::Value(v)) => v,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn elem() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        (-70000i64..70000).prop_map(|i| i.to_string().into_bytes()),
+        any::<i64>().prop_map(|i| i.to_string().into_bytes()),
+        proptest::collection::vec(any::<u8>(), 0..80),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn lists_round_trip(items in proptest::collection::vec(elem(), 1..300)) {
+        let lim = limits_small();
+        let mut l = ListValue::new();
+        for it in &items {
+            l.grow(lim.list_max_listpack_size, it.len(), 1);
+            l.push(End::Tail, it);
+        }
+        let enc = l.encoding_name();
+        let back = round_trip(LargeValue::List(Box::new(l)), &lim);
+        prop_assert_eq!(enc_of(&back), enc);
+        prop_assert_eq!(list_items(&back), items);
+    }
+
+    #[test]
+    fn sets_round_trip(items in proptest::collection::btree_set(elem(), 1..40)) {
+        let lim = limits_small();
+        let sl = SetLimits { intset_entries: 4, listpack_entries: 4, listpack_value: 64 };
+        let items: Vec<Vec<u8>> = items.into_iter().collect();
+        let mut s = SetValue::create(&items[0], items.len(), &sl);
+        for it in &items {
+            s.insert(it, &sl);
+        }
+        let back = round_trip(LargeValue::Set(Box::new(s)), &lim);
+        prop_assert_eq!(set_items(&back), items);
+    }
+
+    #[test]
+    fn hashes_round_trip(pairs in proptest::collection::btree_map(elem(), elem(), 1..30)) {
+        let lim = limits_small();
+        let hl = HashLimits { max_entries: 4, max_value: 64 };
+        let mut h = HashValue::new();
+        for (f, v) in &pairs {
+            h.set(f, v, false, hl);
+        }
+        let enc = h.encoding_name();
+        let back = round_trip(LargeValue::Hash(h), &lim);
+        prop_assert_eq!(enc_of(&back), enc);
+        let want: Vec<_> = pairs.into_iter().collect();
+        prop_assert_eq!(hash_items(&back), want);
+    }
+
+    #[test]
+    fn zsets_round_trip(
+        pairs in proptest::collection::btree_map(elem(), -1e12f64..1e12, 1..30),
+        ints in any::<bool>(),
+    ) {
+        let lim = limits_small();
+        let entries: Vec<(Vec<u8>, f64)> = pairs
+            .into_iter()
+            .map(|(m, s)| (m, if ints { s.trunc() } else { s }))
+            .collect();
+        let z = ZSetValue::from_entries(&entries, &lim);
+        let enc = z.encoding_name();
+        let want = z.to_vec();
+        let back = round_trip(LargeValue::ZSet(Box::new(z)), &lim);
+        prop_assert_eq!(enc_of(&back), enc);
+        prop_assert_eq!(zset_items(&back), want);
+    }
+
+    #[test]
+    fn strings_round_trip(s in proptest::collection::vec(any::<u8>(), 0..500), rep in 1usize..4) {
+        let s: Vec<u8> = s.iter().copied().cycle().take(s.len() * rep).collect();
+        let e = Entry::new_string(b"k", &s, None, 0);
+        let sealed = rdb::seal_payload(encode_entry(&e).unwrap_or_default());
+        match decode_object(rdb::open_payload(&sealed).unwrap_or_default(), &TypeLimits::default()) {
+            Some(Decoded::Str(back)) => prop_assert_eq!(back, s),
+            other => prop_assert!(false, "{:?}", other),
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let lim = TypeLimits::default();
+        let _ = decode_object(&bytes, &lim);
+        let _ = rdb::open_payload(&bytes);
+    }
+
+    #[test]
+    fn mutated_payloads_never_panic(
+        which in 0usize..10,
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+    ) {
+        let lim = TypeLimits::default();
+        let (_, p) = REDIS_7_0_PAYLOADS[which % REDIS_7_0_PAYLOADS.len()];
+        let mut object = rdb::open_payload(p).unwrap_or_default().to_vec();
+        for (at, b) in flips {
+            let n = object.len();
+            object[at % n] = b;
+        }
+        let _ = decode_object(&object, &lim);
+    }
+}

@@ -4,11 +4,8 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-use common::{Conn, Reply, Server};
+use common::reference::Reference;
+use common::{Reply, Server};
 
 fn ints(values: &[i64]) -> Reply {
     Reply::Array(values.iter().map(|&v| Reply::Int(v)).collect())
@@ -259,52 +256,6 @@ fn bitop_across_shards() {
     assert_eq!(c.q("BITCOUNT other"), Reply::Int(31));
 }
 
-/// A redis-server child on a free port, killed on drop.
-struct Reference {
-    child: Child,
-    port: u16,
-}
-
-impl Reference {
-    /// None (after saying so) when redis-server is not installed.
-    fn start() -> Option<Reference> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .ok()?;
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(child) = child else {
-            eprintln!("redis-server is not installed: skipping the differential comparison");
-            return None;
-        };
-        let r = Reference { child, port };
-        let ready = common::wait_until(Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", r.port)).is_ok()
-        });
-        assert!(ready, "redis-server did not start");
-        Some(r)
-    }
-
-    fn conn(&self) -> Conn {
-        let s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(common::IO_TIMEOUT))
-            .expect("timeout");
-        Conn::new(s)
-    }
-}
-
-impl Drop for Reference {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// xorshift, so the command stream is reproducible.
 struct Rng(u64);
 
@@ -421,7 +372,7 @@ fn random_command(r: &mut Rng) -> Vec<String> {
 
 #[test]
 fn differential_against_redis_server() {
-    let Some(reference) = Reference::start() else {
+    let Some(reference) = Reference::start("the differential comparison") else {
         return;
     };
     let s = Server::start(&[]);

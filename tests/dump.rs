@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::net::TcpStream;
 
 use common::resp::Conn;
 use common::{Reply, Server};
@@ -187,55 +185,13 @@ fn crc64(bytes: &[u8]) -> u64 {
     crc
 }
 
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_redis() -> Option<Redis> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .args(["--bind", "127.0.0.1"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let redis = Redis { child, port };
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(redis);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
-
 #[test]
 fn payloads_move_between_redis_and_moon() {
     if common::is_reference() {
         return;
     }
-    let Some(redis) = start_redis() else {
-        eprintln!("SKIPPED payloads_move_between_redis_and_moon: redis-server is not installed");
+    let Some(redis) = common::reference::Reference::start("payloads_move_between_redis_and_moon")
+    else {
         return;
     };
     let mut r = Conn::new(TcpStream::connect(("127.0.0.1", redis.port)).expect("redis"));

@@ -7,8 +7,6 @@
 mod common;
 
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::{Conn, Reply, Server};
 
@@ -491,52 +489,6 @@ fn store_across_shards() {
 
 // ---- differential run against redis-server ----
 
-/// A redis-server child process, killed on drop.
-struct Reference {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Reference {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `redis-server` on a free port, or `None` if it is not installed.
-fn start_reference() -> Option<Reference> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let r = Reference { child, port };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", r.port)).is_ok() {
-            return Some(r);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
-
 /// xorshift64*: deterministic points for both servers.
 struct Rng(u64);
 
@@ -560,8 +512,7 @@ fn matches_reference_redis() {
     if common::is_reference() {
         return;
     }
-    let Some(reference) = start_reference() else {
-        eprintln!("SKIPPED matches_reference_redis: redis-server is not installed");
+    let Some(reference) = common::reference::Reference::start("matches_reference_redis") else {
         return;
     };
     let s = Server::start(&[]);

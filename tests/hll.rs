@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
+use common::reference::Reference;
 use common::{Conn, Reply, Server};
 
 /// `PFADD key e<from> .. e<to-1>` in commands of at most 1000 elements, pipelined.
@@ -164,55 +161,9 @@ fn multi_key_ops_across_shards() {
     );
 }
 
-/// A redis-server child on a free port, killed on drop.
-struct Reference {
-    child: Child,
-    port: u16,
-}
-
-impl Reference {
-    /// None (after saying so) when redis-server is not installed.
-    fn start() -> Option<Reference> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .ok()?;
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(child) = child else {
-            eprintln!("redis-server is not installed: skipping the byte-for-byte comparison");
-            return None;
-        };
-        let r = Reference { child, port };
-        let ready = common::wait_until(Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", r.port)).is_ok()
-        });
-        assert!(ready, "redis-server did not start");
-        Some(r)
-    }
-
-    fn conn(&self) -> Conn {
-        let s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(common::IO_TIMEOUT))
-            .expect("timeout");
-        Conn::new(s)
-    }
-}
-
-impl Drop for Reference {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn byte_identical_to_redis_server() {
-    let Some(reference) = Reference::start() else {
+    let Some(reference) = Reference::start("the byte-for-byte comparison") else {
         return;
     };
     let s = Server::start(&[]);

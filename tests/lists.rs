@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::collections::HashSet;
-
 use common::{Conn, Reply, Server};
 
 fn nil() -> Reply {
@@ -334,37 +332,9 @@ fn large_lists_keep_order() {
     assert_eq!(c.q("LLEN big"), Reply::Int(3));
 }
 
-/// CRC16/XMODEM, as Redis Cluster's key slot.
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &byte in data {
-        crc ^= u16::from(byte) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
 /// Keys owned by pairwise different shards of a 4-shard server.
 fn keys_on_distinct_shards(n: usize) -> Vec<String> {
-    let mut taken = HashSet::new();
-    let mut out = Vec::new();
-    for i in 0.. {
-        let key = format!("list{i}");
-        let shard = usize::from(crc16(key.as_bytes()) % 16384) * 4 / 16384;
-        if taken.insert(shard) {
-            out.push(key);
-            if out.len() == n {
-                break;
-            }
-        }
-    }
-    out
+    common::keys_on_shards("list", n, 4)
 }
 
 #[test]

@@ -496,37 +496,9 @@ fn encodings_at_thresholds() {
     assert_eq!(encoding(&mut c, "r"), "listpack");
 }
 
-/// CRC16/XMODEM as Redis Cluster uses for key slots.
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in data {
-        crc ^= u16::from(b) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
 /// Keys owned by pairwise different shards of a 4-shard server.
 fn keys_on_distinct_shards(n: usize) -> Vec<String> {
-    let mut taken = HashSet::new();
-    let mut out = Vec::new();
-    for i in 0.. {
-        let key = format!("key{i}");
-        let shard = usize::from(crc16(key.as_bytes()) % 16384) * 4 / 16384;
-        if taken.insert(shard) {
-            out.push(key);
-            if out.len() == n {
-                break;
-            }
-        }
-    }
-    out
+    common::keys_on_shards("key", n, 4)
 }
 
 #[test]

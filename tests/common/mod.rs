@@ -11,6 +11,7 @@
 //! is how the tests themselves are checked against real Redis semantics.
 #![allow(dead_code)]
 
+pub mod reference;
 pub mod resp;
 
 use std::fs::File;

@@ -30,7 +30,8 @@ pub static DUMP: CommandSpec = CommandSpec::new(
         "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
     ),
     dump,
-);
+)
+.tips(&["nondeterministic_output"]);
 
 pub static RESTORE: CommandSpec = CommandSpec::new(
     "restore",

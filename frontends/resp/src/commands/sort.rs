@@ -9,19 +9,26 @@ use moon_engine::ir::{Op, OpError};
 use super::Command;
 use super::args::{int, is};
 use super::table::{
-    CommandSpec, DANGEROUS, DENYOOM, K_ACCESS, K_RO, KeySpec, LIST, READONLY, SET, SORTEDSET,
-    WRITE, doc,
+    CommandSpec, DANGEROUS, DENYOOM, GetKeysProc, K_ACCESS, K_OW, K_RO, K_UPDATE, KeySpec, LIST,
+    READONLY, SET, SORTEDSET, WRITE, doc,
 };
 
 const G: &str = "generic";
 const COMPLEXITY: &str = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).";
+
+const BY_NOTE: &str = "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort";
+const STORE_NOTE: &str = "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array";
 
 pub static SORT: CommandSpec = CommandSpec::new(
     "sort",
     -2,
     WRITE | DENYOOM,
     SET | SORTEDSET | LIST | DANGEROUS,
-    &[KeySpec::one(K_RO | K_ACCESS, 1)],
+    &[
+        KeySpec::one(K_RO | K_ACCESS, 1),
+        KeySpec::unknown(K_RO | K_ACCESS).with_notes(BY_NOTE),
+        KeySpec::unknown(K_OW | K_UPDATE).with_notes(STORE_NOTE),
+    ],
     doc(
         G,
         "1.0.0",
@@ -29,14 +36,18 @@ pub static SORT: CommandSpec = CommandSpec::new(
         COMPLEXITY,
     ),
     sort,
-);
+)
+.getkeys(GetKeysProc::Sort);
 
 pub static SORT_RO: CommandSpec = CommandSpec::new(
     "sort_ro",
     -2,
     READONLY,
     SET | SORTEDSET | LIST | DANGEROUS,
-    &[KeySpec::one(K_RO | K_ACCESS, 1)],
+    &[
+        KeySpec::one(K_RO | K_ACCESS, 1),
+        KeySpec::unknown(K_RO | K_ACCESS).with_notes(BY_NOTE),
+    ],
     doc(
         G,
         "7.0.0",
@@ -44,7 +55,8 @@ pub static SORT_RO: CommandSpec = CommandSpec::new(
         COMPLEXITY,
     ),
     sort_ro,
-);
+)
+.getkeys(GetKeysProc::SortRo);
 
 /// Every command of the family.
 pub static COMMANDS: &[&CommandSpec] = &[&SORT, &SORT_RO];

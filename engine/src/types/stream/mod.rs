@@ -478,6 +478,76 @@ impl StreamValue {
         self.groups.remove(name).is_some()
     }
 
+    /// The nodes in order (for DUMP): each node's master ID, its master field names and its
+    /// entries.
+    pub fn nodes(&self) -> impl Iterator<Item = (StreamId, Vec<&[u8]>, Vec<EntryRef<'_>>)> + '_ {
+        self.nodes.iter().map(|(master, node)| {
+            let entries = node.iter(*master).map(|e| node.entry_ref(&e)).collect();
+            (*master, node.master_fields(), entries)
+        })
+    }
+
+    /// RESTORE: appends a node keyed `master` with master fields `master_fields` holding
+    /// `entries`. Returns false (changing nothing) unless `entries` is non-empty, its IDs are
+    /// strictly increasing, all ≥ `master`, and `master` is above every entry already held.
+    /// Metadata is set afterwards with [`Self::load_meta`].
+    pub fn load_node<F: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &mut self,
+        master: StreamId,
+        master_fields: &[F],
+        entries: &[(StreamId, Vec<(F, V)>)],
+    ) -> bool {
+        if entries.is_empty() || self.last_entry_id().is_some_and(|last| master <= last) {
+            return false;
+        }
+        let mut prev: Option<StreamId> = None;
+        for (id, _) in entries {
+            if *id < master || prev.is_some_and(|p| *id <= p) {
+                return false;
+            }
+            prev = Some(*id);
+        }
+        let master_pairs: Vec<(&[u8], &[u8])> = master_fields
+            .iter()
+            .map(|f| (f.as_ref(), &[][..]))
+            .collect();
+        let mut node = Node::new(&master_pairs, 64);
+        for (id, fields) in entries {
+            node.append(master, *id, fields);
+        }
+        node.shrink();
+        self.node_bytes += node.capacity();
+        self.length += entries.len() as u64;
+        self.nodes.insert(master, node);
+        true
+    }
+
+    /// RESTORE: sets the metadata after the nodes were loaded. Returns false if it contradicts
+    /// them (`length` differs from the entry count, `last_id` below the last entry, `first_id`
+    /// not the first entry of a non-empty stream).
+    pub fn load_meta(
+        &mut self,
+        length: u64,
+        last_id: StreamId,
+        first_id: StreamId,
+        max_deleted_id: StreamId,
+        entries_added: u64,
+    ) -> bool {
+        if length != self.length {
+            return false;
+        }
+        if let Some(last) = self.last_entry_id()
+            && (last_id < last || self.first_entry_id() != Some(first_id))
+        {
+            return false;
+        }
+        self.last_id = last_id;
+        self.first_id = first_id;
+        self.max_deleted_id = max_deleted_id;
+        self.entries_added = entries_added;
+        true
+    }
+
     /// Debug check of the structural invariants (see the module docs).
     pub fn check(&self) -> bool {
         let mut count = 0u64;

@@ -200,6 +200,20 @@ impl Node {
         pos
     }
 
+    /// The master field names (the fields of the node's first entry).
+    pub fn master_fields(&self) -> Vec<&[u8]> {
+        let mut pos = 0;
+        let n = get_varint(&self.buf, &mut pos).unwrap_or(0);
+        let mut out = Vec::new();
+        for _ in 0..n {
+            match get_str(&self.buf, &mut pos) {
+                Some(f) => out.push(f),
+                None => break,
+            }
+        }
+        out
+    }
+
     fn master_count(&self) -> usize {
         let mut pos = 0;
         get_varint(&self.buf, &mut pos).map_or(0, |n| n as usize)

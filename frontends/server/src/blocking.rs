@@ -76,45 +76,27 @@ fn is_null(r: &Reply) -> bool {
     matches!(r, Reply::Nil | Reply::NilArray)
 }
 
-/// The reply a timed-out blocking op gives: what the op answers when it finds nothing.
-fn null_of(first: &Reply) -> Reply {
-    match first {
-        Reply::Nil => Reply::Nil,
-        _ => Reply::NilArray,
-    }
-}
-
 impl Worker {
-    /// Park `op` (a blocking op that found nothing, or whose keys are elsewhere) for `conn`.
-    /// `first` is the reply of a first local attempt if there was one (its null flavour is
-    /// the timeout reply); `timeout_ms` 0 waits forever.
+    /// Park `op` (a blocking op that just found nothing) for `conn` on its key `owners`
+    /// (sorted, distinct). `null` is its timeout reply; `timeout_ms` 0 waits forever.
     pub(crate) fn park(
         &mut self,
         conn: &mut Conn,
         ctx: ExecCtx,
         op: Op,
+        owners: Vec<usize>,
         timeout_ms: u64,
         null: Reply,
     ) {
         let seq = conn.defer(1, Finish::Passthrough);
         conn.blocked_on = Some(seq);
         let claim = Arc::new(AtomicU8::new(WAITING));
-        let mut owners: Vec<usize> = if self.shared.shards() == 1 {
-            vec![self.id]
-        } else {
-            op.keys()
-                .iter()
-                .map(|k| self.shared.slots.shard_of(k))
-                .collect()
-        };
-        owners.sort_unstable();
-        owners.dedup();
         self.blocking.parked.push(Parked {
             claim: claim.clone(),
             client: conn.id,
             seq,
             deadline: (timeout_ms > 0).then(|| ctx.now_ms.saturating_add(timeout_ms)),
-            null: null_of(&null),
+            null,
         });
         let to = ReplyTo {
             shard: self.id,

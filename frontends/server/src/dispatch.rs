@@ -42,7 +42,6 @@ impl Worker {
         if conn.multi.is_some() && self.multi_intercept(conn, &args) {
             return;
         }
-        self.null_is_bulk = lname == "blmove" || lname == "brpoplpush";
         let (failed, known) = match parse(&args) {
             Err(e) => {
                 conn.reply(Reply::Err(e));
@@ -108,7 +107,7 @@ impl Worker {
         };
         let shards = self.shared.shards();
         if let Some(b) = op.blocking() {
-            return self.dispatch_blocking(conn, ctx, op, b.timeout_ms);
+            return self.dispatch_blocking(conn, ctx, op, b);
         }
         if shards == 1 {
             let reply = self.shard.apply(&ctx, &op);
@@ -186,34 +185,38 @@ impl Worker {
 
     /// A blocking op: answered at once when its keys are here and it finds data, otherwise
     /// parked (see `blocking.rs`).
-    fn dispatch_blocking(&mut self, conn: &mut Conn, ctx: ExecCtx, op: Op, timeout_ms: u64) {
-        let null = if self.null_is_bulk {
-            Reply::Nil
+    fn dispatch_blocking(
+        &mut self,
+        conn: &mut Conn,
+        ctx: ExecCtx,
+        op: Op,
+        b: moon_engine::ir::ops::Blocking,
+    ) {
+        let mut owners: Vec<usize> = if self.shared.shards() == 1 {
+            vec![self.id]
         } else {
-            Reply::NilArray
-        };
-        let local = self.shared.shards() == 1
-            || op
-                .keys()
-                .iter()
-                .all(|k| self.shared.slots.shard_of(k) == self.id);
-        // First attempt, synchronously (keys on several shards: under the freeze protocol).
-        let reply = if local {
-            self.shard.apply(&ctx, &op)
-        } else {
-            let mut owners: Vec<usize> = op
-                .keys()
+            op.keys()
                 .iter()
                 .map(|k| self.shared.slots.shard_of(k))
-                .collect();
-            owners.sort_unstable();
-            owners.dedup();
-            self.run_atomic(ctx, op.clone(), owners)
+                .collect()
+        };
+        owners.sort_unstable();
+        owners.dedup();
+        // First attempt, synchronously (keys on several shards: under the freeze protocol).
+        let reply = if owners == [self.id] {
+            self.shard.apply(&ctx, &op)
+        } else {
+            self.run_atomic(ctx, op.clone(), owners.clone())
         };
         if !matches!(reply, Reply::Nil | Reply::NilArray) {
             return self.reply_counted(conn, reply);
         }
-        self.park(conn, ctx, op, timeout_ms, null);
+        let null = if b.nil_bulk {
+            Reply::Nil
+        } else {
+            Reply::NilArray
+        };
+        self.park(conn, ctx, op, owners, b.timeout_ms, null);
     }
 
     fn run_on(&mut self, conn: &mut Conn, owner: usize, ctx: ExecCtx, op: Op) {

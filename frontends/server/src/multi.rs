@@ -272,11 +272,13 @@ impl Worker {
         let mut db = conn.db;
         let queued = multi.queued;
         // Phase 1: the keyspace part, atomically. `None` = runs in phase 2.
+        // `watched_expired`: a watched key expired since WATCH (checked by the caller on the
+        // owners, under the same freeze).
         let run = |apply: &mut dyn FnMut(ExecCtx, Op) -> Reply,
-                   expired: &mut dyn FnMut(usize, &Bytes) -> bool,
+                   watched_expired: bool,
                    db: &mut usize|
          -> Option<Vec<Option<Reply>>> {
-            if flag.load(Ordering::Acquire) || watched.iter().any(|(d, k)| expired(*d, k)) {
+            if watched_expired || flag.load(Ordering::Acquire) {
                 return None;
             }
             let mut out = Vec::with_capacity(queued.len());
@@ -306,43 +308,27 @@ impl Worker {
         };
         let phase1 = if local_only {
             let shard = &mut self.shard;
-            let expired_now: Vec<bool> = watched
+            let expired = watched
                 .iter()
-                .map(|(d, k)| shard.interest().watched_key_expired(*d, k, &flag, now))
-                .collect();
-            let mut idx = 0;
-            let mut expired = |_: usize, _: &Bytes| {
-                let e = expired_now.get(idx).copied().unwrap_or(false);
-                idx += 1;
-                e
-            };
+                .any(|(d, k)| shard.interest().watched_key_expired(*d, k, &flag, now));
             let mut apply = |ctx: ExecCtx, op: Op| shard.apply(&ctx, &op);
-            run(&mut apply, &mut expired, &mut db)
+            run(&mut apply, expired, &mut db)
         } else {
             let shared = self.shared.clone();
             let owner_of = move |k: &[u8]| shared.slots.shard_of(k);
             let flag2 = flag.clone();
             let outcome = self.run_frozen(&owners, |access| {
-                let expired_now: Vec<bool> = watched
-                    .iter()
-                    .map(|(d, k)| {
-                        let (d, k2, f) = (*d, k.clone(), flag2.clone());
-                        access
-                            .on(owner_of(k), move |s| {
-                                s.interest().watched_key_expired(d, &k2, &f, now)
-                            })
-                            .unwrap_or(true)
-                    })
-                    .collect();
-                let mut idx = 0;
-                let mut expired = |_: usize, _: &Bytes| {
-                    let e = expired_now.get(idx).copied().unwrap_or(false);
-                    idx += 1;
-                    e
-                };
+                let expired = watched.iter().any(|(d, k)| {
+                    let (d, k2, f) = (*d, k.clone(), flag2.clone());
+                    access
+                        .on(owner_of(k), move |s| {
+                            s.interest().watched_key_expired(d, &k2, &f, now)
+                        })
+                        .unwrap_or(true)
+                });
                 let mut apply =
                     |ctx: ExecCtx, op: Op| execute_routed(access, &owner_of, shards, ctx, op);
-                run(&mut apply, &mut expired, &mut db)
+                run(&mut apply, expired, &mut db)
             });
             match outcome {
                 Some(r) => r,

@@ -74,9 +74,6 @@ pub struct Worker {
     hashes: Vec<u64>,
     /// Blocked clients (home side) and waiters on keys (owner side).
     pub(crate) blocking: crate::blocking::Blocking,
-    /// The command being executed answers a null bulk (not a null array) when it finds
-    /// nothing: BLMOVE, BRPOPLPUSH (their timeout reply).
-    pub(crate) null_is_bulk: bool,
     /// Pub/Sub subscriptions of this shard's connections.
     pub(crate) pubsub: crate::pubsub::Registry,
 }
@@ -117,7 +114,6 @@ impl Worker {
             batch: Vec::with_capacity(PREFETCH_BATCH),
             hashes: Vec::with_capacity(PREFETCH_BATCH),
             blocking: crate::blocking::Blocking::default(),
-            null_is_bulk: false,
             pubsub: crate::pubsub::Registry::default(),
         }
     }

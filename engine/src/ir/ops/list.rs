@@ -127,13 +127,20 @@ impl ListOp {
             ListOp::Move {
                 timeout_ms: Some(t),
                 ..
-            }
-            | ListOp::MPop {
+            } => Some(Blocking {
+                timeout_ms: *t,
+                nil_bulk: true,
+            }),
+            ListOp::MPop {
                 timeout_ms: Some(t),
                 ..
-            } => Some(Blocking { timeout_ms: *t }),
+            } => Some(Blocking {
+                timeout_ms: *t,
+                nil_bulk: false,
+            }),
             ListOp::BPop { timeout_ms, .. } => Some(Blocking {
                 timeout_ms: *timeout_ms,
+                nil_bulk: false,
             }),
             _ => None,
         }

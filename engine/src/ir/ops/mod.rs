@@ -28,4 +28,7 @@ pub use zset::ZSetOp;
 pub struct Blocking {
     /// Milliseconds to wait; 0 waits forever.
     pub timeout_ms: u64,
+    /// The op answers a null bulk string (BLMOVE, BRPOPLPUSH) rather than a null array when it
+    /// finds nothing: also its timeout reply.
+    pub nil_bulk: bool,
 }

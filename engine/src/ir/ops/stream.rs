@@ -279,7 +279,10 @@ impl StreamOp {
         match self {
             StreamOp::Read {
                 block: Some(ms), ..
-            } => Some(Blocking { timeout_ms: *ms }),
+            } => Some(Blocking {
+                timeout_ms: *ms,
+                nil_bulk: false,
+            }),
             _ => None,
         }
     }

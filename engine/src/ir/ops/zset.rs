@@ -235,7 +235,10 @@ impl ZSetOp {
         match self {
             ZSetOp::Pop {
                 block_ms: Some(ms), ..
-            } => Some(Blocking { timeout_ms: *ms }),
+            } => Some(Blocking {
+                timeout_ms: *ms,
+                nil_bulk: false,
+            }),
             _ => None,
         }
     }

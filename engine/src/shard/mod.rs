@@ -329,7 +329,10 @@ impl Shard {
 
     /// True if ops recorded keyspace events not yet taken.
     pub fn has_events(&self) -> bool {
-        !self.events.is_empty() || self.dbs.iter().any(Db::has_expired_log)
+        // Called after every command: skip the per-database scan unless `expired` events are on.
+        !self.events.is_empty()
+            || (self.config.notify_flags & crate::notify::class::EXPIRED != 0
+                && self.dbs.iter().any(Db::has_expired_log))
     }
 
     /// CONFIG SET of any shard tunable: replaces the configuration.

@@ -145,6 +145,16 @@ wait_ready() {
     return 1
 }
 
+# moon_args_have FLAG ARGS...: true if ARGS hold FLAG, as `FLAG VALUE` or `FLAG=VALUE`.
+moon_args_have() {
+    local flag="$1" arg
+    shift
+    for arg in "$@"; do
+        [[ "$arg" == "$flag" || "$arg" == "$flag="* ]] && return 0
+    done
+    return 1
+}
+
 # start_server NAME CPUS SHARDS: starts redis|valkey|moon, under `taskset -c CPUS` unless CPUS is
 # empty; SHARDS only matters for moon. Sets SERVER_PID and SERVER_PORT.
 start_server() {
@@ -168,7 +178,16 @@ start_server() {
     else
         # Word splitting is wanted: MOON_EXTRA_ARGS is a flag list.
         # shellcheck disable=SC2206
-        cmd+=(${MOON_EXTRA_ARGS:-})
+        local -a extra=(${MOON_EXTRA_ARGS:-})
+        # Persistence off like the references, unless MOON_EXTRA_ARGS sets it (clap refuses a
+        # flag given twice).
+        if ! moon_args_have --save "${extra[@]}"; then
+            cmd+=(--save '')
+        fi
+        if ! moon_args_have --appendonly "${extra[@]}"; then
+            cmd+=(--appendonly no)
+        fi
+        cmd+=("${extra[@]}")
     fi
     if [[ -n "$cpus" ]]; then
         cmd=(taskset -c "$cpus" "${cmd[@]}")

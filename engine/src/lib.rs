@@ -6,6 +6,7 @@ pub mod cmd;
 pub mod ir;
 pub mod keyspace;
 pub mod notify;
+pub mod persist;
 pub mod shard;
 pub mod slots;
 pub mod types;

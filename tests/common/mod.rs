@@ -22,6 +22,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[allow(unused_imports)] // not every test file uses both
 pub use resp::{Conn, Reply};
 
 /// How long a server gets to accept its first command.
@@ -56,11 +57,77 @@ impl Server {
         }
     }
 
+    /// Starts a server whose data directory is `dir` (kept by [`Server::kill`] /
+    /// [`Server::stop`] for a restart on the same data).
+    pub fn start_in(dir: &Path, extra_args: &[&str]) -> Server {
+        std::fs::create_dir_all(dir).expect("create data dir");
+        match Self::try_start_in(dir.to_path_buf(), extra_args) {
+            Ok(s) => s,
+            Err(first) => match Self::try_start_in(dir.to_path_buf(), extra_args) {
+                Ok(s) => s,
+                Err(second) => panic!(
+                    "server failed to start twice\n--- first attempt ---\n{first}\n--- second attempt ---\n{second}"
+                ),
+            },
+        }
+    }
+
+    /// Runs the server binary on `dir` in the foreground and returns its exit status and
+    /// output: for start-up failures (recovery refusing damaged files).
+    pub fn run_to_exit(dir: &Path, extra_args: &[&str]) -> (std::process::ExitStatus, String) {
+        let (bin, args) = command_line(free_port(), dir, extra_args);
+        let out = Command::new(&bin)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run server");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status, text)
+    }
+
+    /// SIGKILL (a crash): the data directory is kept and returned.
+    pub fn kill(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::take(&mut self.dir);
+        std::mem::forget(self);
+        dir
+    }
+
+    /// SIGTERM and wait for a clean exit (shutdown saves); the data directory is kept.
+    pub fn stop(mut self) -> PathBuf {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::take(&mut self.dir);
+        std::mem::forget(self);
+        dir
+    }
+
     fn try_start(extra_args: &[&str]) -> Result<Server, String> {
+        Self::try_start_in(fresh_dir(), extra_args)
+    }
+
+    fn try_start_in(dir: PathBuf, extra_args: &[&str]) -> Result<Server, String> {
         let port = free_port();
-        let dir = fresh_dir();
         let log_path = dir.join("server.log");
-        let log = File::create(&log_path).map_err(|e| e.to_string())?;
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(|e| e.to_string())?;
         let log_err = log.try_clone().map_err(|e| e.to_string())?;
         let (bin, args) = command_line(port, &dir, extra_args);
         let child = Command::new(&bin)
@@ -195,7 +262,7 @@ fn free_port() -> u16 {
     l.local_addr().expect("probe addr").port()
 }
 
-fn fresh_dir() -> PathBuf {
+pub fn fresh_dir() -> PathBuf {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())

@@ -64,7 +64,7 @@ impl T {
 
     pub fn put_non_string(&mut self, key: &str) {
         self.shard
-            .put_entry(0, Entry::new_test_other(key.as_bytes()))
+            .put_entry(0, Entry::new_test_other(key.as_bytes()), NOW)
             .expect("db 0");
     }
 }

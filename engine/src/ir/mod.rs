@@ -13,6 +13,7 @@ mod keys;
 mod op;
 pub mod ops;
 mod reply;
+mod unparse;
 
 pub use error::OpError;
 pub use keys::{KeyRouting, MergeKind, merge_replies};

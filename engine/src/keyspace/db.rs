@@ -8,6 +8,10 @@
 //!
 //! Mutating an entry in place goes through [`Db::update`], which re-reads the TTL and size after
 //! the closure so the counters cannot drift.
+//!
+//! Snapshots: the table preserves a segment before any change while a snapshot still needs it
+//! (see the DashTable's `cow` module); read lookups stamp the access clock through the
+//! untracked path, so reads never copy.
 
 use super::dashtable::DashTable;
 use super::entry::Entry;
@@ -119,7 +123,8 @@ impl Db {
             Some(now_secs) => {
                 let lfu = self.lfu;
                 let rand = if lfu.is_some() { self.next_rand() } else { 0 };
-                let e = self.table.get_mut_hashed(hash, key)?;
+                // The access clock is not part of a snapshot image: no copy-on-write.
+                let e = self.table.get_mut_hashed_untracked(hash, key)?;
                 match lfu {
                     None => e.touch(now_secs),
                     Some(p) => e.touch(lfu::touch(e.access_secs(), now_secs, p, rand)),
@@ -343,6 +348,51 @@ impl Db {
     }
 }
 
+/// Snapshot plumbing for `Shard`'s snapshot code (the image lives in the table, labelled with
+/// the database index it had at begin, so it follows the table through SWAPDB).
+impl Db {
+    /// Starts a point-in-time image of this database, labelled `image_db`.
+    pub fn snapshot_begin(&mut self, image_db: usize, encode: fn(&Entry, &mut Vec<u8>) -> bool) {
+        self.table
+            .snapshot_begin(image_db, Entry::mem_bytes, encode);
+    }
+
+    /// Records of segments serialized by writes since the last call, or `Err(key)` for an
+    /// entry that could not be encoded (see `DashTable::snapshot_take_out`).
+    pub fn snapshot_take_out(&mut self) -> Result<Vec<u8>, Vec<u8>> {
+        self.table.snapshot_take_out()
+    }
+
+    /// The running image's database label, `None` if no snapshot runs.
+    pub fn snapshot_image_db(&self) -> Option<usize> {
+        self.table.snapshot_tag()
+    }
+
+    /// Bytes held by segments preserved for the running snapshot.
+    pub fn snapshot_cow_bytes(&self) -> usize {
+        self.table.snapshot_cow_bytes()
+    }
+
+    /// Number of DashTable segments (how many steps a snapshot of this database takes).
+    pub fn snapshot_segments(&self) -> usize {
+        self.table.segments()
+    }
+
+    /// Drops the running snapshot.
+    pub fn snapshot_abort(&mut self) {
+        self.table.snapshot_abort();
+    }
+
+    /// Serializes the next segment of the image (see `DashTable::snapshot_step`): `Some(items)`
+    /// after one segment, `None` if no snapshot runs.
+    pub fn snapshot_step<E>(
+        &mut self,
+        f: impl FnMut(&Entry) -> Result<(), E>,
+    ) -> Result<Option<usize>, E> {
+        self.table.snapshot_step(f)
+    }
+}
+
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Db")
@@ -426,9 +476,9 @@ mod tests {
                 let key = [b'k', k];
                 match kind {
                     0 => { db.insert(Entry::new_string(&key, b"v", None, 0)); }
-                    1 => { db.insert(Entry::new_string(&key, b"123", Some(now + arg), 0)); }
+                    1 => { db.insert(Entry::new_string(&key, b"123", Some(now + arg + 1), 0)); }
                     2 => { db.remove(&key, now); }
-                    3 => { db.update(&key, now, |e| e.set_expire_at_ms((arg % 2 == 0).then_some(now + arg))); }
+                    3 => { db.update(&key, now, |e| e.set_expire_at_ms((arg % 2 == 0).then_some(now + arg + 1))); }
                     4 => { db.update(&key, now, |e| e.raw_string_mut().map(|v| v.extend_from_slice(b"xy"))); }
                     _ => { now += arg; db.active_expire(now, 4); }
                 }

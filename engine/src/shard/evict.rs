@@ -141,6 +141,7 @@ impl Shard {
         }
         self.interest.touch(db, &key);
         self.stats.evicted_keys += 1;
+        self.log_del(db, &key, now_ms);
         if self.config.notify_flags & class::EVICTED != 0 {
             self.events.push(KeyEvent {
                 db,

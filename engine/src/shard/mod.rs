@@ -13,9 +13,12 @@ use crate::keyspace::{Db, Entry};
 use crate::notify::KeyEvent;
 
 mod evict;
+mod snapshot;
+mod wal;
 mod watch;
 
 pub use evict::EvictionPolicy;
+pub use snapshot::{SnapshotError, SnapshotSink};
 pub use watch::{Interest, WatchFlag};
 
 /// Tunables of a shard.
@@ -132,6 +135,8 @@ pub struct Shard {
     events: Vec<KeyEvent>,
     /// Watched keys and keys blocked clients wait on.
     interest: Interest,
+    /// The write-ahead log (LSNs, pending frames, the open segment).
+    wal: wal::WalState,
 }
 
 const _: fn() = || {
@@ -161,6 +166,7 @@ impl Shard {
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64).wrapping_mul(0x1000_0000_01B3) | 1,
             events: Vec::new(),
             interest: Interest::default(),
+            wal: wal::WalState::default(),
         }
     }
 
@@ -179,13 +185,25 @@ impl Shard {
         if ctx.db >= self.dbs.len() {
             return OpError::DbIndexOutOfRange.into();
         }
-        if self.config.maxmemory > 0 && op.is_write() {
-            self.evict(ctx.now_ms);
-        }
-        if self.interest.is_idle() || !op.is_write() {
+        if !op.is_write() {
+            // Reads never touch watched keys nor wake blocked clients.
             return self.execute(ctx, op);
         }
-        self.apply_with_interest(ctx, op)
+        if let Some(refusal) = self.wal_refusal() {
+            return refusal;
+        }
+        if self.config.maxmemory > 0 {
+            self.evict(ctx.now_ms);
+        }
+        let reply = if self.interest.is_idle() {
+            self.execute(ctx, op)
+        } else {
+            self.apply_with_interest(ctx, op)
+        };
+        if !reply.is_err() {
+            self.wal_after_write(ctx, op, &reply);
+        }
+        reply
     }
 
     /// The slow path of [`Shard::apply`] while keys are watched or waited on: compare watched
@@ -296,6 +314,9 @@ impl Shard {
 
     /// Keyspace events recorded since the last call (empty unless notifications are on).
     pub fn take_events(&mut self) -> Vec<KeyEvent> {
+        if self.wal_enabled() {
+            return std::mem::take(&mut self.events);
+        }
         for (db, table) in self.dbs.iter_mut().enumerate() {
             for key in table.take_expired_log() {
                 self.events.push(KeyEvent {
@@ -341,9 +362,10 @@ impl Shard {
         let log_expired = config.notify_flags & crate::notify::class::EXPIRED != 0;
         for db in &mut self.dbs {
             db.set_lfu(lfu);
-            db.set_expired_log(log_expired);
         }
+        let _ = log_expired;
         self.config = config;
+        self.sync_expired_tracking();
     }
 
     /// CONFIG RESETSTAT: zero the counters.
@@ -390,6 +412,7 @@ impl Shard {
                 crate::types::hash::active_expire_fields(db, &key, now_ms, 64);
             }
         }
+        self.log_expired(now_ms);
         deleted
     }
 
@@ -401,7 +424,13 @@ impl Shard {
     /// Removes and returns the live entry for `key`.
     pub fn take_entry(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Entry> {
         self.interest.touch(db, key);
-        self.dbs.get_mut(db)?.remove(key, now_ms)
+        let taken = self.dbs.get_mut(db)?.remove(key, now_ms);
+        self.log_expired(now_ms);
+        if taken.is_some() {
+            self.wal.dirty_bump();
+            self.log_del(db, key, now_ms);
+        }
+        taken
     }
 
     /// A copy of the live entry for `key`.
@@ -410,13 +439,18 @@ impl Shard {
     }
 
     /// Stores `entry`, replacing any entry with the same key.
-    pub fn put_entry(&mut self, db: usize, entry: Entry) -> Result<(), OpError> {
+    pub fn put_entry(&mut self, db: usize, entry: Entry, now_ms: u64) -> Result<(), OpError> {
+        let key = self.wal_enabled().then(|| entry.key().to_vec());
         let table = self.dbs.get_mut(db).ok_or(OpError::DbIndexOutOfRange)?;
         if !self.interest.is_idle() {
             self.interest.touch(db, entry.key());
             self.interest.signal_written(db, entry.key());
         }
         table.insert(entry);
+        self.wal.dirty_bump();
+        if let Some(key) = key {
+            self.log_image(db, &key, now_ms);
+        }
         Ok(())
     }
 
@@ -476,11 +510,11 @@ mod tests {
         let copy = a.clone_entry(0, b"k", NOW).expect("present");
         let e = a.take_entry(0, b"k", NOW).expect("present");
         assert_eq!(copy, e);
-        b.put_entry(0, e.with_key(b"k2")).expect("db 0");
+        b.put_entry(0, e.with_key(b"k2"), NOW).expect("db 0");
         assert!(!a.exists(0, b"k", NOW));
         assert_eq!(b.keyspace_info(), vec![(0, 1, 1)]);
         assert_eq!(
-            b.put_entry(99, Entry::new_string(b"x", b"y", None, 0)),
+            b.put_entry(99, Entry::new_string(b"x", b"y", None, 0), NOW),
             Err(OpError::DbIndexOutOfRange)
         );
         assert!(b.take_entry(0, b"k2", NOW + 100).is_none());

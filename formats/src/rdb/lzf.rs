@@ -14,11 +14,19 @@ const MAX_LIT: usize = 32;
 const MAX_OFF: usize = 1 << 13;
 /// Longest back reference.
 const MAX_REF: usize = (1 << 8) + (1 << 3);
+/// Largest hash table (2^14 positions, liblzf's default).
 const HASH_LOG: u32 = 14;
 
-fn hash3(b: &[u8]) -> usize {
+/// Hash-table size for an input of `n` bytes: about one slot per byte, between 2^4 and
+/// 2^HASH_LOG. Small values (most of a snapshot's strings) must not pay for clearing a
+/// 2^14-slot table each: that memset dominated snapshot time.
+fn hash_log(n: usize) -> u32 {
+    (usize::BITS - n.leading_zeros()).clamp(4, HASH_LOG)
+}
+
+fn hash3(b: &[u8], log: u32) -> usize {
     let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
+    (v.wrapping_mul(2_654_435_761) >> (32 - log)) as usize
 }
 
 fn flush_literals(out: &mut Vec<u8>, lits: &[u8]) {
@@ -32,14 +40,19 @@ fn flush_literals(out: &mut Vec<u8>, lits: &[u8]) {
 /// string compressed only when that saves at least 4 bytes).
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     let n = input.len();
+    if u32::try_from(n).is_err() {
+        // Positions are kept as u32; such a value is stored uncompressed.
+        return None;
+    }
     let mut out = Vec::with_capacity(max_out.min(n));
-    let mut table = vec![0usize; 1 << HASH_LOG];
+    let log = hash_log(n);
+    let mut table = vec![0u32; 1 << log];
     let mut lit_start = 0;
     let mut i = 0;
     while i + 2 < n {
-        let h = hash3(&input[i..i + 3]);
-        let cand = table[h];
-        table[h] = i + 1;
+        let h = hash3(&input[i..i + 3], log);
+        let cand = table[h] as usize;
+        table[h] = (i + 1) as u32;
         if cand > 0 {
             let r = cand - 1;
             let off = i - r - 1;
@@ -61,7 +74,7 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
                 out.push((off & 0xFF) as u8);
                 for j in i + 1..i + len {
                     if j + 2 < n {
-                        table[hash3(&input[j..j + 3])] = j + 1;
+                        table[hash3(&input[j..j + 3], log)] = (j + 1) as u32;
                     }
                 }
                 i += len;

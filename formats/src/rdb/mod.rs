@@ -20,8 +20,9 @@ pub use crc64::crc64;
 
 /// The RDB version Moon writes in DUMP payloads (Redis 7.0's), so redis-server 7.0 accepts them.
 pub const DUMP_RDB_VERSION: u16 = 10;
-/// The newest RDB version RESTORE accepts (Redis 7.2's, the feature level Moon follows).
-pub const MAX_RDB_VERSION: u16 = 11;
+/// The newest RDB version RESTORE accepts (Redis 7.4's, which added hashes with field TTLs;
+/// Moon writes it only for those, so 7.0 keeps accepting everything else Moon dumps).
+pub const MAX_RDB_VERSION: u16 = 12;
 
 /// RDB object type bytes (`rdb.h`).
 pub mod types {
@@ -316,7 +317,7 @@ mod tests {
         bad[3] ^= 1;
         assert_eq!(open_payload(&bad), None);
         let mut newer = p[..p.len() - 10].to_vec();
-        newer.extend_from_slice(&12u16.to_le_bytes());
+        newer.extend_from_slice(&13u16.to_le_bytes());
         let crc = crc64(0, &newer);
         newer.extend_from_slice(&crc.to_le_bytes());
         assert_eq!(open_payload(&newer), None);

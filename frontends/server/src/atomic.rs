@@ -114,7 +114,20 @@ impl Worker {
                 local: &mut self.shard,
                 remote,
             };
-            Some(f(&mut access))
+            let r = f(&mut access);
+            // Group commit for the participants: their WAL frames are durable (as the policy
+            // asks) before the coordinator's reply can leave. The coordinator's own frames
+            // are flushed by its loop before any reply.
+            let now = self.now_ms;
+            let others: Vec<usize> = access.remote.iter().map(|(s, _)| *s).collect();
+            for s in others {
+                access.on(s, move |sh| {
+                    if sh.wal_pending() {
+                        let _ = sh.wal_flush(now);
+                    }
+                });
+            }
+            Some(r)
         };
         self.shared.tx_lock.store(false, Ordering::Release);
         result
@@ -359,7 +372,7 @@ fn execute(
                 }
             }
             let entry = entry.with_key(&dst);
-            match access.on(dof, move |s| s.put_entry(db, entry)) {
+            match access.on(dof, move |s| s.put_entry(db, entry, ctx.now_ms)) {
                 Some(Ok(())) => {
                     // Recorded on the coordinator, so they are published in order right
                     // after this command.
@@ -437,7 +450,7 @@ fn gather_execute_scatter(
             return gone();
         };
         if let Some(e) = &entry
-            && let Err(e) = scratch.put_entry(ctx.db, e.clone())
+            && let Err(e) = scratch.put_entry(ctx.db, e.clone(), ctx.now_ms)
         {
             return Reply::Err(e);
         }
@@ -452,7 +465,9 @@ fn gather_execute_scatter(
             }
             let k = key.clone();
             let done = match new {
-                Some(e) => access.on(owner_of(key), move |s| s.put_entry(ctx.db, e).is_ok()),
+                Some(e) => access.on(owner_of(key), move |s| {
+                    s.put_entry(ctx.db, e, ctx.now_ms).is_ok()
+                }),
                 None => access.on(owner_of(key), move |s| {
                     s.take_entry(ctx.db, &k, ctx.now_ms);
                     true
@@ -495,7 +510,7 @@ fn rename(
         return gone();
     };
     let entry = entry.with_key(&dst);
-    let put = access.on(dof, move |s| s.put_entry(ctx.db, entry));
+    let put = access.on(dof, move |s| s.put_entry(ctx.db, entry, ctx.now_ms));
     if let Some(Ok(())) = put {
         // Recorded on the coordinator, in Redis's order, published right after the command.
         access.local.notify(ctx.db, class::NEW, "new", &dst);

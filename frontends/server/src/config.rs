@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 
 use moon_engine::keyspace::lfu::LfuParams;
+use moon_engine::persist::FsyncPolicy;
 use moon_engine::shard::{EvictionPolicy, ShardConfig, TypeLimits};
 
 use crate::driver::IoBackend;
@@ -56,6 +57,21 @@ pub struct Cli {
     /// Close idle clients after this many seconds (0 = never).
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// yes: log every write to the per-shard WAL (Redis's AOF switch).
+    #[arg(long)]
+    pub appendonly: Option<String>,
+    /// always, everysec or no: when the WAL is fsynced.
+    #[arg(long)]
+    pub appendfsync: Option<String>,
+    /// Snapshot rules "<seconds> <changes> ..." ("" = none), as redis.conf's `save`.
+    #[arg(long, allow_hyphen_values = true)]
+    pub save: Option<String>,
+    /// strict (default: a corrupt WAL record stops start-up) or skip-corrupt.
+    #[arg(long = "wal-recovery")]
+    pub wal_recovery: Option<String>,
+    /// Rotate WAL segments at this size (default 64mb).
+    #[arg(long = "wal-segment-size")]
+    pub wal_segment_size: Option<String>,
 }
 
 /// The effective configuration.
@@ -99,6 +115,20 @@ pub struct Config {
     pub maxmemory_samples: usize,
     /// `lfu-log-factor` / `lfu-decay-time`.
     pub lfu: LfuParams,
+    /// `appendonly`: the WAL is on.
+    pub appendonly: bool,
+    /// `appendfsync`.
+    pub appendfsync: FsyncPolicy,
+    /// `save` rules: snapshot after `seconds` if at least `changes` writes happened.
+    pub save: Vec<(u64, u64)>,
+    /// `wal-recovery skip-corrupt`.
+    pub wal_skip_corrupt: bool,
+    /// `wal-segment-size` in bytes.
+    pub wal_segment_size: u64,
+    /// `auto-aof-rewrite-percentage` (0 = off).
+    pub auto_aof_rewrite_percentage: u64,
+    /// `auto-aof-rewrite-min-size` in bytes.
+    pub auto_aof_rewrite_min_size: u64,
 }
 
 impl Default for Config {
@@ -125,7 +155,35 @@ impl Default for Config {
             maxmemory_policy: EvictionPolicy::NoEviction,
             maxmemory_samples: 5,
             lfu: LfuParams::default(),
+            appendonly: false,
+            appendfsync: FsyncPolicy::EverySec,
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
+            wal_skip_corrupt: false,
+            wal_segment_size: 64 << 20,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 << 20,
         }
+    }
+}
+
+/// Parses a `save` value: pairs of `<seconds> <changes>`, or "" for none.
+pub fn parse_save(value: &str) -> Option<Vec<(u64, u64)>> {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    if !words.len().is_multiple_of(2) {
+        return None;
+    }
+    words
+        .chunks(2)
+        .map(|c| Some((c[0].parse().ok()?, c[1].parse().ok()?)))
+        .collect()
+}
+
+/// Parses yes/no.
+fn yes_no(value: &str) -> anyhow::Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => bail!("argument must be 'yes' or 'no'"),
     }
 }
 
@@ -172,7 +230,7 @@ impl Config {
             }
             cfg.config_file = Some(path.clone());
         }
-        let flags: [(&str, Option<String>); 12] = [
+        let flags: [(&str, Option<String>); 17] = [
             ("port", cli.port.map(|v| v.to_string())),
             ("bind", cli.bind),
             ("shards", cli.shards.map(|v| v.to_string())),
@@ -185,6 +243,11 @@ impl Config {
             ("logfile", cli.logfile),
             ("maxclients", cli.maxclients.map(|v| v.to_string())),
             ("timeout", cli.timeout.map(|v| v.to_string())),
+            ("appendonly", cli.appendonly),
+            ("appendfsync", cli.appendfsync),
+            ("save", cli.save),
+            ("wal-recovery", cli.wal_recovery),
+            ("wal-segment-size", cli.wal_segment_size),
         ];
         for (name, value) in flags {
             if let Some(value) = value {
@@ -307,9 +370,32 @@ impl Config {
                 self.limits.hll_sparse_max_bytes =
                     parse_memory(value).context("argument must be a memory value")? as usize
             }
-            // Accepted and ignored so stock redis.conf files load; they have no effect in Moon yet.
-            "daemonize" | "save" | "protected-mode" | "tcp-backlog" | "databases"
-            | "appendonly" => {}
+            "appendonly" => self.appendonly = yes_no(value)?,
+            "appendfsync" => {
+                self.appendfsync = FsyncPolicy::from_name(value)
+                    .context("argument(s) must be one of the following: always, everysec, no")?
+            }
+            "save" => self.save = parse_save(value).context("Invalid save parameters")?,
+            "wal-recovery" => {
+                self.wal_skip_corrupt = match value {
+                    "strict" => false,
+                    "skip-corrupt" => true,
+                    _ => bail!("wal-recovery must be strict or skip-corrupt"),
+                }
+            }
+            "wal-segment-size" => {
+                let n = parse_memory(value).context("argument must be a memory value")?;
+                self.wal_segment_size = n.max(4096);
+            }
+            "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage = int(value)?,
+            "auto-aof-rewrite-min-size" => {
+                self.auto_aof_rewrite_min_size =
+                    parse_memory(value).context("argument must be a memory value")?
+            }
+            // Accepted and ignored so stock redis.conf files load; they have no effect in Moon.
+            "daemonize" | "protected-mode" | "tcp-backlog" | "databases" | "dbfilename"
+            | "appendfilename" | "appenddirname" | "rdbcompression" | "rdbchecksum"
+            | "stop-writes-on-bgsave-error" | "aof-use-rdb-preamble" | "no-appendfsync-on-rewrite" => {}
             other => bail!("unknown parameter '{other}'"),
         }
         Ok(())
@@ -342,8 +428,37 @@ impl Config {
             ("maxmemory-samples", self.maxmemory_samples.to_string()),
             ("lfu-log-factor", self.lfu.log_factor.to_string()),
             ("lfu-decay-time", self.lfu.decay_time.to_string()),
-            ("save", String::new()),
-            ("appendonly", "no".into()),
+            (
+                "save",
+                self.save
+                    .iter()
+                    .map(|(s, c)| format!("{s} {c}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            (
+                "appendonly",
+                if self.appendonly { "yes" } else { "no" }.into(),
+            ),
+            ("appendfsync", self.appendfsync.name().into()),
+            (
+                "wal-recovery",
+                if self.wal_skip_corrupt {
+                    "skip-corrupt"
+                } else {
+                    "strict"
+                }
+                .into(),
+            ),
+            ("wal-segment-size", self.wal_segment_size.to_string()),
+            (
+                "auto-aof-rewrite-percentage",
+                self.auto_aof_rewrite_percentage.to_string(),
+            ),
+            (
+                "auto-aof-rewrite-min-size",
+                self.auto_aof_rewrite_min_size.to_string(),
+            ),
             (
                 "notify-keyspace-events",
                 moon_engine::notify::flags_to_string(self.notify_flags),
@@ -442,6 +557,12 @@ impl Config {
                 | "stream-node-max-bytes"
                 | "stream-node-max-entries"
                 | "hll-sparse-max-bytes"
+                | "appendonly"
+                | "appendfsync"
+                | "save"
+                | "wal-segment-size"
+                | "auto-aof-rewrite-percentage"
+                | "auto-aof-rewrite-min-size"
         )
     }
 }

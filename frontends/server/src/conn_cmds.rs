@@ -143,10 +143,18 @@ impl Worker {
                     Reply::Bulk(Bytes::from(now.subsec_micros().to_string())),
                 ])
             }
-            ConnCmd::Shutdown { abort, .. } => {
+            ConnCmd::Shutdown { abort, save, .. } => {
                 if abort {
                     err("ERR No shutdown in progress.")
                 } else {
+                    let flag = match save {
+                        None => 0,
+                        Some(false) => 1,
+                        Some(true) => 2,
+                    };
+                    self.shared
+                        .shutdown_save
+                        .store(flag, std::sync::atomic::Ordering::SeqCst);
                     tracing::warn!("User requested shutdown...");
                     self.shared.request_shutdown();
                     conn.close_after_flush = true;
@@ -168,11 +176,19 @@ impl Worker {
             ConnCmd::DebugHelp => moon_resp::commands::debug_help(),
             ConnCmd::ObjectHelp => moon_resp::commands::object_help(),
             ConnCmd::PubSub(cmd) => return self.pubsub_cmd(conn, cmd),
-            // No persistence yet: the last "save" is the start of the process, as Redis reports
-            // at start-up before any save.
-            ConnCmd::Lastsave => Reply::Int(
-                (crate::shared::now_ms() / 1000 - self.shared.started.elapsed().as_secs()) as i64,
-            ),
+            ConnCmd::Lastsave => Reply::Int(self.shared.last_save() as i64),
+            ConnCmd::Save => {
+                self.snapshot_cmd(conn, SnapCmd::Save);
+                return false;
+            }
+            ConnCmd::BgSave { schedule } => {
+                self.snapshot_cmd(conn, SnapCmd::BgSave { schedule });
+                return false;
+            }
+            ConnCmd::BgRewriteAof => {
+                self.snapshot_cmd(conn, SnapCmd::Rewrite);
+                return false;
+            }
             ConnCmd::Role => Reply::Array(vec![
                 Reply::bulk(b"master"),
                 Reply::Int(0),
@@ -440,9 +456,11 @@ impl Worker {
             }
         }
         let engine = cfg.shard_config();
+        let cfg2 = cfg.clone();
         self.shared.update_config(|c| *c = cfg);
         // Shard-local copies of config values: apply here and on every other shard.
         self.apply_shard_config(engine.clone());
+        self.apply_persist_config(&cfg2);
         for s in 0..self.shared.shards() {
             if s != self.id {
                 let to = ReplyTo {
@@ -452,16 +470,85 @@ impl Worker {
                     part: 0,
                 };
                 let engine = engine.clone();
+                let cfg = cfg2.clone();
                 self.outboxes[s].send(Msg::Call {
                     to,
                     f: Box::new(move |w: &mut Worker| {
                         w.apply_shard_config(engine);
+                        w.apply_persist_config(&cfg);
                         Box::new(()) as Box<dyn std::any::Any + Send>
                     }),
                 });
             }
         }
         Reply::Ok
+    }
+
+    fn apply_persist_config(&mut self, cfg: &crate::config::Config) {
+        self.set_wal_options(cfg);
+        self.set_appendonly(cfg.appendonly);
+    }
+
+    /// SAVE, BGSAVE [SCHEDULE], BGREWRITEAOF: run on every shard, one reply.
+    fn snapshot_cmd(&mut self, conn: &mut Conn, mut cmd: SnapCmd) {
+        use crate::persist::SnapKind;
+        let busy = self
+            .shared
+            .snapshots_running
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0;
+        match cmd {
+            SnapCmd::Save | SnapCmd::BgSave { schedule: false } if busy => {
+                self.stats.error_replies += 1;
+                conn.reply(Reply::Err(OpError::Other(
+                    "ERR Background save already in progress".into(),
+                )));
+                return;
+            }
+            _ => {}
+        }
+        if busy && let SnapCmd::BgSave { .. } = cmd {
+            cmd = SnapCmd::BgSave { schedule: true };
+        }
+        self.broadcast(
+            conn,
+            move || {
+                Box::new(move |w: &mut Worker| {
+                    let r: Result<bool, String> = match cmd {
+                        SnapCmd::Save => w.save_now(SnapKind::Save).map(|()| true),
+                        SnapCmd::BgSave { schedule } => {
+                            w.snapshot_request(SnapKind::Save, schedule)
+                        }
+                        SnapCmd::Rewrite => w.snapshot_request(SnapKind::Rewrite, true),
+                    };
+                    Box::new(r) as Box<dyn std::any::Any + Send>
+                })
+            },
+            Box::new(move |parts| {
+                let mut scheduled = false;
+                for p in parts {
+                    if let Part::Any(b) = p
+                        && let Ok(r) = b.downcast::<Result<bool, String>>()
+                    {
+                        match *r {
+                            Ok(started) => scheduled |= !started,
+                            Err(e) => return Reply::Err(OpError::Other(format!("ERR {e}"))),
+                        }
+                    }
+                }
+                match (cmd, scheduled) {
+                    (SnapCmd::Save, _) => Reply::Ok,
+                    (SnapCmd::BgSave { .. }, false) => Reply::simple("Background saving started"),
+                    (SnapCmd::BgSave { .. }, true) => Reply::simple("Background saving scheduled"),
+                    (SnapCmd::Rewrite, false) => {
+                        Reply::simple("Background append only file rewriting started")
+                    }
+                    (SnapCmd::Rewrite, true) => {
+                        Reply::simple("Background append only file rewriting scheduled")
+                    }
+                }
+            }),
+        );
     }
 
     fn apply_shard_config(&mut self, engine: moon_engine::shard::ShardConfig) {
@@ -538,4 +625,12 @@ pub fn client_line(c: &Conn, cmd: &str) -> String {
         c.rbuf.capacity() + c.out.capacity(),
         if c.proto == Proto::Resp3 { 3 } else { 2 },
     )
+}
+
+/// The snapshot commands, as broadcast to every shard.
+#[derive(Debug, Clone, Copy)]
+enum SnapCmd {
+    Save,
+    BgSave { schedule: bool },
+    Rewrite,
 }

@@ -43,6 +43,8 @@ pub struct ShardReport {
     pub clients: usize,
     /// Pub/Sub names registered on this shard.
     pub pubsub: crate::pubsub::Names,
+    /// Snapshot and WAL state.
+    pub persist: crate::persist::PersistReport,
 }
 
 /// Collect this worker's report (runs on the worker's thread).
@@ -69,6 +71,7 @@ pub fn report(w: &mut Worker) -> ShardReport {
         used_memory: w.shard.used_memory_estimate() as u64,
         clients: w.conns.len(),
         pubsub: w.pubsub.report(),
+        persist: w.persist_report(),
     }
 }
 
@@ -232,12 +235,7 @@ pub fn format(shared: &Shared, sections: &[&str], reports: &[ShardReport]) -> St
                 kv("maxmemory_policy", cfg.maxmemory_policy.name().into());
                 kv("mem_allocator", "libc".into());
             }
-            "persistence" => {
-                kv("loading", "0".into());
-                kv("rdb_bgsave_in_progress", "0".into());
-                kv("aof_enabled", "0".into());
-                kv("aof_rewrite_in_progress", "0".into());
-            }
+            "persistence" => persistence(&mut kv, shared, reports),
             "stats" => {
                 let up = shared.started.elapsed().as_secs_f64().max(0.001);
                 let ops = sum(&|r| r.commands);
@@ -357,5 +355,92 @@ fn capitalize(s: &str) -> String {
                 .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
                 .unwrap_or_default()
         }
+    }
+}
+
+/// INFO persistence with Redis 7's field names, summed or combined over shards (a snapshot
+/// is "in progress" while any shard's is; the last-save figures are the oldest shard's).
+fn persistence(kv: &mut impl FnMut(&str, String), shared: &Shared, reports: &[ShardReport]) {
+    use crate::persist::SnapKind;
+    let p: Vec<&crate::persist::PersistReport> = reports.iter().map(|r| &r.persist).collect();
+    let any = |f: &dyn Fn(&crate::persist::PersistReport) -> bool| p.iter().any(|r| f(r));
+    let sum =
+        |f: &dyn Fn(&crate::persist::PersistReport) -> u64| p.iter().map(|r| f(r)).sum::<u64>();
+    let flag = |b: bool| if b { "1" } else { "0" }.to_string();
+    let ok = |b: bool| if b { "ok" } else { "err" }.to_string();
+    let secs = |v: Option<u64>| v.map_or("-1".to_string(), |s| s.to_string());
+    let saving = any(&|r| r.in_progress == Some(SnapKind::Save));
+    let rewriting = any(&|r| r.in_progress == Some(SnapKind::Rewrite));
+    let current = p
+        .iter()
+        .filter(|r| r.in_progress.is_some())
+        .map(|r| r.current_secs)
+        .max();
+    kv("loading", "0".into());
+    kv("async_loading", "0".into());
+    kv("current_cow_peak", "0".into());
+    kv("current_cow_size", sum(&|r| r.cow_bytes).to_string());
+    kv("current_cow_size_age", "0".into());
+    kv("current_fork_perc", "0.00".into());
+    kv("current_save_keys_processed", "0".into());
+    kv("current_save_keys_total", "0".into());
+    kv("rdb_changes_since_last_save", sum(&|r| r.dirty).to_string());
+    kv("rdb_bgsave_in_progress", flag(saving));
+    kv("rdb_last_save_time", shared.last_save().to_string());
+    kv("rdb_last_bgsave_status", ok(p.iter().all(|r| r.last_ok)));
+    kv(
+        "rdb_last_bgsave_time_sec",
+        secs(p.iter().filter_map(|r| r.last_secs).max()),
+    );
+    kv(
+        "rdb_current_bgsave_time_sec",
+        secs(current.filter(|_| saving)),
+    );
+    // Every shard saves once per BGSAVE: count rounds, as Redis counts saves.
+    kv(
+        "rdb_saves",
+        p.iter().map(|r| r.saves).max().unwrap_or(0).to_string(),
+    );
+    kv("rdb_last_cow_size", sum(&|r| r.last_cow_bytes).to_string());
+    kv(
+        "rdb_last_load_keys_expired",
+        sum(&|r| r.loaded.1).to_string(),
+    );
+    kv(
+        "rdb_last_load_keys_loaded",
+        sum(&|r| r.loaded.0).to_string(),
+    );
+    let wal = any(&|r| r.wal);
+    kv("aof_enabled", flag(wal));
+    kv("aof_rewrite_in_progress", flag(rewriting));
+    kv("aof_rewrite_scheduled", flag(any(&|r| r.scheduled)));
+    kv(
+        "aof_last_rewrite_time_sec",
+        secs(p.iter().filter_map(|r| r.last_rewrite_secs).max()),
+    );
+    kv(
+        "aof_current_rewrite_time_sec",
+        secs(current.filter(|_| rewriting)),
+    );
+    kv(
+        "aof_last_bgrewrite_status",
+        ok(p.iter().all(|r| r.last_rewrite_ok)),
+    );
+    kv(
+        "aof_rewrites",
+        p.iter().map(|r| r.rewrites).max().unwrap_or(0).to_string(),
+    );
+    kv("aof_rewrites_consecutive_failures", "0".into());
+    kv("aof_last_write_status", ok(!any(&|r| r.wal_failed)));
+    kv("aof_last_cow_size", "0".into());
+    kv("module_fork_in_progress", "0".into());
+    kv("module_fork_last_cow_size", "0".into());
+    if wal {
+        kv("aof_current_size", sum(&|r| r.wal_size).to_string());
+        kv("aof_base_size", "0".into());
+        kv("aof_pending_rewrite", flag(any(&|r| r.scheduled)));
+        kv("aof_buffer_length", "0".into());
+        kv("aof_pending_bio_fsync", "0".into());
+        kv("aof_delayed_fsync", "0".into());
     }
 }

@@ -14,6 +14,7 @@ mod dispatch;
 mod info;
 mod mailbox;
 mod multi;
+mod persist;
 mod pubsub;
 mod scan;
 mod shared;

@@ -311,8 +311,12 @@ impl Worker {
             let expired = watched
                 .iter()
                 .any(|(d, k)| shard.interest().watched_key_expired(*d, k, &flag, now));
+            // One WAL batch: a crash never leaves half a transaction to replay.
+            shard.wal_begin_batch(now);
             let mut apply = |ctx: ExecCtx, op: Op| shard.apply(&ctx, &op);
-            run(&mut apply, expired, &mut db)
+            let r = run(&mut apply, expired, &mut db);
+            shard.wal_end_batch();
+            r
         } else {
             let shared = self.shared.clone();
             let owner_of = move |k: &[u8]| shared.slots.shard_of(k);
@@ -326,9 +330,17 @@ impl Worker {
                         })
                         .unwrap_or(true)
                 });
+                // One WAL batch per participant (each shard's part replays all or nothing).
+                for &o in &owners {
+                    access.on(o, move |s| s.wal_begin_batch(now));
+                }
                 let mut apply =
                     |ctx: ExecCtx, op: Op| execute_routed(access, &owner_of, shards, ctx, op);
-                run(&mut apply, expired, &mut db)
+                let r = run(&mut apply, expired, &mut db);
+                for &o in &owners {
+                    access.on(o, |s| s.wal_end_batch());
+                }
+                r
             });
             match outcome {
                 Some(r) => r,

@@ -36,6 +36,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let shards = config.shards;
     std::fs::create_dir_all(&config.dir)
         .with_context(|| format!("creating data directory {}", config.dir.display()))?;
+    let recovered = crate::persist::recover_all(&config)?;
     let mut listeners = Vec::with_capacity(shards);
     for _ in 0..shards {
         listeners.push(bind_listener(addr)?);
@@ -51,8 +52,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let (outboxes, inboxes) = build_rings(shards);
     let mut threads = Vec::with_capacity(shards);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    for (id, ((listener, outbox), inbox)) in
-        listeners.into_iter().zip(outboxes).zip(inboxes).enumerate()
+    for (id, (((listener, outbox), inbox), state)) in listeners
+        .into_iter()
+        .zip(outboxes)
+        .zip(inboxes)
+        .zip(recovered)
+        .enumerate()
     {
         let shared_t = shared.clone();
         let waker = wakers[id].clone();
@@ -70,7 +75,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                     }
                 };
                 let _ = ready.send(Ok(drv.backend()));
-                Worker::new(id, shared_t, drv, outbox, inbox).run()
+                Worker::new(id, shared_t, drv, (outbox, inbox), state).run()
             })?;
         threads.push(handle);
     }
@@ -101,7 +106,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             Some(IoBackend::Epoll) => "epoll",
             _ => "io_uring",
         },
-        persistence = "none",
+        persistence = %persistence_mode(&shared.config()),
         "Moon ready to accept connections on {addr}"
     );
     // Wait for the shard threads. A signal sets the shutdown flag; workers see it within a tick.
@@ -117,4 +122,25 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!("Moon is now ready to exit, bye bye...");
     Ok(())
+}
+
+/// The startup banner's persistence summary.
+fn persistence_mode(cfg: &Config) -> String {
+    let snap = if cfg.save.is_empty() {
+        "no save rules".to_string()
+    } else {
+        format!(
+            "save {}",
+            cfg.save
+                .iter()
+                .map(|(s, c)| format!("{s} {c}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
+    if cfg.appendonly {
+        format!("wal appendfsync {}, {snap}", cfg.appendfsync.name())
+    } else {
+        format!("snapshots only, {snap}")
+    }
 }

@@ -44,6 +44,12 @@ pub struct Shared {
     pub memory: Vec<AtomicU64>,
     /// Each shard is over its memory share and could not evict (OOM for DENYOOM writes).
     pub oom: Vec<AtomicBool>,
+    /// Each shard's last successful snapshot, Unix seconds (LASTSAVE is the oldest).
+    pub last_save: Vec<AtomicU64>,
+    /// SHUTDOWN's save choice: 0 = by the `save` rules, 1 = NOSAVE, 2 = SAVE.
+    pub shutdown_save: std::sync::atomic::AtomicU8,
+    /// Shards with a snapshot in progress (BGSAVE refuses to start a second round).
+    pub snapshots_running: AtomicUsize,
 }
 
 impl Shared {
@@ -66,6 +72,36 @@ impl Shared {
             pubsub: crate::pubsub::Census::new(shards),
             memory: (0..shards).map(|_| AtomicU64::new(0)).collect(),
             oom: (0..shards).map(|_| AtomicBool::new(false)).collect(),
+            last_save: (0..shards)
+                .map(|_| AtomicU64::new(now_ms() / 1000))
+                .collect(),
+            shutdown_save: std::sync::atomic::AtomicU8::new(0),
+            snapshots_running: AtomicUsize::new(0),
+        }
+    }
+
+    /// Records shard `id`'s last successful snapshot time (Unix seconds).
+    pub fn set_last_save(&self, id: usize, secs: u64) {
+        if let Some(a) = self.last_save.get(id) {
+            a.store(secs, Ordering::Relaxed);
+        }
+    }
+
+    /// LASTSAVE: the time by which every shard had a snapshot.
+    pub fn last_save(&self) -> u64 {
+        self.last_save
+            .iter()
+            .map(|a| a.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// SHUTDOWN's explicit save choice: Some(true) = SAVE, Some(false) = NOSAVE.
+    pub fn shutdown_save(&self) -> Option<bool> {
+        match self.shutdown_save.load(Ordering::SeqCst) {
+            1 => Some(false),
+            2 => Some(true),
+            _ => None,
         }
     }
 

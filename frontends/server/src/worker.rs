@@ -76,6 +76,8 @@ pub struct Worker {
     pub(crate) blocking: crate::blocking::Blocking,
     /// Pub/Sub subscriptions of this shard's connections.
     pub(crate) pubsub: crate::pubsub::Registry,
+    /// Snapshots, WAL group commit and their INFO bookkeeping.
+    pub(crate) persist: crate::persist::PersistState,
 }
 
 /// Commands parsed ahead per batch for prefetching.
@@ -87,11 +89,10 @@ impl Worker {
         id: usize,
         shared: Arc<Shared>,
         driver: Box<dyn Driver>,
-        outboxes: Vec<Outbox>,
-        inboxes: Vec<rtrb::Consumer<Msg>>,
+        (outboxes, inboxes): (Vec<Outbox>, Vec<rtrb::Consumer<Msg>>),
+        (shard, persist): (Shard, crate::persist::PersistState),
     ) -> Worker {
         let cfg = shared.config();
-        let shard = Shard::new(id, cfg.shard_config());
         let limits = Limits {
             proto_max_bulk_len: cfg.proto_max_bulk_len as i64,
             ..Limits::default()
@@ -115,6 +116,7 @@ impl Worker {
             hashes: Vec::with_capacity(PREFETCH_BATCH),
             blocking: crate::blocking::Blocking::default(),
             pubsub: crate::pubsub::Registry::default(),
+            persist,
         }
     }
 
@@ -128,6 +130,11 @@ impl Worker {
             } else {
                 tick.saturating_sub(self.last_tick.elapsed())
             };
+            if self.persist.busy() {
+                // A snapshot runs in slices between polls; pausing between slices (instead
+                // of spinning) leaves the cores to clients and to the kernel's networking.
+                timeout = timeout.min(crate::persist::SNAPSHOT_PAUSE);
+            }
             if let Some(deadline) = self.blocking.next_deadline() {
                 let wait = Duration::from_millis(deadline.saturating_sub(now_ms()));
                 timeout = timeout.min(wait);
@@ -153,9 +160,13 @@ impl Worker {
             // Keyspace events of work done outside a client command (other shards' ops,
             // frozen work, active expiry).
             self.publish_events(None);
+            self.persist_step();
+            self.persist_poll_seal();
+            self.persist_flush();
             self.flush_conns();
             self.flush_outboxes();
         }
+        self.persist_shutdown();
     }
 
     fn has_queued_work(&self) -> bool {
@@ -452,6 +463,7 @@ impl Worker {
 
     fn on_tick(&mut self) {
         self.shard.active_expire_cycle(self.now_ms);
+        self.persist_tick();
         let timeout = self.shared.config().timeout;
         if timeout > 0 {
             let idle: Vec<ConnToken> = self

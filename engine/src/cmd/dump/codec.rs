@@ -6,12 +6,15 @@
 //! | string | `STRING` (int / LZF / raw string encoding) |
 //! | list | `LIST_QUICKLIST_2`, one listpack node per `list-max-listpack-size` chunk |
 //! | set | `SET_INTSET` when Moon holds an intset, else `SET` |
-//! | hash | `HASH_LISTPACK` when Moon holds a listpack, else `HASH` (field TTLs are not kept) |
+//! | hash | `HASH_METADATA` (Redis 7.4) when a field has a TTL, else `HASH_LISTPACK` when Moon holds a listpack, else `HASH` |
 //! | zset | `ZSET_LISTPACK` when Moon holds a listpack, else `ZSET_2` (greatest first, as Redis) |
 //! | stream | `STREAM_LISTPACKS_2` (see [`super::stream`]) |
 //!
-//! Decoding accepts every object type Redis 7.2 writes plus the older ziplist/zipmap/
-//! quicklist ones, builds the value through each type's public API with the configured
+//! A payload holding `HASH_METADATA` carries RDB version 12 (Redis 7.4's, the first that knows
+//! the type); every other payload keeps version 10 so that redis-server 7.0 restores it.
+//!
+//! Decoding accepts every object type Redis 7.4 writes (the field-TTL hash types 22-25
+//! included) plus the older ziplist/zipmap/quicklist ones, builds the value through each type's public API with the configured
 //! thresholds (so encodings are what Redis would choose after loading), and rejects (with
 //! `None`, "Bad data format") truncated input, malformed containers, empty collections,
 //! duplicate members/fields and NaN scores. It never panics.
@@ -21,10 +24,62 @@ use moon_formats::rdb::{self, Reader, Writer, intset, types, ziplist};
 
 use crate::keyspace::entry::{Entry, LargeValue, StrRef};
 use crate::shard::TypeLimits;
-use crate::types::hash::{HashLimits, HashValue};
+use crate::types::hash::{HashLimits, HashValue, NO_TTL};
 use crate::types::list::{End, ListValue};
 use crate::types::sets::{SetLimits, SetValue};
 use crate::types::zset::ZSetValue;
+
+/// Object types of Redis 7.4's hashes with field TTLs (`rdb.h`). The `PRE_GA` ones are what
+/// the 7.4 release candidates wrote (absolute TTLs, no minimum up front).
+pub mod hfe_types {
+    /// `RDB_TYPE_HASH_METADATA_PRE_GA`: count, then (ttl, field, value) with absolute TTLs.
+    pub const HASH_METADATA_PRE_GA: u8 = 22;
+    /// `RDB_TYPE_HASH_LISTPACK_EX_PRE_GA`: a listpack of (field, value, ttl) triples.
+    pub const HASH_LISTPACK_EX_PRE_GA: u8 = 23;
+    /// `RDB_TYPE_HASH_METADATA`: minimum expiry (u64 LE), count, then (ttl, field, value) with
+    /// `ttl` = 0 for none, else `expire - minimum + 1`.
+    pub const HASH_METADATA: u8 = 24;
+    /// `RDB_TYPE_HASH_LISTPACK_EX`: minimum expiry (u64 LE), then the triples' listpack.
+    pub const HASH_LISTPACK_EX: u8 = 25;
+}
+
+/// The RDB version of payloads holding a field-TTL hash (Redis 7.4's `RDB_VERSION`).
+pub const HFE_RDB_VERSION: u16 = 12;
+/// The newest RDB version RESTORE accepts (Redis 7.4's).
+pub const MAX_RDB_VERSION: u16 = 12;
+/// The largest field expiry Redis accepts (`EB_EXPIRE_TIME_MAX`, 2^48 - 1 ms).
+const FIELD_EXPIRE_MAX: u64 = (1 << 48) - 1;
+
+/// The DUMP payload of an entry's value (object, RDB version, CRC-64); `None` for a value type
+/// that cannot be dumped.
+pub fn dump_payload(e: &Entry) -> Option<Vec<u8>> {
+    encode_entry(e).map(seal_payload)
+}
+
+/// Appends the footer to an object's bytes: version 12 for the field-TTL hash types, else
+/// Moon's usual DUMP version.
+pub fn seal_payload(mut object: Vec<u8>) -> Vec<u8> {
+    if object.first() != Some(&hfe_types::HASH_METADATA) {
+        return rdb::seal_payload(object);
+    }
+    object.extend_from_slice(&HFE_RDB_VERSION.to_le_bytes());
+    let crc = rdb::crc64(0, &object);
+    object.extend_from_slice(&crc.to_le_bytes());
+    object
+}
+
+/// Checks a DUMP payload's footer (`verifyDumpPayload`): at least 10 bytes, an RDB version of
+/// at most [`MAX_RDB_VERSION`], a matching CRC-64. Returns the object bytes.
+pub fn open_payload(payload: &[u8]) -> Option<&[u8]> {
+    let n = payload.len();
+    let body = n.checked_sub(10)?;
+    let version = u16::from_le_bytes(payload.get(body..body + 2)?.try_into().ok()?);
+    if version > MAX_RDB_VERSION {
+        return None;
+    }
+    let crc = u64::from_le_bytes(payload.get(body + 2..)?.try_into().ok()?);
+    (rdb::crc64(0, payload.get(..n - 8)?) == crc).then(|| payload.get(..body))?
+}
 
 /// A decoded value: a string (stored through `Entry::new_string`) or any other type.
 #[derive(Debug)]
@@ -106,6 +161,10 @@ fn encode_set(w: &mut Writer, s: &SetValue) {
 }
 
 fn encode_hash(w: &mut Writer, h: &HashValue) {
+    if h.has_field_ttls() {
+        encode_hash_metadata(w, h);
+        return;
+    }
     if h.encoding_name() == "listpack" {
         let mut b = listpack::Builder::new();
         for f in h.iter() {
@@ -119,6 +178,30 @@ fn encode_hash(w: &mut Writer, h: &HashValue) {
     w.u8(types::HASH);
     w.len(h.len() as u64);
     for f in h.iter() {
+        w.string(f.field);
+        w.string(f.value);
+    }
+}
+
+/// `HASH_METADATA`, as Redis 7.4's `rdbSaveObject` writes a hashtable with field TTLs.
+fn encode_hash_metadata(w: &mut Writer, h: &HashValue) {
+    let min = h
+        .iter()
+        .map(|f| f.expire_at)
+        .filter(|&at| at != NO_TTL)
+        .min()
+        .unwrap_or(NO_TTL);
+    w.u8(hfe_types::HASH_METADATA);
+    w.raw(&min.to_le_bytes());
+    w.len(h.len() as u64);
+    for f in h.iter() {
+        let ttl = if f.expire_at == NO_TTL {
+            0
+        } else {
+            debug_assert!(f.expire_at >= min);
+            f.expire_at - min + 1
+        };
+        w.len(ttl);
         w.string(f.field);
         w.string(f.value);
     }
@@ -283,6 +366,55 @@ pub fn decode_object(object: &[u8], limits: &TypeLimits) -> Option<Decoded> {
             };
             hash_from(pairs_of(entries_to_vecs(entries))?, limits)?
         }
+        hfe_types::HASH_METADATA_PRE_GA | hfe_types::HASH_METADATA => {
+            let min = if ty == hfe_types::HASH_METADATA {
+                let m = r.u64_le()?;
+                // 2^48 is Redis's "invalid" marker, which a hash without TTLs would carry.
+                (m <= FIELD_EXPIRE_MAX + 1).then_some(m)?
+            } else {
+                0
+            };
+            let n = r.count(3)?;
+            let mut fields = Vec::with_capacity(n);
+            for _ in 0..n {
+                let ttl = r.length()?;
+                let at = match (ttl, ty) {
+                    (0, _) => NO_TTL,
+                    (t, hfe_types::HASH_METADATA) => (t - 1).checked_add(min)?,
+                    (t, _) => t,
+                };
+                if at > FIELD_EXPIRE_MAX {
+                    return None;
+                }
+                let f = r.string()?;
+                let v = r.string()?;
+                fields.push((f, v, at));
+            }
+            hash_with_ttls(fields, limits)?
+        }
+        hfe_types::HASH_LISTPACK_EX_PRE_GA | hfe_types::HASH_LISTPACK_EX => {
+            if ty == hfe_types::HASH_LISTPACK_EX {
+                r.u64_le()?; // the minimum expiry, redundant with the triples
+            }
+            let blob = r.string()?;
+            let entries = listpack::parse(&blob)?;
+            if !entries.len().is_multiple_of(3) {
+                return None;
+            }
+            let mut fields = Vec::with_capacity(entries.len() / 3);
+            for t in entries.chunks(3) {
+                let [f, v, at] = t else { return None };
+                let at = match at {
+                    LpEntry::Int(i) => u64::try_from(*i).ok()?,
+                    LpEntry::Str(b) => std::str::from_utf8(b).ok()?.parse().ok()?,
+                };
+                if at > FIELD_EXPIRE_MAX {
+                    return None;
+                }
+                fields.push((f.to_vec(), v.to_vec(), at));
+            }
+            hash_with_ttls(fields, limits)?
+        }
         types::ZSET | types::ZSET_2 => {
             let n = r.count(2)?;
             let mut items = Vec::with_capacity(n);
@@ -384,6 +516,15 @@ fn set_from(items: &[Vec<u8>], limits: &TypeLimits) -> Option<LargeValue> {
 }
 
 fn hash_from(pairs: Vec<(Vec<u8>, Vec<u8>)>, limits: &TypeLimits) -> Option<LargeValue> {
+    hash_with_ttls(
+        pairs.into_iter().map(|(f, v)| (f, v, NO_TTL)).collect(),
+        limits,
+    )
+}
+
+/// A hash from (field, value, expire-at or [`NO_TTL`]) triples; fields whose TTL has passed are
+/// kept (reads purge them, as after any load).
+fn hash_with_ttls(pairs: Vec<(Vec<u8>, Vec<u8>, u64)>, limits: &TypeLimits) -> Option<LargeValue> {
     if pairs.is_empty() {
         return None;
     }
@@ -396,9 +537,12 @@ fn hash_from(pairs: Vec<(Vec<u8>, Vec<u8>)>, limits: &TypeLimits) -> Option<Larg
         // Straight to the table, as Redis does when the count exceeds the threshold.
         h.convert_for([usize::MAX], lim);
     }
-    for (f, v) in &pairs {
+    for (f, v, at) in &pairs {
         if !h.set(f, v, false, lim) {
             return None;
+        }
+        if *at != NO_TTL {
+            h.set_expire(f, *at);
         }
     }
     Some(LargeValue::Hash(h))

@@ -10,10 +10,9 @@
 pub mod codec;
 mod stream;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use bytes::Bytes;
-use moon_formats::rdb;
 
 use super::Exec;
 use crate::ir::ops::DumpOp;
@@ -52,8 +51,8 @@ pub(crate) fn execute(x: &mut Exec<'_>, op: &DumpOp) -> Reply {
 fn dump(x: &mut Exec<'_>, key: &[u8]) -> Reply {
     match x.read(key) {
         None => Reply::Nil,
-        Some(e) => match codec::encode_entry(e) {
-            Some(object) => Reply::Bulk(Bytes::from(rdb::seal_payload(object))),
+        Some(e) => match codec::dump_payload(e) {
+            Some(payload) => Reply::Bulk(Bytes::from(payload)),
             None => OpError::Other("ERR DUMP of this value is not supported".into()).into(),
         },
     }
@@ -79,7 +78,7 @@ fn restore(x: &mut Exec<'_>, key: &[u8], r: Restore<'_>) -> Reply {
         }
         Some(t) => t as u64,
     };
-    let Some(object) = rdb::open_payload(r.payload) else {
+    let Some(object) = codec::open_payload(r.payload) else {
         return OpError::Other("ERR DUMP payload version or checksum are wrong".into()).into();
     };
     let Some(value) = codec::decode_object(object, &x.config.limits) else {

@@ -6,7 +6,9 @@ use bytes::Bytes;
 use moon_formats::rdb;
 use proptest::prelude::*;
 
-use super::codec::{Decoded, decode_object, encode_entry, fmt_score};
+use super::codec::{
+    self, Decoded, HFE_RDB_VERSION, decode_object, encode_entry, fmt_score, hfe_types,
+};
 use crate::cmd::testutil::{NOW, T, b, bulk};
 use crate::ir::ops::DumpOp;
 use crate::ir::{Op, OpError, Reply};
@@ -18,7 +20,7 @@ use crate::types::sets::{SetLimits, SetValue};
 use crate::types::stream::{NodeLimits, StreamId, StreamValue};
 use crate::types::zset::ZSetValue;
 
-const REDIS_7_0_PAYLOADS: &[(&str, &[u8])] = &[
+pub(crate) const REDIS_7_0_PAYLOADS: &[(&str, &[u8])] = &[
     ("str", b"\x00\x05\x68\x65\x6c\x6c\x6f\x0a\x00\x63\x72\xdf\x76\x65\x34\x20\x0a"),
     ("int", b"\x00\xc1\x39\x30\x0a\x00\x9d\x94\xea\x27\x93\xfc\x08\xb9"),
     ("lzf", b"\x00\xc3\x09\x32\x01\x61\x61\xe0\x25\x00\x01\x61\x61\x0a\x00\x09\xac\x48\xb9\xab\x15\xfb\xc9"),
@@ -34,7 +36,7 @@ const REDIS_7_0_PAYLOADS: &[(&str, &[u8])] = &[
     ("stream", b"\x13\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\xc3\x39\x3e\x12\x3e\x00\x00\x00\x19\x00\x02\x01\x01\x01\x02\x01\x81\x61\x02\x81\x62\x02\x00\x20\x09\x00\x00\x20\x01\x40\x11\x02\x05\x01\x03\x60\x09\x02\x03\x01\x04\x20\x0b\x40\x13\x01\xdf\xff\x20\x2b\x08\x81\x63\x02\x81\x78\x02\x06\x01\xff\x02\x02\x00\x01\x01\x01\x02\x03\x01\x01\x67\x01\x01\x81\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x9a\x09\x18\x1b\xa2\x01\x00\x00\x01\x01\x05\x61\x6c\x69\x63\x65\x9a\x09\x18\x1b\xa2\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x0a\x00\x26\xf9\xe0\xb0\x27\x81\xbf\x92"),
 ];
 
-fn payload(name: &str) -> &'static [u8] {
+pub(crate) fn payload(name: &str) -> &'static [u8] {
     REDIS_7_0_PAYLOADS
         .iter()
         .find(|(n, _)| *n == name)
@@ -43,7 +45,7 @@ fn payload(name: &str) -> &'static [u8] {
 }
 
 fn decode(p: &[u8]) -> Option<Decoded> {
-    decode_object(rdb::open_payload(p)?, &TypeLimits::default())
+    decode_object(codec::open_payload(p)?, &TypeLimits::default())
 }
 
 fn list_items(v: &LargeValue) -> Vec<Vec<u8>> {
@@ -381,12 +383,201 @@ fn limits_small() -> TypeLimits {
 
 fn round_trip(value: LargeValue, lim: &TypeLimits) -> LargeValue {
     let e = Entry::new_value(b"k", value, None, 0);
-    let object = encode_entry(&e).unwrap_or_default();
-    let sealed = rdb::seal_payload(object);
-    match decode_object(rdb::open_payload(&sealed).unwrap_or_default(), lim) {
+    let sealed = codec::dump_payload(&e).unwrap_or_default();
+    match decode_object(codec::open_payload(&sealed).unwrap_or_default(), lim) {
         Some(Decoded::Value(v)) => v,
         other => panic!("{other:?}"),
     }
+}
+
+/// (field, value, expire-at) of every field, sorted.
+fn hash_fields(v: &LargeValue) -> Vec<(Vec<u8>, Vec<u8>, u64)> {
+    let LargeValue::Hash(h) = v else {
+        panic!("not a hash: {v:?}")
+    };
+    let mut m: Vec<_> = h
+        .iter()
+        .map(|f| (f.field.to_vec(), f.value.to_vec(), f.expire_at))
+        .collect();
+    m.sort();
+    m
+}
+
+/// A hash of `n` fields, every third with a TTL (`NOW + i` seconds).
+fn hash_with_ttls(n: usize, hl: HashLimits) -> HashValue {
+    let mut h = HashValue::new();
+    for i in 0..n {
+        let f = format!("f{i}");
+        h.set(f.as_bytes(), format!("v{i}").as_bytes(), false, hl);
+        if i % 3 == 0 {
+            assert!(h.set_expire(f.as_bytes(), NOW + 1000 * i as u64 + 7));
+        }
+    }
+    h
+}
+
+/// A payload from an object, with an explicit RDB version.
+fn sealed(object: &[u8], version: u16) -> Vec<u8> {
+    let mut p = object.to_vec();
+    p.extend_from_slice(&version.to_le_bytes());
+    let crc = rdb::crc64(0, &p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    p
+}
+
+#[test]
+fn hash_field_ttls_survive_dump_and_restore() {
+    let lim = limits_small();
+    let hl = HashLimits {
+        max_entries: 4,
+        max_value: 64,
+    };
+    for n in [1, 3, 4, 5, 40] {
+        let h = hash_with_ttls(n, hl);
+        let enc = h.encoding_name();
+        let want = hash_fields(&LargeValue::Hash(h.clone()));
+        let e = Entry::new_value(b"k", LargeValue::Hash(h.clone()), None, 0);
+        let p = codec::dump_payload(&e).unwrap_or_default();
+        // RDB_TYPE_HASH_METADATA and Redis 7.4's RDB version.
+        assert_eq!(p.first(), Some(&hfe_types::HASH_METADATA));
+        assert_eq!(p[p.len() - 10..p.len() - 8], HFE_RDB_VERSION.to_le_bytes());
+        // The layout Redis 7.4 writes: the minimum expiry, then relative TTLs (+1, 0 = none).
+        assert_eq!(p[1..9], (NOW + 7).to_le_bytes());
+        let Some(Decoded::Value(back)) =
+            decode_object(codec::open_payload(&p).unwrap_or_default(), &lim)
+        else {
+            panic!("n={n}: no value")
+        };
+        assert_eq!(enc_of(&back), enc, "n={n}");
+        assert_eq!(hash_fields(&back), want, "n={n}");
+        assert_eq!(back, LargeValue::Hash(h), "n={n}");
+        assert_eq!(hash_fields(&round_trip(back, &lim)), want);
+    }
+    // Without field TTLs nothing changes: Redis 7.0 types and version.
+    let mut h = HashValue::new();
+    h.set(b"a", b"1", false, hl);
+    let p = codec::dump_payload(&Entry::new_value(b"k", LargeValue::Hash(h), None, 0))
+        .unwrap_or_default();
+    assert_eq!(p.first(), Some(&rdb::types::HASH_LISTPACK));
+    assert_eq!(
+        p[p.len() - 10..p.len() - 8],
+        rdb::DUMP_RDB_VERSION.to_le_bytes()
+    );
+}
+
+#[test]
+fn restore_op_keeps_field_ttls() {
+    let mut t = T::new();
+    let h = hash_with_ttls(
+        10,
+        HashLimits {
+            max_entries: 128,
+            max_value: 64,
+        },
+    );
+    let want = hash_fields(&LargeValue::Hash(h.clone()));
+    t.shard
+        .put_entry(0, Entry::new_value(b"h", LargeValue::Hash(h), None, 0), NOW)
+        .expect("db 0");
+    let Reply::Bulk(p) = t.run(Op::Dump(DumpOp::Dump { key: b("h") })) else {
+        panic!("no payload")
+    };
+    assert_eq!(t.run(restore_op("h2", 0, &p)), Reply::Ok);
+    let got = t.shard.clone_entry(0, b"h2", NOW).expect("restored");
+    assert_eq!(hash_fields(got.value().expect("a hash")), want);
+}
+
+#[test]
+fn redis_7_4_field_ttl_types_decode() {
+    let lim = TypeLimits::default();
+    let want = vec![
+        (v("a"), v("1"), NOW + 5),
+        (v("b"), v("2"), 0),
+        (v("c"), v("3"), NOW + 9),
+    ];
+    let mut lp = rdb::listpack::Builder::new();
+    for (f, val, at) in &want {
+        lp.push_str(f);
+        lp.push_str(val);
+        lp.push_str(at.to_string().as_bytes());
+    }
+    let lp = lp.finish();
+    // 24: HASH_METADATA (min, relative TTLs); 22: the RC layout with absolute TTLs.
+    let mut meta = vec![hfe_types::HASH_METADATA];
+    meta.extend_from_slice(&(NOW + 5).to_le_bytes());
+    let mut pre = vec![hfe_types::HASH_METADATA_PRE_GA];
+    let (mut wm, mut wp) = (rdb::Writer::new(), rdb::Writer::new());
+    wm.len(3);
+    wp.len(3);
+    for (f, val, at) in &want {
+        wm.len(if *at == 0 { 0 } else { at - (NOW + 5) + 1 });
+        wp.len(*at);
+        for w in [&mut wm, &mut wp] {
+            w.string(f);
+            w.string(val);
+        }
+    }
+    meta.extend_from_slice(&wm.buf);
+    pre.extend_from_slice(&wp.buf);
+    // 25: HASH_LISTPACK_EX (min, then the triples' listpack); 23: the RC one without min.
+    let mut lpex = vec![hfe_types::HASH_LISTPACK_EX];
+    lpex.extend_from_slice(&(NOW + 5).to_le_bytes());
+    let mut w = rdb::Writer::new();
+    w.string(&lp);
+    lpex.extend_from_slice(&w.buf);
+    let mut lpex_pre = vec![hfe_types::HASH_LISTPACK_EX_PRE_GA];
+    lpex_pre.extend_from_slice(&w.buf);
+    for object in [&meta, &pre, &lpex, &lpex_pre] {
+        let Some(Decoded::Value(back)) = decode_object(
+            codec::open_payload(&sealed(object, 12)).unwrap_or_default(),
+            &lim,
+        ) else {
+            panic!("type {} does not decode", object[0])
+        };
+        let mut got = hash_fields(&back);
+        got.sort();
+        assert_eq!(got, want, "type {}", object[0]);
+        // Every truncation is bad data, never a panic.
+        for cut in 1..object.len() {
+            assert!(
+                decode_object(&object[..cut], &lim).is_none(),
+                "type {} cut {cut}",
+                object[0]
+            );
+        }
+    }
+    // A TTL beyond Redis's EB_EXPIRE_TIME_MAX, a listpack not made of triples: bad data.
+    let mut w = rdb::Writer::new();
+    w.u8(hfe_types::HASH_METADATA_PRE_GA);
+    w.len(1);
+    w.len(1 << 48);
+    w.string(b"f");
+    w.string(b"v");
+    assert!(decode_object(&w.buf, &lim).is_none());
+    let mut two = rdb::listpack::Builder::new();
+    two.push_str(b"f");
+    two.push_str(b"v");
+    let mut w = rdb::Writer::new();
+    w.u8(hfe_types::HASH_LISTPACK_EX_PRE_GA);
+    w.string(&two.finish());
+    assert!(decode_object(&w.buf, &lim).is_none());
+}
+
+#[test]
+fn payload_versions_up_to_redis_7_4_open() {
+    let object = b"\x00\x05hello";
+    for version in [9u16, 10, 11, 12] {
+        assert_eq!(
+            codec::open_payload(&sealed(object, version)),
+            Some(&object[..]),
+            "version {version}"
+        );
+    }
+    assert_eq!(codec::open_payload(&sealed(object, 13)), None);
+    let mut bad = sealed(object, 12);
+    bad[2] ^= 1;
+    assert_eq!(codec::open_payload(&bad), None);
+    assert_eq!(codec::open_payload(&bad[..9]), None);
 }
 
 fn elem() -> impl Strategy<Value = Vec<u8>> {
@@ -440,6 +631,26 @@ proptest! {
         prop_assert_eq!(enc_of(&back), enc);
         let want: Vec<_> = pairs.into_iter().collect();
         prop_assert_eq!(hash_items(&back), want);
+    }
+
+    #[test]
+    fn hashes_with_field_ttls_round_trip(
+        fields in proptest::collection::btree_map(elem(), (elem(), proptest::option::of(1u64..(1 << 46))), 1..30),
+    ) {
+        let lim = limits_small();
+        let hl = HashLimits { max_entries: 4, max_value: 64 };
+        let mut h = HashValue::new();
+        for (f, (v, at)) in &fields {
+            h.set(f, v, false, hl);
+            if let Some(at) = at {
+                h.set_expire(f, *at);
+            }
+        }
+        let enc = h.encoding_name();
+        let want = hash_fields(&LargeValue::Hash(h.clone()));
+        let back = round_trip(LargeValue::Hash(h), &lim);
+        prop_assert_eq!(enc_of(&back), enc);
+        prop_assert_eq!(hash_fields(&back), want);
     }
 
     #[test]

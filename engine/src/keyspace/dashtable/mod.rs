@@ -37,7 +37,14 @@
 //!
 //! By induction over calls, an item not yet returned always has position `>= cursor`; the last
 //! call covers everything up to the end of the table. Items may be returned more than once.
+//!
+//! # Snapshots
+//! A point-in-time image of the table can be serialized segment by segment while it keeps
+//! changing: every mutating method first lets [`cow`] preserve the segment it is about to change
+//! if the image still needs it. Only [`DashTable::get_mut_hashed_untracked`] mutates without
+//! that hook, for data that is not part of an image.
 
+mod cow;
 mod group;
 mod prefetch;
 mod scan;
@@ -52,8 +59,8 @@ pub use hashbrown::DefaultHashBuilder;
 use segment::{SEG_SLOTS, Segment};
 
 /// An item stored in the table: it carries its own key. `Default` is the empty slot value and
-/// must not allocate.
-pub trait Keyed: Default {
+/// must not allocate; `Clone` is how a snapshot preserves a segment about to change.
+pub trait Keyed: Default + Clone {
     /// The item's key.
     fn key(&self) -> &[u8];
 
@@ -77,6 +84,8 @@ pub struct DashTable<T: Keyed, S = DefaultHashBuilder> {
     global_depth: u8,
     len: usize,
     hasher: S,
+    /// The running snapshot, if any (boxed: the common case costs one pointer).
+    snap: Option<Box<cow::Snap<T>>>,
 }
 
 impl<T: Keyed, S: BuildHasher + Default> Default for DashTable<T, S> {
@@ -101,6 +110,7 @@ impl<T: Keyed, S: BuildHasher> DashTable<T, S> {
             global_depth: 0,
             len: 0,
             hasher,
+            snap: None,
         }
     }
 
@@ -151,7 +161,19 @@ impl<T: Keyed, S: BuildHasher> DashTable<T, S> {
     }
 
     /// Look up mutably with a precomputed `hash_key(key)`. The caller must not change the key.
+    /// A running snapshot preserves the item's segment first.
     pub fn get_mut_hashed(&mut self, hash: u64, key: &[u8]) -> Option<&mut T> {
+        debug_assert_eq!(hash, self.hash_key(key));
+        let s = self.seg_index(hash);
+        let loc = self.segs[s].find(hash, key)?;
+        self.preserve_units(s, cow::unit(Segment::<T>::unit_of(loc)));
+        Some(self.segs[s].get_mut(loc))
+    }
+
+    /// Like [`DashTable::get_mut_hashed`] but invisible to a running snapshot: only for changes
+    /// to data that snapshot images do not contain (an access clock), since the image of a
+    /// segment not yet serialized sees them.
+    pub fn get_mut_hashed_untracked(&mut self, hash: u64, key: &[u8]) -> Option<&mut T> {
         debug_assert_eq!(hash, self.hash_key(key));
         let s = self.seg_index(hash);
         let seg = &mut self.segs[s];
@@ -170,18 +192,24 @@ impl<T: Keyed, S: BuildHasher> DashTable<T, S> {
         debug_assert_eq!(hash, self.hash_key(item.key()));
         let s = self.seg_index(hash);
         if let Some(loc) = self.segs[s].find(hash, item.key()) {
+            self.preserve_units(s, cow::unit(Segment::<T>::unit_of(loc)));
             return Some(std::mem::replace(self.segs[s].get_mut(loc), item));
         }
         self.len += 1;
         let mut item = item;
+        let window = Segment::<T>::window_units(hash);
         loop {
+            // Placing changes a bucket of the window; splits below serialize all of `s` and
+            // create segments that are not part of any image.
             let s = self.seg_index(hash);
+            self.preserve_units(s, window);
             match self.segs[s].try_place(hash, item) {
                 Ok(()) => return None,
                 Err(back) => item = back,
             }
             // Each split raises the local depth, so this loop runs at most MAX_DEPTH times.
             if !self.try_split(s, hash) {
+                self.preserve_units(s, cow::unit(segment::STASH_BUCKET));
                 self.segs[s].push_stash(item);
                 return None;
             }
@@ -198,14 +226,19 @@ impl<T: Keyed, S: BuildHasher> DashTable<T, S> {
         debug_assert_eq!(hash, self.hash_key(key));
         let s = self.seg_index(hash);
         let loc = self.segs[s].find(hash, key)?;
+        self.preserve_units(s, cow::unit(Segment::<T>::unit_of(loc)));
         self.len -= 1;
         Some(self.segs[s].take(loc))
     }
 
-    /// Remove everything, back to one empty segment.
+    /// Remove everything, back to one empty segment. A running snapshot keeps (moves, no
+    /// copy) the segments it has not serialized yet.
     pub fn clear(&mut self) {
         self.dir = vec![0];
-        self.segs = vec![Segment::new(0, 0)];
+        let old = std::mem::replace(&mut self.segs, vec![Segment::new(0, 0)]);
+        if let Some(snap) = self.snap.as_deref_mut() {
+            snap.preserve_all(old);
+        }
         self.global_depth = 0;
         self.len = 0;
     }
@@ -255,11 +288,21 @@ impl<T: Keyed, S: BuildHasher> DashTable<T, S> {
         {
             return false;
         }
-        let hasher = &self.hasher;
-        let hash_of = |key: &[u8]| hasher.hash_one(key);
-        if !self.segs[s].split_can_help(hash, &hash_of) {
+        let helps = {
+            let hasher = &self.hasher;
+            self.segs[s].split_can_help(hash, &|key: &[u8]| hasher.hash_one(key))
+        };
+        if !helps {
             return false;
         }
+        // Movers leave `s` for a segment outside the image: serialize all of `s` first.
+        self.preserve_units(s, cow::ALL_UNITS);
+        let hasher = &self.hasher;
+        let hash_of = |key: &[u8]| hasher.hash_one(key);
+        debug_assert!(
+            !self.snapshot_pending(s, cow::ALL_UNITS),
+            "splitting an unserialized segment"
+        );
         if must_double {
             self.dir = self.dir.iter().flat_map(|&id| [id, id]).collect();
             self.global_depth += 1;

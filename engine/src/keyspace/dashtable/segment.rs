@@ -263,6 +263,42 @@ impl<T: Keyed> Segment<T> {
         self.stash.get(nth % self.stash.len().max(1))
     }
 
+    /// The unit (bucket, or `STASH_BUCKET`) holding the item at `loc`.
+    pub(super) fn unit_of(loc: Loc) -> usize {
+        match loc {
+            Loc::Slot(idx) => idx / BUCKET_SLOTS,
+            Loc::Stash(_) => STASH_BUCKET,
+        }
+    }
+
+    /// Mask of the buckets a new item of `hash` may be placed in (its probe window).
+    pub(super) fn window_units(hash: u64) -> u128 {
+        let start = home(hash);
+        (0..PROBE).fold(0, |m, k| m | 1u128 << ((start + k) & (BUCKETS - 1)))
+    }
+
+    /// Moves the items of every unit not in `skip` out (the segment is consumed), for a
+    /// snapshot keeping the unserialized part of a segment that is being dropped anyway.
+    pub(super) fn into_items_except(self, skip: u128) -> Vec<T> {
+        let mut out = Vec::new();
+        let Segment {
+            ctrl, slots, stash, ..
+        } = self;
+        let mut slots = slots.into_vec();
+        for (b, c) in ctrl.iter().enumerate() {
+            if skip & (1u128 << b) != 0 {
+                continue;
+            }
+            for i in c.match_full() {
+                out.push(std::mem::take(&mut slots[b * BUCKET_SLOTS + i]));
+            }
+        }
+        if skip & (1u128 << STASH_BUCKET) == 0 {
+            out.extend(stash);
+        }
+        out
+    }
+
     pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
         self.ctrl
             .iter()

@@ -342,3 +342,246 @@ proptest! {
         prop_assert!(next < 1 << 39);
     }
 }
+
+/// The snapshot encoder of the test items: `key_len u32, key, val u64`.
+fn enc(it: &Item, out: &mut Vec<u8>) -> bool {
+    out.extend_from_slice(&(it.key.len() as u32).to_le_bytes());
+    out.extend_from_slice(&it.key);
+    out.extend_from_slice(&it.val.to_le_bytes());
+    true
+}
+
+/// Moves the records writes serialized into `image`, asserting every item comes once.
+fn take_out<S: BuildHasher>(t: &mut DashTable<Item, S>, image: &mut HashMap<Box<[u8]>, u64>) {
+    let bytes = t.snapshot_take_out().expect("encodable");
+    let mut b = bytes.as_slice();
+    while !b.is_empty() {
+        let n = u32::from_le_bytes(b[..4].try_into().unwrap()) as usize;
+        let key: Box<[u8]> = b[4..4 + n].into();
+        let val = u64::from_le_bytes(b[4 + n..12 + n].try_into().unwrap());
+        assert!(image.insert(key, val).is_none(), "twice");
+        b = &b[12 + n..];
+    }
+}
+
+/// Serializes the rest of a running snapshot into `image` (key → val), asserting every item
+/// comes once.
+fn drain_snapshot<S: BuildHasher>(t: &mut DashTable<Item, S>, image: &mut HashMap<Box<[u8]>, u64>) {
+    while t.snapshot_tag().is_some() {
+        take_out(t, image);
+        t.snapshot_step(|it: &Item| {
+            assert!(image.insert(it.key.clone(), it.val).is_none(), "twice");
+            Ok::<(), ()>(())
+        })
+        .expect("infallible");
+    }
+}
+
+/// Asserts two images are equal, naming the first difference instead of dumping them.
+fn assert_image_eq(got: &HashMap<Box<[u8]>, u64>, want: &HashMap<Box<[u8]>, u64>) {
+    for (k, v) in want {
+        assert_eq!(got.get(k), Some(v), "key {:?}", String::from_utf8_lossy(k));
+    }
+    assert_eq!(got.len(), want.len(), "extra items in the image");
+}
+
+fn contents<S: BuildHasher>(t: &DashTable<Item, S>) -> HashMap<Box<[u8]>, u64> {
+    t.iter().map(|it| (it.key.clone(), it.val)).collect()
+}
+
+#[test]
+fn snapshot_image_survives_writes_splits_and_clear() {
+    let mut t = DashTable::new();
+    for k in 0..20_000 {
+        t.insert(item(k, k));
+    }
+    let want = contents(&t);
+    let segs = t.segments();
+    assert!(segs > 10);
+    t.snapshot_begin(7, |_| 100, enc);
+    assert_eq!((t.snapshot_tag(), t.snapshot_cow_bytes()), (Some(7), 0));
+    let mut image = HashMap::new();
+    let mut steps = 0usize;
+    while t.snapshot_tag().is_some() {
+        take_out(&mut t, &mut image);
+        t.snapshot_step(|it: &Item| {
+            assert!(image.insert(it.key.clone(), it.val).is_none());
+            Ok::<(), ()>(())
+        })
+        .expect("infallible");
+        steps += 1;
+        // Writes of every kind between steps: replace, new keys (splits), remove, get_mut,
+        // and untracked access, which must not copy.
+        let base = steps as u64 * 97;
+        let before = t.snapshot_cow_bytes();
+        for k in base..base + 5 {
+            // What an access-clock touch does; `val` is part of this image, so leave it.
+            let _ = t.get_mut_hashed_untracked(t.hash_key(&key(k)), &key(k));
+        }
+        assert_eq!(t.snapshot_cow_bytes(), before, "untracked access copied");
+        t.insert(item(base, 1));
+        t.insert(item(100_000 + base, 2));
+        t.remove(&key(base + 1));
+        if let Some(i) = t.get_mut(&key(base + 2)) {
+            i.val = 3;
+        }
+        for k in 0..300 {
+            t.insert(item(200_000 + base * 300 + k, 4));
+        }
+        if steps == segs / 2 {
+            t.clear();
+            t.insert(item(1, 5));
+        }
+        t.check_invariants();
+    }
+    // Writes serialized some segments on the spot, so at most one step per segment.
+    assert!(steps <= segs, "{steps} steps for {segs} segments");
+    assert_eq!(t.snapshot_cow_bytes(), 0);
+    assert_image_eq(&image, &want);
+}
+
+#[test]
+fn snapshot_cow_bytes_count_serialized_records() {
+    let mut t = DashTable::new();
+    for k in 0..5000 {
+        t.insert(item(k, k));
+    }
+    t.snapshot_begin(0, |_| 1000, enc);
+    if let Some(i) = t.get_mut(&key(1)) {
+        i.val = 7;
+    }
+    // Only the bucket that holds key 1 was serialized before the change, key 1 included.
+    let after_first = t.snapshot_cow_bytes();
+    assert!(after_first > 0);
+    // More writes to the same bucket serialize nothing more.
+    if let Some(i) = t.get_mut(&key(1)) {
+        i.val = 8;
+    }
+    t.remove(&key(1));
+    assert_eq!(t.snapshot_cow_bytes(), after_first);
+    let mut image = HashMap::new();
+    take_out(&mut t, &mut image);
+    assert!(
+        (1..=16).contains(&image.len()),
+        "one bucket: {}",
+        image.len()
+    );
+    assert_eq!(image.get(&key(1)), Some(&1));
+    assert_eq!(t.snapshot_cow_bytes(), 0);
+    // A new key serializes its probe window (at most 4 buckets).
+    t.insert(item(1, 9));
+    take_out(&mut t, &mut image);
+    assert!(image.len() <= 4 * 16, "window: {}", image.len());
+    t.snapshot_abort();
+    assert_eq!((t.snapshot_tag(), t.snapshot_cow_bytes()), (None, 0));
+    assert_eq!(t.get(&key(1)).map(|i| i.val), Some(9));
+}
+
+#[test]
+fn snapshot_step_error_keeps_the_segment() {
+    let mut t = DashTable::new();
+    for k in 0..100 {
+        t.insert(item(k, k));
+    }
+    t.snapshot_begin(0, |_| 0, enc);
+    assert_eq!(t.snapshot_step(|_: &Item| Err("boom")), Err("boom"));
+    assert!(t.snapshot_tag().is_some());
+    let mut image = HashMap::new();
+    drain_snapshot(&mut t, &mut image);
+    assert_eq!(image.len(), 100);
+    assert_eq!(t.snapshot_step(|_: &Item| Err("unused")), Ok(None));
+}
+
+#[test]
+fn snapshot_with_stashes_under_degenerate_hashes() {
+    for f in [
+        (|_: &[u8]| 0x1234_5678_9abc_def0) as fn(&[u8]) -> u64,
+        |b| (fnv(b) & 0xC000_0000_0000_0000) | (fnv(b) & 0xFFFF),
+    ] {
+        let mut t = degenerate(f, 4000);
+        let want = contents(&t);
+        t.snapshot_begin(1, |_| 0, enc);
+        let mut image = HashMap::new();
+        let mut k = 0u64;
+        while t.snapshot_tag().is_some() {
+            take_out(&mut t, &mut image);
+            t.snapshot_step(|it: &Item| {
+                assert!(image.insert(it.key.clone(), it.val).is_none());
+                Ok::<(), ()>(())
+            })
+            .expect("infallible");
+            for _ in 0..50 {
+                t.insert(item(k % 6000, 77));
+                t.remove(&key((k * 7) % 4000));
+                k += 1;
+            }
+            t.check_invariants();
+        }
+        assert_image_eq(&image, &want);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum SnapOp {
+    Insert(u16, u64),
+    Remove(u16),
+    Update(u16, u64),
+    Step,
+    Clear,
+}
+
+fn snap_op() -> impl Strategy<Value = SnapOp> {
+    prop_oneof![
+        8 => (0..4000u16, any::<u64>()).prop_map(|(k, v)| SnapOp::Insert(k, v)),
+        3 => (0..4000u16).prop_map(SnapOp::Remove),
+        2 => (0..4000u16, any::<u64>()).prop_map(|(k, v)| SnapOp::Update(k, v)),
+        3 => Just(SnapOp::Step),
+        1 => Just(SnapOp::Clear),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn snapshot_is_point_in_time(
+        initial in 0u16..4000,
+        ops in prop::collection::vec(snap_op(), 1..3000),
+    ) {
+        let mut t = DashTable::new();
+        for k in 0..initial {
+            t.insert(Item { key: k.to_le_bytes().into(), val: u64::from(k) });
+        }
+        let want = contents(&t);
+        t.snapshot_begin(3, |_| 8, enc);
+        let mut image = HashMap::new();
+        for op in ops {
+            match op {
+                SnapOp::Insert(k, v) => {
+                    t.insert(Item { key: k.to_le_bytes().into(), val: v });
+                }
+                SnapOp::Remove(k) => {
+                    t.remove(&k.to_le_bytes());
+                }
+                SnapOp::Update(k, v) => {
+                    if let Some(i) = t.get_mut(&k.to_le_bytes()) {
+                        i.val = v;
+                    }
+                }
+                SnapOp::Step => {
+                    take_out(&mut t, &mut image);
+                    t.snapshot_step(|it: &Item| {
+                        assert!(image.insert(it.key.clone(), it.val).is_none());
+                        Ok::<(), ()>(())
+                    })
+                    .expect("infallible");
+                }
+                SnapOp::Clear => t.clear(),
+            }
+        }
+        drain_snapshot(&mut t, &mut image);
+        prop_assert_eq!(t.snapshot_cow_bytes(), 0);
+        prop_assert!(image == want, "image differs from the begin state");
+        t.check_invariants();
+    }
+}

@@ -129,6 +129,15 @@ pub enum ConnCmd {
     },
     /// LASTSAVE.
     Lastsave,
+    /// SAVE: a snapshot of every shard, replying when all are sealed.
+    Save,
+    /// BGSAVE [SCHEDULE].
+    BgSave {
+        /// SCHEDULE: queue it behind a snapshot in progress instead of failing.
+        schedule: bool,
+    },
+    /// BGREWRITEAOF: snapshot, then drop the WAL segments it covers.
+    BgRewriteAof,
     /// SUBSCRIBE, PUBLISH, PUBSUB ... (executed by the server's Pub/Sub registry).
     PubSub(PubSubCmd),
     /// A reply known at parse time (help texts).
@@ -295,3 +304,6 @@ pub fn unknown_subcommand(cmd: &[u8], sub: &[u8]) -> OpError {
 #[cfg(test)]
 #[path = "mod_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod unparse_tests;

@@ -9,8 +9,8 @@ use moon_engine::ir::OpError;
 
 use super::args::{arity_err, c_str, err, is, strtod_prefix};
 use super::table::{
-    ADMIN, ALLOW_BUSY, CAT_ADMIN, CONNECTION, CommandSpec, DANGEROUS, FAST, LOADING, NO_MULTI,
-    NOSCRIPT, STALE, doc,
+    ADMIN, ALLOW_BUSY, CAT_ADMIN, CONNECTION, CommandSpec, DANGEROUS, FAST, LOADING,
+    NO_ASYNC_LOADING, NO_MULTI, NOSCRIPT, STALE, doc,
 };
 use super::{Command, CommandSub, ConnCmd, ListFilter, container_arity};
 
@@ -72,6 +72,48 @@ pub static LASTSAVE: CommandSpec = CommandSpec::new(
     lastsave,
 )
 .tips(&["nondeterministic_output"]);
+pub static SAVE: CommandSpec = CommandSpec::new(
+    "save",
+    1,
+    ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+    CAT_ADMIN | DANGEROUS,
+    &[],
+    doc(
+        G,
+        "1.0.0",
+        "Synchronously saves the database(s) to disk.",
+        "O(N) where N is the total number of keys in all databases",
+    ),
+    save,
+);
+pub static BGSAVE: CommandSpec = CommandSpec::new(
+    "bgsave",
+    -1,
+    ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+    CAT_ADMIN | DANGEROUS,
+    &[],
+    doc(
+        G,
+        "1.0.0",
+        "Asynchronously saves the database(s) to disk.",
+        "O(1)",
+    ),
+    bgsave,
+);
+pub static BGREWRITEAOF: CommandSpec = CommandSpec::new(
+    "bgrewriteaof",
+    1,
+    ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+    CAT_ADMIN | DANGEROUS,
+    &[],
+    doc(
+        G,
+        "1.0.0",
+        "Asynchronously rewrites the append-only file to disk.",
+        "O(1)",
+    ),
+    bgrewriteaof,
+);
 pub static ROLE: CommandSpec = CommandSpec::new(
     "role",
     1,
@@ -286,6 +328,22 @@ fn sub(cmd: CommandSub) -> Result<Command, OpError> {
 
 fn info(a: &[Bytes]) -> Result<Command, OpError> {
     conn(ConnCmd::Info(a[1..].to_vec()))
+}
+
+fn save(_: &[Bytes]) -> Result<Command, OpError> {
+    conn(ConnCmd::Save)
+}
+
+fn bgsave(a: &[Bytes]) -> Result<Command, OpError> {
+    match a {
+        [_] => conn(ConnCmd::BgSave { schedule: false }),
+        [_, opt] if is(opt, "schedule") => conn(ConnCmd::BgSave { schedule: true }),
+        _ => Err(OpError::Syntax),
+    }
+}
+
+fn bgrewriteaof(_: &[Bytes]) -> Result<Command, OpError> {
+    conn(ConnCmd::BgRewriteAof)
 }
 
 fn lastsave(_: &[Bytes]) -> Result<Command, OpError> {

@@ -123,6 +123,35 @@ pub trait Driver: Send {
 
     /// Which backend this is.
     fn backend(&self) -> IoBackend;
+
+    /// Writes all of `buf` at `offset` of `file` and, if `sync`, fdatasyncs it, returning
+    /// when both are complete (the WAL's group commit). io_uring submits them as linked SQEs
+    /// on the shard's ring; the default is plain `pwrite` + `fdatasync`.
+    fn write_file(
+        &mut self,
+        file: &std::fs::File,
+        buf: &[u8],
+        offset: u64,
+        sync: bool,
+    ) -> io::Result<()> {
+        use moon_engine::persist::WalIo;
+        moon_engine::persist::StdIo.write_at(file, buf, offset, sync)
+    }
+}
+
+/// The driver as the engine's WAL I/O.
+pub struct DriverIo<'a>(pub &'a mut dyn Driver);
+
+impl moon_engine::persist::WalIo for DriverIo<'_> {
+    fn write_at(
+        &mut self,
+        file: &std::fs::File,
+        buf: &[u8],
+        offset: u64,
+        sync: bool,
+    ) -> io::Result<()> {
+        self.0.write_file(file, buf, offset, sync)
+    }
 }
 
 /// Build a driver for one shard around its (already bound, non-blocking, SO_REUSEPORT)

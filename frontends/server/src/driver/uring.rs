@@ -3,11 +3,13 @@
 //!
 //! Operations: a multishot accept (single-shot if the kernel rejects multishot), one `Recv`
 //! per connection into that connection's own pool buffer, one `Send` per connection
-//! (continued on short writes), and a `Read` of the eventfd's counter.
+//! (continued on short writes), a `Read` of the eventfd's counter, and the WAL's group
+//! commit: a `Write` linked to an `Fsync(DATASYNC)` of the segment file, waited for in place.
 //!
 //! Memory-safety invariants (why the `unsafe` SQE pushes are sound):
 //! - An SQE only ever points into (a) a connection's `recv_buf` spare capacity, (b) its `send`
-//!   buffer, or (c) the boxed `wake_buf`. The flags `recv_inflight`, `send.is_some()` and
+//!   buffer, (c) the boxed `wake_buf`, or (d) the WAL buffer borrowed by `file_write`, which
+//!   does not return before both of its CQEs are reaped. The flags `recv_inflight`, `send.is_some()` and
 //!   `wake_armed` are set when such an SQE is queued and cleared only by its CQE.
 //! - While a flag is set, the buffer is neither read, resized, moved out of, nor dropped: a
 //!   `Vec`'s heap block does not move when the `Vec` header moves (e.g. slab growth).
@@ -19,6 +21,7 @@
 //!   that issued it and never to a later one that reuses the token.
 
 use std::collections::VecDeque;
+use std::fs::File;
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd};
@@ -46,6 +49,8 @@ enum Op {
     Send = 3,
     Wake = 4,
     Cancel = 5,
+    /// A WAL write (token 0) or its fdatasync (token 1).
+    File = 6,
 }
 
 const GEN_MASK: u64 = (1 << 28) - 1;
@@ -63,6 +68,7 @@ fn decode(user_data: u64) -> Option<(Op, usize, u32)> {
         3 => Op::Send,
         4 => Op::Wake,
         5 => Op::Cancel,
+        6 => Op::File,
         _ => return None,
     };
     let generation = ((user_data >> 32) & GEN_MASK) as u32;
@@ -343,7 +349,7 @@ impl UringDriver {
             Some((Op::Wake, _, _)) => self.on_wake(res, out),
             Some((Op::Recv, token, generation)) => self.on_recv(token, generation, res, out),
             Some((Op::Send, token, generation)) => self.on_send(token, generation, res, out),
-            Some((Op::Cancel, _, _)) | None => {}
+            Some((Op::Cancel | Op::File, _, _)) | None => {}
         }
     }
 
@@ -445,6 +451,97 @@ impl UringDriver {
                 .any(|(_, c)| c.recv_inflight || c.send.is_some())
     }
 
+    /// Writes `buf` at `offset` of `file` (and fdatasyncs it when `sync`, as a linked SQE)
+    /// through the ring and waits for the completions; completions of other ops reaped
+    /// meanwhile are kept for the next `poll`.
+    fn file_write(&mut self, file: &File, buf: &[u8], offset: u64, sync: bool) -> io::Result<()> {
+        let fd = types::Fd(file.as_raw_fd());
+        let mut done = 0usize;
+        loop {
+            let rest = buf.get(done..).unwrap_or_default();
+            let chunk = rest.len().min(MAX_SEND_CHUNK) as u32;
+            self.flush_backlog();
+            let mut expected = 0;
+            if chunk > 0 {
+                let mut w = opcode::Write::new(fd, rest.as_ptr(), chunk)
+                    .offset(offset + done as u64)
+                    .build()
+                    .user_data(encode(Op::File, 0, 0));
+                if sync {
+                    w = w.flags(squeue::Flags::IO_LINK);
+                }
+                self.push_now(&w)?;
+                expected += 1;
+            }
+            if sync {
+                let f = opcode::Fsync::new(fd)
+                    .flags(types::FsyncFlags::DATASYNC)
+                    .build()
+                    .user_data(encode(Op::File, 1, 0));
+                self.push_now(&f)?;
+                expected += 1;
+            }
+            let (mut wrote, mut synced) = (None, None);
+            // Until both CQEs are in, the kernel may still read `buf`: keep waiting, whatever
+            // io_uring_enter answers.
+            while expected > 0 {
+                if let Err(e) = self.ring.submitter().submit_and_wait(1)
+                    && !benign(&e)
+                {
+                    tracing::warn!("io_uring_enter during a WAL write: {e}");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let cqes: Vec<(u64, i32, u32)> = self
+                    .ring
+                    .completion()
+                    .map(|c| (c.user_data(), c.result(), c.flags()))
+                    .collect();
+                for (ud, res, flags) in cqes {
+                    match decode(ud) {
+                        Some((Op::File, 0, _)) => {
+                            wrote = Some(res);
+                            expected -= 1;
+                        }
+                        Some((Op::File, _, _)) => {
+                            synced = Some(res);
+                            expected -= 1;
+                        }
+                        _ => self.cqes.push((ud, res, flags)),
+                    }
+                }
+            }
+            if let Some(r) = wrote {
+                if r < 0 {
+                    return Err(io::Error::from_raw_os_error(-r));
+                }
+                if r == 0 && chunk > 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "WAL write wrote nothing",
+                    ));
+                }
+                done += r as usize;
+            }
+            if done < buf.len() {
+                // A short write cancels the linked fsync: write the rest (and sync) again.
+                continue;
+            }
+            return match synced {
+                Some(r) if r < 0 => Err(io::Error::from_raw_os_error(-r)),
+                _ => Ok(()),
+            };
+        }
+    }
+
+    /// Puts an SQE in the ring now (not the backlog): the caller waits for its CQE.
+    fn push_now(&mut self, sqe: &squeue::Entry) -> io::Result<()> {
+        if self.try_push(sqe) {
+            Ok(())
+        } else {
+            Err(io::Error::other("io_uring submission queue full"))
+        }
+    }
+
     /// Submit and wait for at least one completion or `timeout`.
     fn submit_and_wait(&mut self, timeout: Duration) -> io::Result<()> {
         let ts = types::Timespec::from(timeout.min(MAX_WAIT));
@@ -496,8 +593,10 @@ impl Driver for UringDriver {
             self.arm_wake();
         }
         self.flush_backlog();
-        let busy =
-            !out.is_empty() || !self.backlog.is_empty() || !self.ring.completion().is_empty();
+        let busy = !out.is_empty()
+            || !self.backlog.is_empty()
+            || !self.cqes.is_empty()
+            || !self.ring.completion().is_empty();
         if busy || timeout.is_zero() {
             // A zero-timeout wait rather than a bare submit: it also asks for events, which
             // runs the deferred completion work (DEFER_TASKRUN) without blocking.
@@ -542,6 +641,10 @@ impl Driver for UringDriver {
 
     fn peer_addr(&self, conn: ConnToken) -> Option<SocketAddr> {
         self.conns.get(conn).filter(|c| !c.closing)?.peer
+    }
+
+    fn write_file(&mut self, file: &File, buf: &[u8], offset: u64, sync: bool) -> io::Result<()> {
+        self.file_write(file, buf, offset, sync)
     }
 
     fn backend(&self) -> IoBackend {

@@ -1,0 +1,385 @@
+//! Start-up recovery of one shard: the newest sealed snapshot, then every WAL record after its
+//! LSN, replayed in LSN order (SPEC.md §8, "Recovery").
+//!
+//! - A torn tail (what a crash mid-write leaves) at the end of the LAST segment is truncated
+//!   away and reported; anywhere else it is corruption.
+//! - A corrupt frame or snapshot block stops recovery with the file and byte offset, unless
+//!   `skip_corrupt` (`--wal-recovery skip-corrupt`): then it is skipped, counted and reported.
+//! - LSNs must continue the snapshot without a gap: a missing record is an error.
+//!
+//! Invariants: the shard has no WAL attached while records replay (replay logs nothing); each
+//! record runs with the timestamp it was logged with, so time-dependent ops reproduce.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use moon_formats::snapshot::{Section, SnapshotReader};
+use moon_formats::wal::{Body, SegmentEnd, SegmentReader};
+
+use super::files;
+use crate::ir::{ExecCtx, Op};
+use crate::shard::Shard;
+
+/// How to recover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryOptions {
+    /// Skip corrupt records/blocks (logged and counted) instead of refusing to start.
+    pub skip_corrupt: bool,
+    /// The wall clock at start (entries already expired are not loaded).
+    pub now_ms: u64,
+    /// The shard count of this process; files of another count are refused.
+    pub shard_count: u16,
+}
+
+/// What recovery did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// The snapshot loaded: `(path, lsn, entries loaded)`.
+    pub snapshot: Option<(PathBuf, u64, u64)>,
+    /// Snapshot entries dropped because their TTL had passed.
+    pub expired_skipped: u64,
+    /// WAL records replayed.
+    pub records: u64,
+    /// Replayed commands that answered an error (a sign of divergence; logged).
+    pub replay_errors: u64,
+    /// A torn tail that was truncated: `(file, offset, reason)`.
+    pub torn_tail: Option<(PathBuf, u64, String)>,
+    /// Damage skipped under `skip_corrupt`, one line each.
+    pub skipped: Vec<String>,
+    /// The LSN the next write gets.
+    pub next_lsn: u64,
+}
+
+/// Why recovery failed.
+#[derive(Debug)]
+pub enum RecoveryError {
+    /// A file could not be read or truncated.
+    Io(PathBuf, io::Error),
+    /// Damage at a byte offset.
+    Corrupt {
+        /// The damaged file.
+        file: PathBuf,
+        /// Byte offset of the damage.
+        offset: u64,
+        /// What is wrong.
+        what: String,
+    },
+    /// The files were written by a server with another shard count.
+    ShardCount {
+        /// The file.
+        file: PathBuf,
+        /// Its shard count.
+        found: u16,
+        /// Ours.
+        expected: u16,
+    },
+    /// A WAL record is missing.
+    Gap {
+        /// The file where the next record was expected.
+        file: PathBuf,
+        /// The LSN expected.
+        expected: u64,
+        /// The LSN found.
+        found: u64,
+    },
+}
+
+impl fmt::Display for RecoveryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecoveryError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            RecoveryError::Corrupt { file, offset, what } => write!(
+                f,
+                "{}: corrupt at byte offset {offset}: {what} (start with --wal-recovery skip-corrupt to skip damaged records, or repair with moon-tool repair)",
+                file.display()
+            ),
+            RecoveryError::ShardCount {
+                file,
+                found,
+                expected,
+            } => write!(
+                f,
+                "{}: written by a server with {found} shards, this one has {expected}; start with --shards {found}",
+                file.display()
+            ),
+            RecoveryError::Gap {
+                file,
+                expected,
+                found,
+            } => write!(
+                f,
+                "{}: WAL record LSN {expected} is missing (next record found has LSN {found})",
+                file.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RecoveryError {}
+
+/// Parses a logged command back into an op (moon-resp's command table, supplied by the
+/// server so the engine does not depend on a front-end).
+pub type ParseFn<'a> = &'a dyn Fn(&[Vec<u8>]) -> Result<Op, String>;
+
+/// Recovers `shard` from the files in `dir` (its shard directory).
+pub fn recover(
+    shard: &mut Shard,
+    dir: &Path,
+    opts: RecoveryOptions,
+    parse: ParseFn<'_>,
+) -> Result<RecoveryReport, RecoveryError> {
+    debug_assert!(!shard.wal_enabled(), "replay must not log");
+    let list = files::list(dir).map_err(|e| RecoveryError::Io(dir.to_path_buf(), e))?;
+    for tmp in &list.partial {
+        // An interrupted snapshot: never complete, never needed.
+        let _ = std::fs::remove_file(tmp);
+    }
+    let mut report = RecoveryReport::default();
+    let base = load_snapshot(shard, &list.snapshots, opts, &mut report)?;
+    let mut last = base;
+    let segs = &list.segments;
+    for (i, (_, path)) in segs.iter().enumerate() {
+        let is_last = i + 1 == segs.len();
+        last = replay_segment(shard, path, is_last, last, opts, parse, &mut report)?;
+    }
+    report.next_lsn = last + 1;
+    shard.set_next_lsn(last + 1);
+    Ok(report)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, RecoveryError> {
+    std::fs::read(path).map_err(|e| RecoveryError::Io(path.to_path_buf(), e))
+}
+
+/// Loads the newest sealed snapshot; returns its LSN (0 without one).
+fn load_snapshot(
+    shard: &mut Shard,
+    snapshots: &[(u64, PathBuf)],
+    opts: RecoveryOptions,
+    report: &mut RecoveryReport,
+) -> Result<u64, RecoveryError> {
+    for (lsn, path) in snapshots.iter().rev() {
+        let bytes = read(path)?;
+        let reader = match SnapshotReader::new(&bytes) {
+            Ok(r) => r,
+            Err(e) if opts.skip_corrupt => {
+                report
+                    .skipped
+                    .push(format!("{}: unusable snapshot: {e}", path.display()));
+                continue;
+            }
+            Err(e) => {
+                return Err(RecoveryError::Corrupt {
+                    file: path.clone(),
+                    offset: e.offset,
+                    what: e.to_string(),
+                });
+            }
+        };
+        let h = reader.header();
+        if h.shard_count != opts.shard_count {
+            return Err(RecoveryError::ShardCount {
+                file: path.clone(),
+                found: h.shard_count,
+                expected: opts.shard_count,
+            });
+        }
+        let mut loaded = 0u64;
+        for block in reader.blocks() {
+            let block = match block {
+                Ok(b) => b,
+                Err(e) => {
+                    corrupt_or_skip(path, e.offset, e.to_string(), opts, report)?;
+                    break;
+                }
+            };
+            if !matches!(block.section, Section::Keyspace) {
+                continue;
+            }
+            for entry in block.entries() {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        corrupt_or_skip(path, e.offset, e.to_string(), opts, report)?;
+                        break;
+                    }
+                };
+                match shard.load_entry(
+                    usize::from(block.db),
+                    entry.key,
+                    entry.expire_ms,
+                    entry.value,
+                    opts.now_ms,
+                ) {
+                    Ok(true) => loaded += 1,
+                    Ok(false) => report.expired_skipped += 1,
+                    Err(e) => corrupt_or_skip(
+                        path,
+                        block.offset,
+                        format!(
+                            "entry {:?} does not decode: {e:?}",
+                            String::from_utf8_lossy(entry.key)
+                        ),
+                        opts,
+                        report,
+                    )?,
+                }
+            }
+        }
+        report.snapshot = Some((path.clone(), *lsn, loaded));
+        return Ok(*lsn);
+    }
+    Ok(0)
+}
+
+fn corrupt_or_skip(
+    file: &Path,
+    offset: u64,
+    what: String,
+    opts: RecoveryOptions,
+    report: &mut RecoveryReport,
+) -> Result<(), RecoveryError> {
+    if opts.skip_corrupt {
+        report.skipped.push(format!(
+            "{}: offset {offset}: {what} (skipped)",
+            file.display()
+        ));
+        Ok(())
+    } else {
+        Err(RecoveryError::Corrupt {
+            file: file.to_path_buf(),
+            offset,
+            what,
+        })
+    }
+}
+
+/// Replays the records of one segment with LSN > `last`; returns the last LSN applied.
+fn replay_segment(
+    shard: &mut Shard,
+    path: &Path,
+    is_last: bool,
+    mut last: u64,
+    opts: RecoveryOptions,
+    parse: ParseFn<'_>,
+    report: &mut RecoveryReport,
+) -> Result<u64, RecoveryError> {
+    let bytes = read(path)?;
+    let mut reader = match SegmentReader::new(&bytes) {
+        Ok(r) => r,
+        Err(_) if is_last && bytes.len() < moon_formats::wal::HEADER_LEN => {
+            // Created but never completed its header: nothing was logged in it.
+            report.torn_tail = Some((path.to_path_buf(), 0, "incomplete header".into()));
+            let _ = std::fs::remove_file(path);
+            return Ok(last);
+        }
+        Err(e) => {
+            corrupt_or_skip(path, e.offset, e.to_string(), opts, report)?;
+            return Ok(last);
+        }
+    };
+    if reader.header().shard_count != opts.shard_count {
+        return Err(RecoveryError::ShardCount {
+            file: path.to_path_buf(),
+            found: reader.header().shard_count,
+            expected: opts.shard_count,
+        });
+    }
+    let first_lsn = reader.header().first_lsn;
+    loop {
+        while let Some((offset, rec)) = reader.next_record() {
+            if rec.lsn <= last {
+                continue;
+            }
+            if rec.lsn != last + 1 && rec.lsn == first_lsn && report.records == 0 {
+                // The WAL was switched on while running (CONFIG SET appendonly yes), which
+                // leaves a deliberate LSN gap, and its first rewrite never completed: the
+                // writes before it were never logged, so there is nothing to replay for them.
+                report.skipped.push(format!(
+                    "{}: the WAL starts at LSN {} but the snapshot ends at {last}: writes made before appendonly was enabled and not in a snapshot are lost",
+                    path.display(),
+                    rec.lsn
+                ));
+            } else if rec.lsn != last + 1 && !opts.skip_corrupt {
+                return Err(RecoveryError::Gap {
+                    file: path.to_path_buf(),
+                    expected: last + 1,
+                    found: rec.lsn,
+                });
+            }
+            let _ = offset;
+            apply_record(shard, rec.ts_ms, rec.db, &rec.body, parse, report);
+            last = rec.lsn;
+            report.records += 1;
+        }
+        match reader.end() {
+            SegmentEnd::Clean => return Ok(last),
+            SegmentEnd::TornTail { offset, reason } if is_last => {
+                let offset = *offset;
+                let reason = reason.to_string();
+                truncate(path, offset)?;
+                report.torn_tail = Some((path.to_path_buf(), offset, reason));
+                return Ok(last);
+            }
+            SegmentEnd::TornTail { offset, reason } => {
+                let (offset, what) = (
+                    *offset,
+                    format!("torn record before the last segment: {reason}"),
+                );
+                corrupt_or_skip(path, offset, what, opts, report)?;
+                return Ok(last);
+            }
+            SegmentEnd::Corrupt(e) => {
+                let (offset, what) = (e.offset, e.to_string());
+                corrupt_or_skip(path, offset, what, opts, report)?;
+                if !reader.resync() {
+                    return Ok(last);
+                }
+            }
+        }
+    }
+}
+
+fn truncate(path: &Path, len: u64) -> Result<(), RecoveryError> {
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| RecoveryError::Io(path.to_path_buf(), e))?;
+    f.set_len(len)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| RecoveryError::Io(path.to_path_buf(), e))
+}
+
+fn apply_record(
+    shard: &mut Shard,
+    ts: u64,
+    db: u16,
+    body: &Body,
+    parse: ParseFn<'_>,
+    report: &mut RecoveryReport,
+) {
+    let mut run = |db: u16, argv: &[Vec<u8>]| {
+        let ctx = ExecCtx {
+            db: usize::from(db),
+            now_ms: ts,
+            no_touch: true,
+        };
+        match parse(argv) {
+            Ok(op) => {
+                if shard.apply(&ctx, &op).is_err() {
+                    report.replay_errors += 1;
+                }
+            }
+            Err(_) => report.replay_errors += 1,
+        }
+    };
+    match body {
+        Body::Command(argv) => run(db, argv),
+        Body::Batch(cmds) => {
+            for (db, argv) in cmds {
+                run(*db, argv);
+            }
+        }
+    }
+}

@@ -27,11 +27,13 @@ use crate::shared::now_ms;
 use crate::worker::Worker;
 
 /// Time a loop iteration may spend serializing snapshot segments before serving clients again.
-const SNAPSHOT_SLICE: Duration = Duration::from_micros(250);
+const SNAPSHOT_SLICE: Duration = Duration::from_micros(200);
 /// Longest wait for events between two snapshot slices (the loop does not spin: at most about
 /// a third of a core goes to the snapshot while nothing else happens, leaving the rest to
 /// clients, the kernel's networking and the other shards).
-pub const SNAPSHOT_PAUSE: Duration = Duration::from_micros(500);
+pub const SNAPSHOT_PAUSE: Duration = Duration::from_millis(1);
+/// While clients keep a shard busy, the snapshot still gets a slice at least this often.
+const SNAPSHOT_MAX_GAP: Duration = Duration::from_millis(2);
 /// After a failed background snapshot, `save` rules wait this long before retrying (Redis's
 /// CONFIG_BGSAVE_RETRY_DELAY).
 const BGSAVE_RETRY_DELAY_MS: u64 = 5_000;
@@ -64,6 +66,8 @@ struct SnapJob {
     started: Instant,
     /// Most bytes held by write-serialized segments awaiting the writer at one time.
     peak_cow: usize,
+    /// When the last slice of serialization ran.
+    last_slice: Instant,
 }
 
 /// Persistence state of one worker.
@@ -287,13 +291,20 @@ impl Worker {
     }
 
     /// Per-iteration snapshot work: a slice of serialization while a snapshot runs.
-    pub(crate) fn persist_step(&mut self) {
+    pub(crate) fn persist_step(&mut self, served: bool) {
         let cow = self.shard.snapshot_cow_bytes();
         let Some(job) = self.persist.job.as_mut() else {
             return;
         };
         job.peak_cow = job.peak_cow.max(cow);
-        let deadline = Instant::now() + SNAPSHOT_SLICE;
+        // Clients first: after an iteration that served events, slice only if the last slice
+        // is old enough (the snapshot still advances at least once per SNAPSHOT_MAX_GAP).
+        let now = Instant::now();
+        if served && now.duration_since(job.last_slice) < SNAPSHOT_MAX_GAP {
+            return;
+        }
+        job.last_slice = now;
+        let deadline = now + SNAPSHOT_SLICE;
         loop {
             match self.snapshot_step(1) {
                 Ok(false) if Instant::now() < deadline => {}
@@ -379,6 +390,7 @@ impl Worker {
                     writer,
                     started: Instant::now(),
                     peak_cow: 0,
+                    last_slice: Instant::now(),
                 });
                 Ok(())
             }

@@ -145,6 +145,7 @@ impl Worker {
                 std::thread::sleep(Duration::from_millis(10));
             }
             self.now_ms = now_ms();
+            let served = !events.is_empty();
             for ev in events.drain(..) {
                 self.on_event(ev);
             }
@@ -160,7 +161,7 @@ impl Worker {
             // Keyspace events of work done outside a client command (other shards' ops,
             // frozen work, active expiry).
             self.publish_events(None);
-            self.persist_step();
+            self.persist_step(served);
             self.persist_poll_seal();
             self.persist_flush();
             self.flush_conns();

@@ -167,18 +167,7 @@ fn snapshot_under_writes_is_a_prefix_of_the_writer_history() {
     std::thread::sleep(Duration::from_millis(100));
     let r: String = redis::cmd("BGSAVE").query(&mut con).expect("bgsave");
     assert_eq!(r, "Background saving started");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let info: String = redis::cmd("INFO")
-            .arg("persistence")
-            .query(&mut con)
-            .expect("info");
-        if info.contains("rdb_bgsave_in_progress:0") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "snapshot never finished");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    common::wait_persistence(&mut con, "rdb_bgsave_in_progress", "0");
     std::thread::sleep(Duration::from_millis(100));
     stop.store(true, Ordering::Relaxed);
     let total = history.join().expect("writer");

@@ -68,16 +68,7 @@ fn written_dir() -> (PathBuf, usize) {
     q(&mut con, &["ZADD", "z", "1", "m"]);
     q(&mut con, &["SET", "ttl", "v", "EX", "1000"]);
     q(&mut con, &["BGSAVE"]);
-    loop {
-        let info: String = redis::cmd("INFO")
-            .arg("persistence")
-            .query(&mut con)
-            .expect("info");
-        if info.contains("rdb_bgsave_in_progress:0") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    common::wait_persistence(&mut con, "rdb_bgsave_in_progress", "0");
     q(&mut con, &["SELECT", "5"]);
     for i in 0..50 {
         q(&mut con, &["SET", &format!("tail{i}"), "t"]);

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Server;
 use redis::Connection;
@@ -107,27 +107,6 @@ fn populate(con: &mut Connection) {
     cmd(con, &["SELECT", "0"]);
 }
 
-fn wait_for(con: &mut Connection, field: &str, want: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let info: String = redis::cmd("INFO")
-            .arg("persistence")
-            .query(con)
-            .expect("info");
-        if info
-            .lines()
-            .any(|l| l.trim_end() == format!("{field}:{want}"))
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{field} never became {want}:\n{info}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn info_field(con: &mut Connection, field: &str) -> String {
     let info: String = redis::cmd("INFO")
         .arg("persistence")
@@ -174,8 +153,7 @@ fn wal_always_survives_kill_9_with_every_type() {
     populate(&mut con);
     let before = state(&mut con);
     assert!(before.len() >= 60, "populated {} keys", before.len());
-    let dir = s.kill();
-    let s = Server::start_in(&dir, &args);
+    let s = s.crash_restart(&args);
     let mut con = s.client();
     let after = state(&mut con);
     assert_eq!(before, after, "state differs after kill -9 and WAL replay");
@@ -192,7 +170,7 @@ fn snapshot_then_wal_tail_restores_everything() {
         cmd(&mut con, &["BGSAVE"]),
         redis::Value::SimpleString("Background saving started".into())
     );
-    wait_for(&mut con, "rdb_bgsave_in_progress", "0");
+    common::wait_persistence(&mut con, "rdb_bgsave_in_progress", "0");
     assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
     assert_eq!(info_field(&mut con, "rdb_changes_since_last_save"), "0");
     // Writes after the snapshot live only in the WAL tail.
@@ -205,8 +183,7 @@ fn snapshot_then_wal_tail_restores_everything() {
     std::thread::sleep(Duration::from_millis(1500));
     let before = state(&mut con);
     assert_eq!(files(s.dir(), "snap").len(), 2);
-    let dir = s.kill();
-    let s = Server::start_in(&dir, &args);
+    let s = s.crash_restart(&args);
     let mut con = s.client();
     assert_eq!(before, state(&mut con));
     assert!(s.log().contains("loaded snapshot"), "{}", s.log());
@@ -226,8 +203,7 @@ fn snapshots_alone_survive_restart_and_shutdown_saves() {
     let saved = state(&mut con);
     // Not in any snapshot and no WAL: lost by a crash, as with Redis RDB.
     cmd(&mut con, &["SET", "unsaved", "1"]);
-    let dir = s.kill();
-    let s = Server::start_in(&dir, &["--shards", "2"]);
+    let s = s.crash_restart(&["--shards", "2"]);
     let mut con = s.client();
     assert_eq!(saved, state(&mut con));
     assert_eq!(
@@ -237,8 +213,7 @@ fn snapshots_alone_survive_restart_and_shutdown_saves() {
     // A clean shutdown (SIGTERM) saves because save rules are configured.
     cmd(&mut con, &["SET", "at-shutdown", "1"]);
     let want = state(&mut con);
-    let dir = s.stop();
-    let s = Server::start_in(&dir, &["--shards", "2"]);
+    let s = s.stop_restart(&["--shards", "2"]);
     let mut con = s.client();
     assert_eq!(want, state(&mut con));
     // SHUTDOWN NOSAVE does not.
@@ -246,8 +221,7 @@ fn snapshots_alone_survive_restart_and_shutdown_saves() {
     let _ = redis::cmd("SHUTDOWN")
         .arg("NOSAVE")
         .query::<redis::Value>(&mut con);
-    let dir = s.stop();
-    let s = Server::start_in(&dir, &["--shards", "2"]);
+    let s = s.stop_restart(&["--shards", "2"]);
     let mut con = s.client();
     assert_eq!(want, state(&mut con));
     // And with no save rules a shutdown saves nothing, unless SHUTDOWN SAVE.
@@ -256,8 +230,7 @@ fn snapshots_alone_survive_restart_and_shutdown_saves() {
     let _ = redis::cmd("SHUTDOWN")
         .arg("SAVE")
         .query::<redis::Value>(&mut con);
-    let dir = s.stop();
-    let s = Server::start_in(&dir, &["--shards", "2"]);
+    let s = s.stop_restart(&["--shards", "2"]);
     let mut con = s.client();
     let v: Option<String> = redis::cmd("GET")
         .arg("forced")
@@ -285,13 +258,13 @@ fn bgsave_replies_and_errors_as_redis() {
         matches!(&r, redis::Value::SimpleString(t) if t.starts_with("Background saving")),
         "{r:?}"
     );
-    wait_for(&mut con, "rdb_bgsave_in_progress", "0");
+    common::wait_persistence(&mut con, "rdb_bgsave_in_progress", "0");
     let r = cmd(&mut con, &["BGREWRITEAOF"]);
     assert!(
         matches!(&r, redis::Value::SimpleString(t) if t.starts_with("Background append only file rewriting")),
         "{r:?}"
     );
-    wait_for(&mut con, "aof_rewrite_in_progress", "0");
+    common::wait_persistence(&mut con, "aof_rewrite_in_progress", "0");
     assert_eq!(info_field(&mut con, "aof_last_bgrewrite_status"), "ok");
     assert_eq!(info_field(&mut con, "aof_enabled"), "0");
 }
@@ -314,38 +287,46 @@ fn bgrewriteaof_drops_covered_segments() {
     let segs = files(s.dir(), "wal");
     assert!(segs.len() > 3, "rotated into {} segments", segs.len());
     cmd(&mut con, &["BGREWRITEAOF"]);
-    wait_for(&mut con, "aof_rewrite_in_progress", "0");
+    common::wait_persistence(&mut con, "aof_rewrite_in_progress", "0");
     assert_eq!(info_field(&mut con, "aof_rewrites"), "1");
     let after = files(s.dir(), "wal");
     assert_eq!(after.len(), 1, "only the live segment remains: {after:?}");
     assert_eq!(files(s.dir(), "snap").len(), 1);
     cmd(&mut con, &["SET", "post", "rewrite"]);
     let before = state(&mut con);
-    let dir = s.stop();
-    let s = Server::start_in(&dir, &args);
+    let s = s.stop_restart(&args);
     let mut con = s.client();
     assert_eq!(before, state(&mut con));
 }
 
-#[test]
-fn torn_tail_is_truncated_and_logged() {
-    let args = [
-        "--shards",
-        "1",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ];
-    let s = Server::start(&args);
+/// One shard, WAL fsynced on every write, no save rules.
+const WAL_ALWAYS_ONE_SHARD: [&str; 8] = [
+    "--shards",
+    "1",
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--save",
+    "",
+];
+
+/// Writes 50 keys through a server started with `args`, `kill -9`s it, and returns its data
+/// directory and the state it acknowledged.
+fn fifty_keys_then_crash(args: &[&str]) -> (PathBuf, State) {
+    let s = Server::start(args);
     let mut con = s.client();
     for i in 0..50 {
-        cmd(&mut con, &["SET", &format!("k{i}"), "v"]);
+        cmd(&mut con, &["SET", &format!("k{i}"), "value"]);
     }
     let before = state(&mut con);
-    let dir = s.kill();
+    (s.kill(), before)
+}
+
+#[test]
+fn torn_tail_is_truncated_and_logged() {
+    let args = WAL_ALWAYS_ONE_SHARD;
+    let (dir, before) = fifty_keys_then_crash(&args);
     let seg = files(&dir, "wal").pop().expect("a segment");
     let good_len = std::fs::metadata(&seg).expect("meta").len();
     // Half of a frame: what a crash in the middle of a write leaves.
@@ -361,22 +342,8 @@ fn torn_tail_is_truncated_and_logged() {
 
 #[test]
 fn corrupt_record_stops_start_up_unless_skip_corrupt() {
-    let args = [
-        "--shards",
-        "1",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ];
-    let s = Server::start(&args);
-    let mut con = s.client();
-    for i in 0..50 {
-        cmd(&mut con, &["SET", &format!("k{i}"), "value"]);
-    }
-    let dir = s.kill();
+    let args = WAL_ALWAYS_ONE_SHARD;
+    let (dir, _) = fifty_keys_then_crash(&args);
     let seg = files(&dir, "wal").pop().expect("a segment");
     let mut bytes = std::fs::read(&seg).expect("read");
     let mid = bytes.len() / 2;
@@ -416,7 +383,7 @@ fn config_set_appendonly_starts_logging() {
         ],
     );
     assert_eq!(info_field(&mut con, "aof_enabled"), "1");
-    wait_for(&mut con, "aof_rewrite_in_progress", "0");
+    common::wait_persistence(&mut con, "aof_rewrite_in_progress", "0");
     cmd(&mut con, &["SET", "after", "2"]);
     let cfg: Vec<String> = redis::cmd("CONFIG")
         .arg("GET")
@@ -425,22 +392,14 @@ fn config_set_appendonly_starts_logging() {
         .expect("cfg");
     assert_eq!(cfg, vec!["appendfsync", "always"]);
     let before = state(&mut con);
-    let dir = s.kill();
-    let s = Server::start_in(&dir, &["--shards", "2", "--appendonly", "yes"]);
+    let s = s.crash_restart(&["--shards", "2", "--appendonly", "yes"]);
     let mut con = s.client();
     assert_eq!(before, state(&mut con));
 }
 
 #[test]
 fn expired_keys_stay_gone_after_restart() {
-    let args = [
-        "--shards",
-        "1",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-    ];
+    let args = WAL_ALWAYS_ONE_SHARD;
     let s = Server::start(&args);
     let mut con = s.client();
     cmd(&mut con, &["SET", "short", "v", "PX", "300"]);

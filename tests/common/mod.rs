@@ -89,6 +89,18 @@ impl Server {
         (out.status, text)
     }
 
+    /// `kill -9`, then a new server on the same data directory with `args`.
+    pub fn crash_restart(self, args: &[&str]) -> Server {
+        let dir = self.kill();
+        Server::start_in(&dir, args)
+    }
+
+    /// A clean stop (SIGTERM), then a new server on the same data directory with `args`.
+    pub fn stop_restart(self, args: &[&str]) -> Server {
+        let dir = self.stop();
+        Server::start_in(&dir, args)
+    }
+
     /// SIGKILL (a crash): the data directory is kept and returned.
     pub fn kill(mut self) -> PathBuf {
         let _ = self.child.kill();
@@ -361,4 +373,27 @@ pub fn keys_on_shards(prefix: &str, count: usize, shards: usize) -> Vec<String> 
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// Polls `INFO persistence` until the line `field:want` appears (a snapshot or rewrite done);
+/// panics after a minute, printing the section.
+pub fn wait_persistence(con: &mut redis::Connection, field: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let info: String = redis::cmd("INFO")
+            .arg("persistence")
+            .query(con)
+            .expect("INFO persistence");
+        if info
+            .lines()
+            .any(|l| l.trim_end() == format!("{field}:{want}"))
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{field} never became {want}:\n{info}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -288,7 +288,7 @@ fn replay_segment(
     }
     let first_lsn = reader.header().first_lsn;
     loop {
-        while let Some((offset, rec)) = reader.next_record() {
+        while let Some((_, rec)) = reader.next_record() {
             if rec.lsn <= last {
                 continue;
             }
@@ -308,7 +308,6 @@ fn replay_segment(
                     found: rec.lsn,
                 });
             }
-            let _ = offset;
             apply_record(shard, rec.ts_ms, rec.db, &rec.body, parse, report);
             last = rec.lsn;
             report.records += 1;

@@ -359,11 +359,9 @@ impl Shard {
     /// CONFIG SET of any shard tunable: replaces the configuration.
     pub fn set_config(&mut self, config: ShardConfig) {
         let lfu = config.maxmemory_policy.is_lfu().then_some(config.lfu);
-        let log_expired = config.notify_flags & crate::notify::class::EXPIRED != 0;
         for db in &mut self.dbs {
             db.set_lfu(lfu);
         }
-        let _ = log_expired;
         self.config = config;
         self.sync_expired_tracking();
     }

@@ -412,7 +412,7 @@ impl Worker {
             .persist
             .dir
             .join(snapshot_format::snapshot_file_name(lsn));
-        let tmp = dest.with_extension("snap.tmp");
+        let tmp = tmp_path(&dest);
         let file = File::create(&tmp)?;
         let header = SnapshotHeader {
             version: snapshot_format::VERSION,
@@ -459,7 +459,7 @@ impl Worker {
             .and_then(|(buf, _)| buf.into_inner().map_err(|e| e.into_error()))
         {
             Ok(f) => f,
-            Err(e) => return self.seal_done(sealed, Err(e), &job.tmp),
+            Err(e) => return self.seal_done(sealed, Err(e)),
         };
         let (dir, tmp, wal) = (self.persist.dir.clone(), job.tmp, self.shard.wal_enabled());
         let (dest, lsn) = (sealed.dest.clone(), sealed.lsn);
@@ -469,9 +469,8 @@ impl Worker {
             Ok(())
         };
         if !background {
-            let tmp = self.persist.dir.join("unused");
             let result = work();
-            return self.seal_done(sealed, result, &tmp);
+            return self.seal_done(sealed, result);
         }
         let (tx, rx) = std::sync::mpsc::channel();
         let waker = self.shared.wakers[self.id].clone();
@@ -483,10 +482,7 @@ impl Worker {
             });
         match spawned {
             Ok(_) => self.persist.sealing = Some((sealed, rx)),
-            Err(e) => {
-                let tmp = sealed.dest.with_extension("snap.tmp");
-                self.seal_done(sealed, Err(e), &tmp)
-            }
+            Err(e) => self.seal_done(sealed, Err(e)),
         }
     }
 
@@ -503,8 +499,7 @@ impl Worker {
             }
         };
         if let Some((sealed, _)) = self.persist.sealing.take() {
-            let tmp = sealed.dest.with_extension("snap.tmp");
-            self.seal_done(sealed, result, &tmp);
+            self.seal_done(sealed, result);
         }
     }
 
@@ -514,12 +509,11 @@ impl Worker {
             let result = rx
                 .recv()
                 .unwrap_or_else(|_| Err(std::io::Error::other("the seal thread died")));
-            let tmp = sealed.dest.with_extension("snap.tmp");
-            self.seal_done(sealed, result, &tmp);
+            self.seal_done(sealed, result);
         }
     }
 
-    fn seal_done(&mut self, job: Sealed, result: std::io::Result<()>, tmp: &Path) {
+    fn seal_done(&mut self, job: Sealed, result: std::io::Result<()>) {
         self.shared.snapshots_running.fetch_sub(1, Ordering::SeqCst);
         let kind = job.kind;
         match result {
@@ -547,7 +541,7 @@ impl Worker {
                 );
             }
             Err(e) => {
-                let _ = std::fs::remove_file(tmp);
+                let _ = std::fs::remove_file(tmp_path(&job.dest));
                 tracing::error!(shard = self.id, "sealing the snapshot failed: {e}");
                 self.record_failure(kind);
             }
@@ -715,6 +709,11 @@ impl Worker {
             loaded: p.loaded,
         }
     }
+}
+
+/// The `.snap.tmp` a snapshot is written as before it is renamed to `dest`.
+fn tmp_path(dest: &Path) -> PathBuf {
+    dest.with_extension("snap.tmp")
 }
 
 /// fsyncs the sealed file, renames it into place and fsyncs the directory.

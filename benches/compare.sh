@@ -8,8 +8,9 @@
 # Raw results and the tables are kept under target/bench-results/.
 #
 # Tests are redis-benchmark `-t` tests or the custom commands of CUSTOM_TESTS (hget, zrange,
-# xadd); TESTS may name the presets `strings` (SET GET INCR MSET) and `types` (the list, hash,
-# set, sorted-set and stream rows; PIPELINES defaults to 16 with it alone). Tests always run in
+# xadd, evalsha); TESTS may name the presets `strings` (SET GET INCR MSET), `types` (the list,
+# hash, set, sorted-set and stream rows; PIPELINES defaults to 16 with it alone) and `scripting`
+# (EVALSHA of a rate-limiter script, SCRIPT LOADed into each server first). Tests always run in
 # TEST_ORDER, so pops and reads follow the test that fills their key.
 #
 # Settings (environment): see benches/README.md. Example quick check without moon:
@@ -27,8 +28,9 @@ MODES="${MODES:-pinned unpinned}"
 TESTS="${TESTS:-strings}"
 PRESET_STRINGS="set get incr mset"
 PRESET_TYPES="lpush lpop lrange_100 hset hget sadd spop zadd zrange xadd"
-# The data-type rows are compared at -P 16 (the issue's depth) unless PIPELINES says otherwise.
-if [[ "$TESTS" == types ]]; then
+PRESET_SCRIPTING="evalsha"
+# The data-type and scripting rows are compared at -P 16 unless PIPELINES says otherwise.
+if [[ "$TESTS" == types || "$TESTS" == scripting || "$TESTS" == evalsha ]]; then
     PIPELINES="${PIPELINES:-16}"
 fi
 PIPELINES="${PIPELINES:-1 16 64}"
@@ -61,11 +63,17 @@ SKIPPED=()
 
 # Canonical order: every pop or read comes after the test that fills its key (LPOP after LPUSH,
 # HGET after HSET, SPOP after SADD, ZRANGE after ZADD). Unknown tests go last, in given order.
-TEST_ORDER="set get incr mset lpush lpop lrange_100 hset hget sadd spop zadd zrange xadd"
+TEST_ORDER="set get incr mset lpush lpop lrange_100 hset hget sadd spop zadd zrange xadd evalsha"
 
 # Tests redis-benchmark 7.0 has no -t for, run as custom commands (see custom_command). Later
 # redis-benchmark versions have a built-in xadd test: the same command (but a random value).
-CUSTOM_TESTS="hget zrange xadd"
+CUSTOM_TESTS="hget zrange xadd evalsha"
+
+# The evalsha test's script: a fixed-window rate limiter (count the hit, start the window on the
+# first one), the commonest EVALSHA in applications. Its keys are `ratelimit:__rand_int__`, not
+# `key:__rand_int__`: the warm-up SETs 32-byte strings there, and INCR of those is an error.
+EVALSHA_SCRIPT="local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 60) end return n"
+EVALSHA_SHA="$(printf '%s' "$EVALSHA_SCRIPT" | sha1sum | cut -d' ' -f1)"
 
 # The reader/popper -> the test that fills its key; a warning if TESTS has one without the other.
 declare -A FILLED_BY=([lpop]=lpush [hget]=hset [spop]=sadd [zrange]=zadd)
@@ -79,6 +87,7 @@ expand_tests() {
         case "$word" in
             strings) read -ra words <<<"$PRESET_STRINGS" ;;
             types) read -ra words <<<"$PRESET_TYPES" ;;
+            scripting) read -ra words <<<"$PRESET_SCRIPTING" ;;
             *) words=("${word,,}") ;;
         esac
         given+=("${words[@]}")
@@ -108,12 +117,14 @@ is_custom() {
 # With -r, redis-benchmark replaces each __rand_int__ by a random 12-digit number below -r (see
 # keyspace_for): the fields `-t hset` writes (`HSET myhash element:__rand_int__ <value>`). ZRANGE
 # reads the 10 lowest-scored members of what `-t zadd` writes (`ZADD myzset __rand_int__
-# element:__rand_int__`). XADD's value is DATASIZE bytes of "x".
+# element:__rand_int__`). XADD's value is DATASIZE bytes of "x". EVALSHA runs EVALSHA_SCRIPT,
+# loaded by check_before, on one random counter key.
 custom_command() {
     case "$1" in
         hget) printf '%s\n' HGET myhash 'element:__rand_int__' ;;
         zrange) printf '%s\n' ZRANGE myzset 0 9 WITHSCORES ;;
         xadd) printf '%s\n' XADD mystream '*' myfield "$(printf "%${DATASIZE}s" '' | tr ' ' x)" ;;
+        evalsha) printf '%s\n' EVALSHA "$EVALSHA_SHA" 1 'ratelimit:__rand_int__' ;;
         *) die "no custom command for test $1" ;;
     esac
 }
@@ -155,10 +166,20 @@ server_int() {
     fi
 }
 
-# Before a read: how much of the key its test reads exists. After a pop: whether it ran dry.
+# Before a read: how much of the key its test reads exists; before EVALSHA: load its script
+# (idempotent, outside the CPU measurement). After a pop: whether it ran dry.
 check_before() {
-    local server="$1" test="$2" len
+    local server="$1" test="$2" len sha
     case "$test" in
+        evalsha)
+            sha="$(timeout 10 redis-cli -h 127.0.0.1 -p "${PORT_OF[$server]}" \
+                SCRIPT LOAD "$EVALSHA_SCRIPT" 2>&1 || true)"
+            # A server without scripting answers an error here and NOSCRIPT to the run, which
+            # is then skipped like any unsupported command.
+            if [[ "$sha" != "$EVALSHA_SHA" ]]; then
+                log "warning: $server: SCRIPT LOAD replied '$sha', expected $EVALSHA_SHA"
+            fi
+            ;;
         hget)
             len="$(server_int "$server" HLEN myhash)"
             if [[ -n "$len" ]]; then

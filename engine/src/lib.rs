@@ -3,6 +3,7 @@
 //! shard owns a key. It knows nothing about sockets or RESP.
 
 pub mod cmd;
+pub mod functions;
 pub mod ir;
 pub mod keyspace;
 pub mod notify;

@@ -291,7 +291,9 @@ pub struct SnapshotWriter<W: Write> {
     w: W,
     /// Bytes written so far: the offset of the next block.
     pos: u64,
-    /// The open keyspace block: its db, entry count and payload.
+    /// The open block (keyspace or functions records): its section, db, entry count and
+    /// payload.
+    open_section: Section,
     open_db: u16,
     open_count: u32,
     open: Vec<u8>,
@@ -310,6 +312,7 @@ impl<W: Write> SnapshotWriter<W> {
         Ok(SnapshotWriter {
             w,
             pos: HEADER_LEN as u64,
+            open_section: Section::Keyspace,
             open_db: 0,
             open_count: 0,
             open: Vec::new(),
@@ -330,6 +333,25 @@ impl<W: Write> SnapshotWriter<W> {
         expire_ms: u64,
         value: &[u8],
     ) -> io::Result<()> {
+        self.add_record(Section::Keyspace, db, key, expire_ms, value)
+    }
+
+    /// Adds one function library (section 2, SPEC §8.2): a record of the keyspace layout with
+    /// key = library name, value = its code (shebang included), no expiry, db 0. Records of
+    /// consecutive calls share blocks, closed at [`BLOCK_TARGET`] as keyspace blocks are.
+    pub fn add_function(&mut self, name: &[u8], code: &[u8]) -> io::Result<()> {
+        self.add_record(Section::Functions, 0, name, 0, code)
+    }
+
+    /// One record of the keyspace layout into the open block of `section`/`db`.
+    fn add_record(
+        &mut self,
+        section: Section,
+        db: u16,
+        key: &[u8],
+        expire_ms: u64,
+        value: &[u8],
+    ) -> io::Result<()> {
         let key_len = u32_len(key.len(), "key")?;
         let value_len = u32_len(value.len(), "value")?;
         let len = entry_len(key, value);
@@ -339,6 +361,7 @@ impl<W: Write> SnapshotWriter<W> {
         let len = len as usize;
         if !self.open.is_empty()
             && (db != self.open_db
+                || section != self.open_section
                 || self.open.len() + len > BLOCK_TARGET
                 || self.open_count == u32::MAX)
         {
@@ -351,9 +374,10 @@ impl<W: Write> SnapshotWriter<W> {
         if self.open.is_empty() && len > BLOCK_TARGET {
             // A block of its own, streamed from the caller's buffers instead of copied.
             let parts = [parts[0], parts[1], parts[2], parts[3], value];
-            return self.write_block(Section::Keyspace.code(), db, 1, &parts);
+            return self.write_block(section.code(), db, 1, &parts);
         }
         if self.open.is_empty() {
+            self.open_section = section;
             self.open_db = db;
             self.open.reserve(BLOCK_TARGET.min(len.max(4096)));
         }
@@ -417,7 +441,7 @@ impl<W: Write> SnapshotWriter<W> {
         }
         let payload = std::mem::take(&mut self.open);
         let result = self.write_block(
-            Section::Keyspace.code(),
+            self.open_section.code(),
             self.open_db,
             self.open_count,
             &[&payload],
@@ -485,16 +509,17 @@ pub struct Block<'a> {
 }
 
 impl<'a> Block<'a> {
-    /// The keyspace entries of the block, each checked to lie inside the payload; the count
-    /// must match and no byte may follow the last entry. A block of another section yields a
-    /// single `Malformed` error.
+    /// The records of the block, each checked to lie inside the payload; the count must match
+    /// and no byte may follow the last entry. Keyspace blocks hold entries; functions blocks
+    /// (section 2) hold libraries in the same layout (key = name, value = code). A block of
+    /// another section yields a single `Malformed` error.
     pub fn entries(&self) -> Entries<'a> {
         Entries {
             rest: self.payload,
             offset: self.offset + BLOCK_HEADER_LEN as u64,
             block_offset: self.offset,
             remaining: self.count,
-            keyspace: self.section == Section::Keyspace,
+            keyspace: matches!(self.section, Section::Keyspace | Section::Functions),
             done: false,
         }
     }
@@ -552,7 +577,7 @@ impl<'a> Iterator for Entries<'a> {
             Some(Err(DecodeError::new(offset, ErrorKind::Malformed(what))))
         };
         if !self.keyspace {
-            return fail(self, self.block_offset, "not a keyspace block");
+            return fail(self, self.block_offset, "not a block of records");
         }
         if self.remaining == 0 {
             self.done = true;
@@ -1122,6 +1147,49 @@ mod tests {
         for code in 0..=255u8 {
             assert_eq!(Section::from_code(code).code(), code);
         }
+    }
+
+    #[test]
+    fn function_records_share_the_keyspace_layout() {
+        let mut w = SnapshotWriter::new(Vec::new(), &SnapshotHeader::new(0, 1, 7, 0)).unwrap();
+        w.add_function(b"lib_a", b"#!lua name=lib_a\nreturn 1")
+            .unwrap();
+        w.add_function(b"lib_b", b"#!lua name=lib_b\nreturn 2")
+            .unwrap();
+        w.add_entry(0, b"k", 0, b"v").unwrap();
+        // A library larger than a block gets a block of its own, like a large entry.
+        let huge = vec![b'x'; BLOCK_TARGET + 10];
+        w.add_function(b"huge", &huge).unwrap();
+        let (bytes, summary) = w.finish().unwrap();
+        assert_eq!(summary.entries, 4);
+        let r = SnapshotReader::new(&bytes).unwrap();
+        let blocks: Vec<Block<'_>> = r.blocks().map(Result::unwrap).collect();
+        let shape: Vec<(Section, u16, u32)> =
+            blocks.iter().map(|b| (b.section, b.db, b.count)).collect();
+        assert_eq!(
+            shape,
+            vec![
+                (Section::Functions, 0, 2),
+                (Section::Keyspace, 0, 1),
+                (Section::Functions, 0, 1)
+            ]
+        );
+        let libs: Vec<(Vec<u8>, u64, Vec<u8>)> = blocks[0]
+            .entries()
+            .map(|e| e.map(|e| (e.key.to_vec(), e.expire_ms, e.value.to_vec())))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            libs,
+            vec![
+                (b"lib_a".to_vec(), 0, b"#!lua name=lib_a\nreturn 1".to_vec()),
+                (b"lib_b".to_vec(), 0, b"#!lua name=lib_b\nreturn 2".to_vec()),
+            ]
+        );
+        let big = blocks[2].entries().next().unwrap().unwrap();
+        assert_eq!((big.key, big.value.len()), (&b"huge"[..], huge.len()));
+        // The block layout is exactly the keyspace one: section byte 2.
+        assert_eq!(bytes[64 + 4], 2);
     }
 
     #[test]

@@ -230,6 +230,8 @@ pub(crate) fn execute(x: &mut Exec<'_>, op: &Op) -> Reply {
         Geo(op) => geo::execute(x, op),
         Dump(op) => dump::execute(x, op),
         Sort(op) => sort::execute(x, op),
+        // The library catalog is the shard's, not a database's: `Shard::execute` runs these.
+        Functions(_) => OpError::Other("ERR FUNCTION ops run on the shard's catalog".into()).into(),
     }
 }
 

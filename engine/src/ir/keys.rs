@@ -79,6 +79,7 @@ impl Op {
             Geo(op) => op.keys(),
             Dump(op) => op.keys(),
             Sort(op) => op.keys(),
+            Functions(op) => op.keys(),
         }
     }
 
@@ -110,6 +111,7 @@ impl Op {
             Geo(op) => op.routing(),
             Dump(op) => op.routing(),
             Sort(op) => op.routing(),
+            Functions(op) => op.routing(),
             _ => KeyRouting::Single,
         }
     }
@@ -138,6 +140,7 @@ impl Op {
             Geo(op) => return op.is_write(),
             Dump(op) => return op.is_write(),
             Sort(op) => return op.is_write(),
+            Functions(op) => return op.is_write(),
             _ => {}
         }
         !matches!(

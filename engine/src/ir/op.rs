@@ -3,7 +3,9 @@
 
 use bytes::Bytes;
 
-use super::ops::{BitmapOp, DumpOp, GeoOp, HashOp, HllOp, ListOp, SetOp, SortOp, StreamOp, ZSetOp};
+use super::ops::{
+    BitmapOp, DumpOp, FunctionOp, GeoOp, HashOp, HllOp, ListOp, SetOp, SortOp, StreamOp, ZSetOp,
+};
 
 /// Context a shard needs to execute an op: which database, and the time to evaluate expiry
 /// against (injected, never read inside the engine, so execution is deterministic).
@@ -280,4 +282,6 @@ pub enum Op {
     Dump(DumpOp),
     /// SORT / SORT_RO.
     Sort(SortOp),
+    /// FUNCTION LOAD/DELETE/FLUSH/DUMP/RESTORE: the library catalog (no keys; every shard).
+    Functions(FunctionOp),
 }

@@ -194,6 +194,10 @@ fn load_snapshot(
                     break;
                 }
             };
+            if block.section == Section::Functions {
+                load_functions(shard, path, &block, opts, report)?;
+                continue;
+            }
             if !matches!(block.section, Section::Keyspace) {
                 continue;
             }
@@ -231,6 +235,41 @@ fn load_snapshot(
         return Ok(*lsn);
     }
     Ok(0)
+}
+
+/// Loads the libraries of a section-2 block into the shard's catalog (name = key, code =
+/// value); a record whose code does not declare that name is damage.
+fn load_functions(
+    shard: &mut Shard,
+    path: &Path,
+    block: &moon_formats::snapshot::Block<'_>,
+    opts: RecoveryOptions,
+    report: &mut RecoveryReport,
+) -> Result<(), RecoveryError> {
+    for entry in block.entries() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => return corrupt_or_skip(path, e.offset, e.to_string(), opts, report),
+        };
+        match crate::functions::parse_metadata(entry.value) {
+            Ok(meta) if meta.name == entry.key => shard.load_function(
+                bytes::Bytes::copy_from_slice(entry.key),
+                bytes::Bytes::copy_from_slice(entry.value),
+            ),
+            other => corrupt_or_skip(
+                path,
+                block.offset,
+                format!(
+                    "function library {:?} does not load: {:?}",
+                    String::from_utf8_lossy(entry.key),
+                    other.err()
+                ),
+                opts,
+                report,
+            )?,
+        }
+    }
+    Ok(())
 }
 
 fn corrupt_or_skip(

@@ -5,9 +5,13 @@
 //!
 //! Invariants: `dbs.len() == DATABASES`; `apply` rejects an out-of-range `ExecCtx::db` before
 //! executing anything; time only enters through `ExecCtx::now_ms` / the `now_ms` arguments.
+//! The FUNCTION library catalog lives beside the databases (`functions`): catalog ops
+//! (`Op::Functions`) change only it, never a key, so they bypass watched-key tracking.
 
 use crate::DATABASES;
 use crate::cmd::{self, Exec};
+use crate::functions::FunctionCatalog;
+use crate::ir::ops::{FunctionOp, RestorePolicy};
 use crate::ir::{ExecCtx, Op, OpError, Reply};
 use crate::keyspace::{Db, Entry};
 use crate::notify::KeyEvent;
@@ -18,7 +22,7 @@ mod wal;
 mod watch;
 
 pub use evict::EvictionPolicy;
-pub use snapshot::{SnapshotError, SnapshotSink};
+pub use snapshot::{FunctionSink, SnapshotError, SnapshotSink};
 pub use watch::{Interest, WatchFlag};
 
 /// Tunables of a shard.
@@ -137,6 +141,8 @@ pub struct Shard {
     interest: Interest,
     /// The write-ahead log (LSNs, pending frames, the open segment).
     wal: wal::WalState,
+    /// The FUNCTION libraries (identical on every shard; see `crate::functions`).
+    functions: FunctionCatalog,
 }
 
 const _: fn() = || {
@@ -167,7 +173,18 @@ impl Shard {
             events: Vec::new(),
             interest: Interest::default(),
             wal: wal::WalState::default(),
+            functions: FunctionCatalog::new(),
         }
+    }
+
+    /// The FUNCTION library catalog.
+    pub fn functions(&self) -> &FunctionCatalog {
+        &self.functions
+    }
+
+    /// Adds (or replaces) one library outside `apply`, unlogged: recovery loading a snapshot.
+    pub fn load_function(&mut self, name: bytes::Bytes, code: bytes::Bytes) {
+        self.functions.insert(name, code);
     }
 
     /// This shard's index.
@@ -201,7 +218,19 @@ impl Shard {
             self.apply_with_interest(ctx, op)
         };
         if !reply.is_err() {
-            self.wal_after_write(ctx, op, &reply);
+            if let Op::Functions(FunctionOp::Restore { .. }) = op
+                && self.wal_enabled()
+            {
+                // The effect of a RESTORE is the whole resulting catalog: replay then never
+                // depends on what APPEND/REPLACE found.
+                let effect = Op::Functions(FunctionOp::Restore {
+                    libs: self.functions.to_vec(),
+                    policy: RestorePolicy::Flush,
+                });
+                self.wal_after_write(ctx, &effect, &reply);
+            } else {
+                self.wal_after_write(ctx, op, &reply);
+            }
         }
         reply
     }
@@ -210,6 +239,10 @@ impl Shard {
     /// entries around the op, and queue written keys for blocked clients.
     #[cold]
     fn apply_with_interest(&mut self, ctx: &ExecCtx, op: &Op) -> Reply {
+        if matches!(op, Op::Functions(_)) {
+            // The catalog is not a key: no watched key changes, no blocked client wakes.
+            return self.execute(ctx, op);
+        }
         let keys: Vec<bytes::Bytes> = op.keys().into_iter().cloned().collect();
         let db = ctx.db;
         if keys.is_empty() {
@@ -260,6 +293,9 @@ impl Shard {
     }
 
     fn execute(&mut self, ctx: &ExecCtx, op: &Op) -> Reply {
+        if let Op::Functions(f) = op {
+            return self.functions.apply(f);
+        }
         let mut x = Exec::new(
             &mut self.dbs,
             ctx.db,
@@ -394,7 +430,9 @@ impl Shard {
 
     /// Estimated heap bytes held by this shard's keyspace. O(databases).
     pub fn used_memory_estimate(&self) -> usize {
-        std::mem::size_of::<Shard>() + self.dbs.iter().map(Db::mem_bytes).sum::<usize>()
+        std::mem::size_of::<Shard>()
+            + self.dbs.iter().map(Db::mem_bytes).sum::<usize>()
+            + self.functions.mem_bytes()
     }
 
     /// Active expiry over every database: each one with TTL keys advances its scan by

@@ -25,6 +25,9 @@ use super::Shard;
 /// Receives every entry of a snapshot image: `(db, key, expire_ms /*0 = none*/, payload)`.
 pub type SnapshotSink<'a> = dyn FnMut(usize, &[u8], u64, &[u8]) -> std::io::Result<()> + 'a;
 
+/// Receives every function library of a snapshot image: `(name, code)`.
+pub type FunctionSink<'a> = dyn FnMut(&[u8], &[u8]) -> std::io::Result<()> + 'a;
+
 /// Why a snapshot failed.
 #[derive(Debug)]
 pub enum SnapshotError {
@@ -182,6 +185,17 @@ impl Shard {
             return Err(e);
         }
         Ok(!self.snapshot_active())
+    }
+
+    /// The snapshot's functions section: every library of the catalog as `sink(name, code)`,
+    /// in name order. Call it right after [`Shard::snapshot_begin`], before any other op runs,
+    /// so the libraries are those of the image's instant (the catalog is small and written
+    /// whole; it needs no serialize-before-write).
+    pub fn snapshot_functions(&self, sink: &mut FunctionSink<'_>) -> std::io::Result<()> {
+        for (name, code) in self.functions().iter() {
+            sink(name, code)?;
+        }
+        Ok(())
     }
 
     /// Abandons the running snapshot (if any) and frees its preserved segments.

@@ -22,17 +22,25 @@ use moon_engine::shard::Shard;
 use crate::mailbox::{FrozenWork, Msg};
 use crate::worker::Worker;
 
-/// Participant side: acknowledge, then run work until the coordinator hangs up.
-pub(crate) fn serve_frozen(
-    shard: &mut Shard,
-    ack: mpsc::Sender<()>,
-    work: mpsc::Receiver<FrozenWork>,
-) {
-    if ack.send(()).is_err() {
-        return;
-    }
-    while let Ok(f) = work.recv() {
-        f(shard);
+impl Worker {
+    /// Participant side: acknowledge, then run work until the coordinator hangs up. While a
+    /// script is busy (it may be the coordinator's), this shard's clients are answered between
+    /// pieces of work.
+    pub(crate) fn serve_frozen(&mut self, ack: mpsc::Sender<()>, work: mpsc::Receiver<FrozenWork>) {
+        if ack.send(()).is_err() {
+            return;
+        }
+        loop {
+            match work.recv_timeout(std::time::Duration::from_millis(20)) {
+                Ok(f) => f(&mut self.shard),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if self.shared.script_busy.active() {
+                        self.serve_busy_here();
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
     }
 }
 
@@ -414,15 +422,19 @@ fn execute(
             let owners: Vec<usize> = std::iter::once(access.local_id)
                 .chain(access.remote.iter().map(|(s, _)| *s))
                 .collect();
+            let mut first = None;
             for owner in owners {
                 let op = other.clone();
                 match access.on(owner, move |s| s.apply(&ctx, &op)) {
                     Some(r) if r.is_err() => return r,
-                    Some(_) => {}
+                    // Every shard answers alike (OK, or FUNCTION LOAD's library name).
+                    Some(r) => {
+                        first.get_or_insert(r);
+                    }
                     None => return gone(),
                 }
             }
-            Reply::Ok
+            first.unwrap_or(Reply::Ok)
         }
     }
 }

@@ -91,6 +91,9 @@ pub struct Config {
     pub requirepass: Option<String>,
     /// Background frequency.
     pub hz: u64,
+    /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds a script runs before
+    /// other clients get BUSY.
+    pub busy_reply_threshold_ms: u64,
     /// Max bulk length.
     pub proto_max_bulk_len: u64,
     /// Log level name (Redis's).
@@ -143,6 +146,7 @@ impl Default for Config {
             dir: PathBuf::from("./data"),
             requirepass: None,
             hz: 10,
+            busy_reply_threshold_ms: 5000,
             proto_max_bulk_len: 512 * 1024 * 1024,
             loglevel: "notice".into(),
             logfile: String::new(),
@@ -301,6 +305,7 @@ impl Config {
                 }
             }
             "hz" => self.hz = int(value)?.clamp(1, 500),
+            "busy-reply-threshold" | "lua-time-limit" => self.busy_reply_threshold_ms = int(value)?,
             "proto-max-bulk-len" => {
                 let n = parse_memory(value).context("argument must be a memory value")?;
                 if n < 1024 * 1024 {
@@ -417,6 +422,11 @@ impl Config {
             ("dir", self.dir.display().to_string()),
             ("requirepass", self.requirepass.clone().unwrap_or_default()),
             ("hz", self.hz.to_string()),
+            (
+                "busy-reply-threshold",
+                self.busy_reply_threshold_ms.to_string(),
+            ),
+            ("lua-time-limit", self.busy_reply_threshold_ms.to_string()),
             ("proto-max-bulk-len", self.proto_max_bulk_len.to_string()),
             ("loglevel", self.loglevel.clone()),
             ("logfile", self.logfile.clone()),
@@ -535,6 +545,8 @@ impl Config {
             name,
             "requirepass"
                 | "hz"
+                | "busy-reply-threshold"
+                | "lua-time-limit"
                 | "proto-max-bulk-len"
                 | "loglevel"
                 | "maxclients"

@@ -176,6 +176,7 @@ impl Worker {
             ConnCmd::DebugHelp => moon_resp::commands::debug_help(),
             ConnCmd::ObjectHelp => moon_resp::commands::object_help(),
             ConnCmd::PubSub(cmd) => return self.pubsub_cmd(conn, cmd),
+            ConnCmd::Script(cmd) => return self.script_cmd(conn, cmd),
             ConnCmd::Lastsave => Reply::Int(self.shared.last_save() as i64),
             ConnCmd::Save => {
                 self.snapshot_cmd(conn, SnapCmd::Save);

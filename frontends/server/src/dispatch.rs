@@ -37,6 +37,9 @@ impl Worker {
             conn.reply(refusal);
             return;
         }
+        if self.refuse_busy(conn, &args) {
+            return;
+        }
         let mut lname = [0u8; 32];
         let lname = lowercase_name(name, &mut lname);
         if conn.multi.is_some() && self.multi_intercept(conn, &args) {
@@ -53,6 +56,14 @@ impl Worker {
                     "OOM command not allowed when used memory > 'maxmemory'.".into(),
                 )));
                 (true, true)
+            }
+            Ok(Command::Op(op @ Op::Functions(_))) => {
+                let before = self.stats.error_replies;
+                self.function_op(conn, op);
+                // Counted by `function_op`; only the command's own stats are left.
+                let failed = self.stats.error_replies != before;
+                self.stats.error_replies = before;
+                (failed, true)
             }
             Ok(Command::Op(op)) => {
                 self.dispatch_op(conn, op);

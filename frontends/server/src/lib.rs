@@ -17,5 +17,6 @@ mod multi;
 mod persist;
 mod pubsub;
 mod scan;
+mod script;
 mod shared;
 mod worker;

@@ -90,7 +90,18 @@ fn runs_in_exec(cmd: &ConnCmd) -> bool {
             | ConnCmd::DebugHelp
             | ConnCmd::Unwatch
             | ConnCmd::Static(_)
+            | ConnCmd::Script(_)
     )
+}
+
+/// A queued EVAL/EVALSHA/FCALL: runs inside the transaction's atomic phase.
+fn queued_script(q: &Queued) -> Option<&moon_resp::commands::ScriptCmd> {
+    match q {
+        Queued::Cmd(Command::Conn(ConnCmd::Script(cmd))) if crate::script::runs_script(cmd) => {
+            Some(cmd)
+        }
+        _ => None,
+    }
 }
 
 impl Worker {
@@ -132,6 +143,11 @@ impl Worker {
             Ok(_) => {}
         }
         let queued = match parse(args) {
+            Ok(Command::Op(Op::Functions(_))) => {
+                multi.aborted = true;
+                conn.reply(err("ERR Command not allowed inside a transaction"));
+                return true;
+            }
             Ok(Command::Conn(cmd)) if !runs_in_exec(&cmd) => {
                 multi.aborted = true;
                 conn.reply(err("ERR Command not allowed inside a transaction"));
@@ -244,7 +260,20 @@ impl Worker {
         let shards = self.shared.shards();
         let mut owners: Vec<usize> = Vec::new();
         let mut all = false;
+        let mut scripts = None;
         for q in &multi.queued {
+            if queued_script(q).is_some() && scripts.is_none() {
+                // A script may touch any key: the whole keyspace takes part.
+                all = true;
+                match self.tx_scripts_begin() {
+                    Ok(tx) => scripts = Some(tx),
+                    Err(e) => {
+                        self.unwatch_all(conn);
+                        conn.reply(e);
+                        return;
+                    }
+                }
+            }
             if let Queued::Cmd(Command::Op(op)) = q {
                 if matches!(op.routing(), KeyRouting::AllShards(_)) {
                     all = true;
@@ -274,15 +303,20 @@ impl Worker {
         // Phase 1: the keyspace part, atomically. `None` = runs in phase 2.
         // `watched_expired`: a watched key expired since WATCH (checked by the caller on the
         // owners, under the same freeze).
-        let run = |apply: &mut dyn FnMut(ExecCtx, Op) -> Reply,
-                   watched_expired: bool,
-                   db: &mut usize|
+        let scripts_ref = &mut scripts;
+        let mut run = |apply: &mut dyn FnMut(ExecCtx, Op) -> Reply,
+                       watched_expired: bool,
+                       db: &mut usize|
          -> Option<Vec<Option<Reply>>> {
             if watched_expired || flag.load(Ordering::Acquire) {
                 return None;
             }
             let mut out = Vec::with_capacity(queued.len());
             for q in &queued {
+                if let (Some(cmd), Some(tx)) = (queued_script(q), scripts_ref.as_mut()) {
+                    out.push(Some(tx.run(cmd, *db, now, no_touch, apply)));
+                    continue;
+                }
                 out.push(match q {
                     Queued::Err(e) => Some(Reply::Err(e.clone())),
                     Queued::Cmd(Command::Op(op)) => {
@@ -351,6 +385,9 @@ impl Worker {
                 }
             }
         };
+        if let Some(tx) = scripts {
+            self.tx_scripts_end(tx);
+        }
         self.unwatch_all(conn);
         let Some(replies) = phase1 else {
             conn.reply(Reply::NilArray);

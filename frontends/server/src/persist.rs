@@ -375,10 +375,21 @@ impl Worker {
             self.persist.wal_written_at_rewrite = w.written();
         }
         match self.open_snapshot_file(lsn, now) {
-            Ok((tmp, dest, writer)) => {
+            Ok((tmp, dest, mut writer)) => {
                 if self.shard.snapshot_begin().is_err() {
                     let _ = std::fs::remove_file(&tmp);
                     return Err("Background save already in progress");
+                }
+                // The function libraries (section 2) of the image's instant, written first.
+                if let Err(e) = self
+                    .shard
+                    .snapshot_functions(&mut |name, code| writer.add_function(name, code))
+                {
+                    tracing::error!(shard = self.id, "cannot write a snapshot: {e}");
+                    self.shard.snapshot_abort();
+                    let _ = std::fs::remove_file(&tmp);
+                    self.record_failure(kind);
+                    return Err("Failed creating the snapshot file");
                 }
                 self.shard.dirty_mark_snapshot();
                 self.shared.snapshots_running.fetch_add(1, Ordering::SeqCst);

@@ -50,12 +50,19 @@ pub struct Shared {
     pub shutdown_save: std::sync::atomic::AtomicU8,
     /// Shards with a snapshot in progress (BGSAVE refuses to start a second round).
     pub snapshots_running: AtomicUsize,
+    /// The script cache (SCRIPT LOAD, EVAL): shared by every shard's Lua VM.
+    pub(crate) scripts: crate::script::ScriptCache,
+    /// Which shard runs a script past the busy threshold (BUSY, SCRIPT KILL).
+    pub(crate) script_busy: crate::script::BusyBoard,
+    /// A copy of `busy-reply-threshold`, kept by `update_config`.
+    busy_threshold_ms: AtomicU64,
 }
 
 impl Shared {
     /// Build for `config.shards` shards.
     pub fn new(config: Config, wakers: Vec<Waker>) -> Shared {
         let shards = config.shards;
+        let busy_threshold_ms = AtomicU64::new(config.busy_reply_threshold_ms);
         Shared {
             slots: SlotTable::new(shards),
             wakers,
@@ -77,6 +84,9 @@ impl Shared {
                 .collect(),
             shutdown_save: std::sync::atomic::AtomicU8::new(0),
             snapshots_running: AtomicUsize::new(0),
+            scripts: crate::script::ScriptCache::default(),
+            script_busy: crate::script::BusyBoard::new(shards),
+            busy_threshold_ms,
         }
     }
 
@@ -120,10 +130,22 @@ impl Shared {
 
     /// Change the config under the lock.
     pub fn update_config<R>(&self, f: impl FnOnce(&mut Config) -> R) -> R {
-        match self.config.write() {
-            Ok(mut c) => f(&mut c),
-            Err(p) => f(&mut p.into_inner()),
-        }
+        let mut guard = match self.config.write() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        };
+        let r = f(&mut guard);
+        self.busy_threshold_ms.store(
+            guard.busy_reply_threshold_ms,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        r
+    }
+
+    /// `busy-reply-threshold` in ms, without cloning the configuration (read by every script).
+    pub(crate) fn busy_threshold_ms(&self) -> u64 {
+        self.busy_threshold_ms
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Ask every shard to stop.

@@ -78,6 +78,47 @@ pub struct Worker {
     pub(crate) pubsub: crate::pubsub::Registry,
     /// Snapshots, WAL group commit and their INFO bookkeeping.
     pub(crate) persist: crate::persist::PersistState,
+    /// This shard's Lua VM (created by the first script).
+    pub(crate) script_vm: Option<Box<crate::script::ScriptVmHandle>>,
+    /// This iteration's polled events not handled yet (a busy script's hook takes them over).
+    pub(crate) pending_events: std::collections::VecDeque<Event>,
+}
+
+/// A newly accepted connection, counted (and told off when over `maxclients`).
+pub(crate) fn accept_conn(
+    shared: &Shared,
+    driver: &dyn Driver,
+    limits: Limits,
+    token: ConnToken,
+) -> Box<Conn> {
+    let cfg = shared.config();
+    let connected = shared
+        .connected_clients
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    shared
+        .total_connections
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = shared
+        .next_client_id
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut conn = Box::new(Conn::new(token, id, cfg.requirepass.is_none(), limits));
+    conn.addr = driver.peer_addr(token);
+    conn.laddr = Some(std::net::SocketAddr::new(
+        cfg.bind
+            .parse()
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        cfg.port,
+    ));
+    if connected >= cfg.maxclients {
+        shared
+            .rejected_connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        conn.reply(Reply::Err(OpError::Other(
+            "ERR max number of clients reached".into(),
+        )));
+        conn.close_after_flush = true;
+    }
+    conn
 }
 
 /// Commands parsed ahead per batch for prefetching.
@@ -117,6 +158,8 @@ impl Worker {
             blocking: crate::blocking::Blocking::default(),
             pubsub: crate::pubsub::Registry::default(),
             persist,
+            script_vm: None,
+            pending_events: std::collections::VecDeque::new(),
         }
     }
 
@@ -125,7 +168,7 @@ impl Worker {
         let mut events = Vec::with_capacity(256);
         let mut tick = Duration::from_millis(1000 / self.shared.config().hz.max(1));
         while !self.shared.shutting_down() {
-            let mut timeout = if self.has_queued_work() {
+            let mut timeout = if self.has_queued_work() || !self.pending_events.is_empty() {
                 Duration::ZERO
             } else {
                 tick.saturating_sub(self.last_tick.elapsed())
@@ -146,7 +189,8 @@ impl Worker {
             }
             self.now_ms = now_ms();
             let served = !events.is_empty();
-            for ev in events.drain(..) {
+            self.pending_events.extend(events.drain(..));
+            while let Some(ev) = self.pending_events.pop_front() {
                 self.on_event(ev);
             }
             self.drain_inboxes();
@@ -204,36 +248,8 @@ impl Worker {
     }
 
     fn on_accept(&mut self, token: ConnToken) {
-        let cfg = self.shared.config();
-        let connected = self
-            .shared
-            .connected_clients
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.shared
-            .total_connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = self
-            .shared
-            .next_client_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut conn = Box::new(Conn::new(token, id, cfg.requirepass.is_none(), self.limits));
-        conn.addr = self.driver.peer_addr(token);
-        conn.laddr = Some(std::net::SocketAddr::new(
-            cfg.bind
-                .parse()
-                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
-            cfg.port,
-        ));
-        if connected >= cfg.maxclients {
-            self.shared
-                .rejected_connections
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            conn.reply(Reply::Err(OpError::Other(
-                "ERR max number of clients reached".into(),
-            )));
-            conn.close_after_flush = true;
-        }
-        self.client_tokens.insert(id, token);
+        let conn = accept_conn(&self.shared, &*self.driver, self.limits, token);
+        self.client_tokens.insert(conn.id, token);
         self.conns.insert(token, conn);
         self.dirty.push(token);
     }
@@ -433,7 +449,7 @@ impl Worker {
             Msg::CallReply { to, value } => {
                 self.complete_part(to.client, to.seq, to.part, Part::Any(value))
             }
-            Msg::Freeze { ack, work } => crate::atomic::serve_frozen(&mut self.shard, ack, work),
+            Msg::Freeze { ack, work } => self.serve_frozen(ack, work),
             Msg::Block(waiter) => self.register_waiter(*waiter, true),
             Msg::Publish { to, batch } => self.on_publish(to, &batch),
         }

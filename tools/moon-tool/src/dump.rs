@@ -114,6 +114,31 @@ impl Dumper<'_> {
         }
     }
 
+    /// One function library of a snapshot: `{"function_library", "code"}` or `FUNCTION LOAD
+    /// REPLACE <code>`. Libraries belong to no database, so `--db` does not filter them.
+    fn function(&mut self, file: &Path, offset: u64, name: &[u8], expire_ms: u64, code: &[u8]) {
+        if let Err(e) = value::check_function(name, expire_ms, code) {
+            self.problem(&format!(
+                "{}:{offset}: function library {}: {e}; not loaded",
+                file.display(),
+                quote(name)
+            ));
+            return;
+        }
+        match self.format {
+            Format::Json => {
+                let obj = json!({
+                    "function_library": json_bytes(name),
+                    "code": json_bytes(code),
+                });
+                self.out.line(&obj.to_string());
+            }
+            Format::Resp => {
+                self.send(&[b"FUNCTION".as_slice(), b"LOAD", b"REPLACE", code]);
+            }
+        }
+    }
+
     fn record(&mut self, shard: u16, rec: &Record) {
         match &rec.body {
             Body::Command(argv) => {
@@ -191,6 +216,22 @@ impl Dumper<'_> {
             ));
         }
         for b in &s.blocks {
+            if b.section == Section::Functions {
+                let (libs, err) = snap::entries(b);
+                for pe in libs {
+                    self.function(
+                        path,
+                        pe.offset,
+                        pe.entry.key,
+                        pe.entry.expire_ms,
+                        pe.entry.value,
+                    );
+                }
+                if let Some(e) = err {
+                    self.problem(&format!("{}: {e}", path.display()));
+                }
+                continue;
+            }
             if b.section != Section::Keyspace {
                 continue;
             }

@@ -90,8 +90,24 @@ fn inspect_snapshot(
     let mut dbs: BTreeMap<u16, DbStats> = BTreeMap::new();
     let mut totals: BTreeMap<&'static str, u64> = BTreeMap::new();
     let (mut key_bytes, mut value_bytes, mut entries, mut bad_values) = (0u64, 0u64, 0u64, 0u64);
+    let (mut libraries, mut code_bytes, mut bad_libraries) = (0u64, 0u64, 0u64);
     for b in &s.blocks {
         *sections.entry(snap::section_name(b.section)).or_default() += 1;
+        if b.section == Section::Functions {
+            let (list, err) = snap::entries(b);
+            if err.is_some() {
+                damaged = true;
+            }
+            for pe in list {
+                libraries += 1;
+                code_bytes += pe.entry.value.len() as u64;
+                if value::check_function(pe.entry.key, pe.entry.expire_ms, pe.entry.value).is_err()
+                {
+                    bad_libraries += 1;
+                }
+            }
+            continue;
+        }
         if b.section != Section::Keyspace {
             continue;
         }
@@ -126,8 +142,19 @@ fn inspect_snapshot(
             secs.join(", ")
         }
     ));
+    out.line(&format!(
+        "  functions: {libraries} librar{}, code bytes: {code_bytes}",
+        if libraries == 1 { "y" } else { "ies" }
+    ));
+    if bad_libraries > 0 {
+        damaged = true;
+        out.line(&format!(
+            "  {bad_libraries} function librar{} do not load (shebang)",
+            if bad_libraries == 1 { "y" } else { "ies" }
+        ));
+    }
     if let Ok(f) = &s.complete
-        && f.entry_count != entries
+        && f.entry_count != entries + libraries
     {
         out.line(&format!(
             "  footer says {} entries in {} blocks",

@@ -167,6 +167,10 @@ fn repair_snapshot(ctx: &ShardCtx<'_>, path: &Path, rep: &mut Report<'_>) -> Res
         }
     }
     for b in &s.blocks {
+        if b.section == Section::Functions {
+            repair_functions(path, b, &mut w, rep)?;
+            continue;
+        }
         if b.section != Section::Keyspace {
             w.add_block(b.section, b.db, b.count, b.payload)?;
             continue;
@@ -225,6 +229,49 @@ fn repair_snapshot(ctx: &ShardCtx<'_>, path: &Path, rep: &mut Report<'_>) -> Res
         ),
     );
     Ok(Some(header.lsn))
+}
+
+/// A functions block (section 2): kept as is when every library loads, else its loadable
+/// libraries are rewritten and the others reported lost.
+fn repair_functions<W: Write>(
+    path: &Path,
+    b: &moon_formats::snapshot::Block<'_>,
+    w: &mut SnapshotWriter<W>,
+    rep: &mut Report<'_>,
+) -> Result<()> {
+    let (libs, err) = snap::entries(b);
+    let check = |pe: &snap::PlacedEntry<'_>| {
+        value::check_function(pe.entry.key, pe.entry.expire_ms, pe.entry.value)
+    };
+    if err.is_none() && libs.iter().all(|pe| check(pe).is_ok()) {
+        w.add_block(b.section, b.db, b.count, b.payload)?;
+        return Ok(());
+    }
+    for pe in &libs {
+        match check(pe) {
+            Ok(()) => w.add_function(pe.entry.key, pe.entry.value)?,
+            Err(why) => rep.loss(
+                path,
+                &format!(
+                    "function library at offset {}: {} dropped ({why})",
+                    pe.offset,
+                    quote(pe.entry.key)
+                ),
+            ),
+        }
+    }
+    if let Some(e) = err {
+        let rest = u64::from(b.count).saturating_sub(libs.len() as u64);
+        rep.loss(
+            path,
+            &format!(
+                "functions block at offset {}: {e}: its remaining {rest} librar{} dropped",
+                b.offset,
+                if rest == 1 { "y" } else { "ies" }
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// True if a region holding no block header starts like a snapshot index (whose first record
@@ -470,6 +517,18 @@ fn snapshot_is_lossy(bytes: &[u8]) -> bool {
                     .iter()
                     .any(|pe| value::check(pe.entry.value).is_err())
         });
+    let lossy_functions = s
+        .blocks
+        .iter()
+        .filter(|b| b.section == Section::Functions)
+        .any(|b| {
+            let (libs, err) = snap::entries(b);
+            err.is_some()
+                || libs.iter().any(|pe| {
+                    value::check_function(pe.entry.key, pe.entry.expire_ms, pe.entry.value).is_err()
+                })
+        });
+    let lossy_entries = lossy_entries || lossy_functions;
     lossy_region || lossy_entries
 }
 

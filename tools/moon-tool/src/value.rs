@@ -43,6 +43,22 @@ pub fn type_name(type_byte: u8) -> &'static str {
     }
 }
 
+/// Checks one record of a functions block (snapshot section 2) as recovery loads it: the code's
+/// shebang must parse (Redis 7.0's rules) and name the record's library; no expiry.
+pub fn check_function(name: &[u8], expire_ms: u64, code: &[u8]) -> Result<(), String> {
+    if expire_ms != 0 {
+        return Err(format!("a function library with an expiry ({expire_ms})"));
+    }
+    match moon_engine::functions::parse_metadata(code) {
+        Ok(meta) if meta.name == name => Ok(()),
+        Ok(meta) => Err(format!(
+            "the code declares library {}",
+            crate::text::quote(&meta.name)
+        )),
+        Err(e) => Err(format!("the code's shebang does not load: {e:?}")),
+    }
+}
+
 /// The family of a payload, from its first byte.
 pub fn payload_type(payload: &[u8]) -> &'static str {
     payload.first().map_or("unknown", |&b| type_name(b))

@@ -177,6 +177,30 @@ fn verify_snapshot(
         f.add(Level::Error, path, Some(r.start), &describe_region(r));
     }
     for b in &s.blocks {
+        if b.section == Section::Functions {
+            let (libs, err) = snap::entries(b);
+            if let Some(e) = err {
+                f.add(
+                    Level::Error,
+                    path,
+                    Some(e.offset),
+                    &format!("functions block at {}: {}", b.offset, e.kind),
+                );
+            }
+            for pe in &libs {
+                if let Err(e) =
+                    value::check_function(pe.entry.key, pe.entry.expire_ms, pe.entry.value)
+                {
+                    f.add(
+                        Level::Error,
+                        path,
+                        Some(pe.offset),
+                        &format!("function library {}: {e}", quote(pe.entry.key)),
+                    );
+                }
+            }
+            continue;
+        }
         if b.section != Section::Keyspace {
             f.add(
                 Level::Note,

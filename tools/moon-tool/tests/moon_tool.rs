@@ -917,3 +917,130 @@ fn dump_skips_corruption_the_snapshot_covers() {
         .count();
     assert_eq!(records, 7);
 }
+
+/// One shard whose snapshot (LSN 1, shard count 1) holds function libraries (section 2) and a
+/// key; `bad` adds a library whose code names another library (CRC-valid damage).
+fn functions_dir(bad: bool) -> (tempfile::TempDir, PathBuf, Vec<(String, String)>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let dir = data.join("shard-000");
+    fs::create_dir_all(&dir).unwrap();
+    let libs: Vec<(String, String)> = ["alpha", "beta"]
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                format!(
+                    "#!lua name={n}\nredis.register_function('f_{n}', function() return 1 end)"
+                ),
+            )
+        })
+        .collect();
+    let mut w = SnapshotWriter::new(Vec::new(), &SnapshotHeader::new(0, 1, 1, ts(1))).unwrap();
+    for (n, c) in &libs {
+        w.add_function(n.as_bytes(), c.as_bytes()).unwrap();
+    }
+    if bad {
+        w.add_function(b"gamma", b"#!lua name=delta\nreturn 1")
+            .unwrap();
+    }
+    w.add_entry(0, b"k", 0, &string(b"v")).unwrap();
+    let (bytes, _) = w.finish().unwrap();
+    fs::write(dir.join(snapshot_file_name(1)), bytes).unwrap();
+    (tmp, data, libs)
+}
+
+#[test]
+fn functions_section_is_inspected_verified_and_dumped() {
+    let (_tmp, data, libs) = functions_dir(false);
+    let o = tool(&[&"inspect", &data]);
+    let s = stdout(&o);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert!(
+        s.contains("blocks: 2 (functions 1, keyspace 1), entries: 1,"),
+        "{s}"
+    );
+    assert!(s.contains("functions: 2 libraries, code bytes: "), "{s}");
+    let o = tool(&[&"verify", &data]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+
+    let o = tool(&[&"dump", &data]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let lines = json_lines(&o);
+    let fns: Vec<(String, String)> = lines
+        .iter()
+        .filter(|v| v.get("function_library").is_some())
+        .map(|v| {
+            (
+                v["function_library"].as_str().unwrap().to_owned(),
+                v["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(fns, libs);
+    assert_eq!(lines.iter().filter(|v| v.get("key").is_some()).count(), 1);
+
+    let o = tool(&[&"dump", &data, &"--format", &"resp"]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let cmds = parse_resp(&o.stdout);
+    let loads: Vec<&Vec<Vec<u8>>> = cmds.iter().filter(|c| c[0] == b"FUNCTION").collect();
+    assert_eq!(loads.len(), 2);
+    for (c, (_, code)) in loads.iter().zip(&libs) {
+        assert_eq!(
+            c[1..],
+            [
+                b"LOAD".to_vec(),
+                b"REPLACE".to_vec(),
+                code.as_bytes().to_vec()
+            ]
+        );
+    }
+}
+
+#[test]
+fn damaged_function_library_is_reported_and_repaired() {
+    let (tmp, data, libs) = functions_dir(true);
+    let o = tool(&[&"verify", &data]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(show(&o).contains("function library gamma"), "{}", show(&o));
+    let o = tool(&[&"inspect", &data]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        stdout(&o).contains("1 function library do not load"),
+        "{}",
+        show(&o)
+    );
+    let o = tool(&[&"dump", &data]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert_eq!(
+        json_lines(&o)
+            .iter()
+            .filter(|v| v.get("function_library").is_some())
+            .count(),
+        2
+    );
+
+    let out = tmp.path().join("fixed");
+    let o = tool(&[&"repair", &data, &"--out", &out]);
+    assert!(show(&o).contains("function library"), "{}", show(&o));
+    let v = tool(&[&"verify", &out]);
+    assert_eq!(code(&v), 0, "{}\n{}", show(&v), show(&o));
+    let bytes = fs::read(out.join("shard-000").join(snapshot_file_name(1))).unwrap();
+    let r = SnapshotReader::new(&bytes).unwrap();
+    let mut kept = Vec::new();
+    for b in r.blocks() {
+        let b = b.unwrap();
+        if b.section == moon_formats::snapshot::Section::Functions {
+            for e in b.entries() {
+                let e = e.unwrap();
+                kept.push(String::from_utf8(e.key.to_vec()).unwrap());
+            }
+        }
+    }
+    let names: Vec<&String> = libs.iter().map(|(n, _)| n).collect();
+    assert_eq!(kept.iter().collect::<Vec<_>>(), names);
+    assert_eq!(
+        snapshot_count(&out.join("shard-000").join(snapshot_file_name(1))),
+        3
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod bitmap;
 pub mod dump;
+pub mod functions;
 pub mod geo;
 pub mod hash;
 pub mod hll;
@@ -14,6 +15,7 @@ pub mod zset;
 
 pub use bitmap::BitmapOp;
 pub use dump::DumpOp;
+pub use functions::{FunctionOp, RestorePolicy};
 pub use geo::GeoOp;
 pub use hash::HashOp;
 pub use hll::HllOp;

@@ -1,11 +1,15 @@
-//! Commands of the HyperLogLog, RESTORE and SORT .. STORE write ops. A single-key PFCOUNT is a
-//! write (it may cache the cardinality in the value) and is logged as itself; RESTORE with a
-//! relative TTL becomes `RESTORE .. <now+ttl> .. ABSTTL`.
+//! Commands of the HyperLogLog, RESTORE, SORT .. STORE and FUNCTION write ops. A single-key
+//! PFCOUNT is a write (it may cache the cardinality in the value) and is logged as itself;
+//! RESTORE with a relative TTL becomes `RESTORE .. <now+ttl> .. ABSTTL`. FUNCTION LOAD is
+//! always logged with REPLACE (it succeeded, so replaying it over the same state is the same
+//! effect, and it stays idempotent over a snapshot that already holds the library); FUNCTION
+//! RESTORE re-encodes its libraries as a payload with its policy (the shard logs the whole
+//! resulting catalog with FLUSH instead, see `Shard::apply`).
 
 use bytes::Bytes;
 
 use super::{Argv, absolute};
-use crate::ir::ops::{DumpOp, HllOp, SortOp};
+use crate::ir::ops::{DumpOp, FunctionOp, HllOp, RestorePolicy, SortOp};
 
 pub(super) fn hll(op: &HllOp) -> Option<Vec<Bytes>> {
     let mut a;
@@ -103,5 +107,30 @@ pub(super) fn sort(op: &SortOp) -> Option<Vec<Bytes>> {
         a.kw("ALPHA");
     }
     a.kw("STORE").arg(dst);
+    a.done()
+}
+
+pub(super) fn functions(op: &FunctionOp) -> Option<Vec<Bytes>> {
+    let mut a = Argv::new("FUNCTION");
+    match op {
+        FunctionOp::Load { code, .. } => {
+            a.kw("LOAD").kw("REPLACE").arg(code);
+        }
+        FunctionOp::Delete { name } => {
+            a.kw("DELETE").arg(name);
+        }
+        FunctionOp::Flush => {
+            a.kw("FLUSH");
+        }
+        FunctionOp::Restore { libs, policy } => {
+            let payload = crate::functions::dump_payload(libs.iter().map(|(_, code)| code));
+            a.kw("RESTORE").arg(&Bytes::from(payload)).kw(match policy {
+                RestorePolicy::Flush => "FLUSH",
+                RestorePolicy::Append => "APPEND",
+                RestorePolicy::Replace => "REPLACE",
+            });
+        }
+        FunctionOp::Dump => return None,
+    }
     a.done()
 }

@@ -337,6 +337,7 @@ impl Op {
             Geo(op) => return geo::command(op),
             Dump(op) => return misc::dump(op, now_ms),
             Sort(op) => return misc::sort(op),
+            Functions(op) => return misc::functions(op),
             Get { .. }
             | MGet { .. }
             | StrLen { .. }

@@ -25,6 +25,7 @@ mod keys;
 mod list;
 mod memory;
 mod pubsub;
+mod scripting;
 mod server;
 mod set;
 mod sets;
@@ -36,6 +37,7 @@ mod transaction;
 mod zset;
 
 pub use pubsub::{ALLOWED_WHEN_SUBSCRIBED, PubSubCmd, SubKind, pubsub_help};
+pub use scripting::ScriptCmd;
 
 pub use docs::{
     client_help, command_count, command_docs, command_getkeys, command_getkeys_and_flags,
@@ -140,6 +142,8 @@ pub enum ConnCmd {
     BgRewriteAof,
     /// SUBSCRIBE, PUBLISH, PUBSUB ... (executed by the server's Pub/Sub registry).
     PubSub(PubSubCmd),
+    /// EVAL, EVALSHA, FCALL, SCRIPT ..., FUNCTION LIST/STATS/KILL (the server's Lua runtime).
+    Script(ScriptCmd),
     /// A reply known at parse time (help texts).
     Static(moon_engine::ir::Reply),
     /// MULTI.

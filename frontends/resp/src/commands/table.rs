@@ -452,7 +452,8 @@ impl CommandSpec {
         if self.flags & WRITE != 0 {
             cats |= CAT_WRITE;
         }
-        if self.flags & READONLY != 0 {
+        // Read-only scripts may not be reads of the keyspace (EVAL_RO, FCALL_RO).
+        if self.flags & READONLY != 0 && self.acl & SCRIPTING == 0 {
             cats |= CAT_READ;
         }
         if self.flags & ADMIN != 0 {
@@ -588,6 +589,7 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     list::COMMANDS,
     memory::COMMANDS,
     pubsub::COMMANDS,
+    scripting::COMMANDS,
     sets::COMMANDS,
     sort::COMMANDS,
     stream::COMMANDS,
@@ -625,7 +627,8 @@ macro_rules! registry {
 }
 
 use super::{
-    bitmap, dump, geo, hash, hll, list, memory, pubsub, sets, sort, stream, transaction, zset,
+    bitmap, dump, geo, hash, hll, list, memory, pubsub, scripting, sets, sort, stream, transaction,
+    zset,
 };
 use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};
 

@@ -466,7 +466,20 @@ fn cases() -> Vec<Case> {
 }
 
 /// Write commands of the table no line above exercises, with the reason.
-const NOT_COVERED: &[(&str, &str)] = &[];
+const NOT_COVERED: &[(&str, &str)] = &[
+    // Their argument is library code (a newline after the shebang) or a binary payload, which
+    // these whitespace-split lines cannot hold: scripting_tests.rs round-trips and replays them.
+    (
+        "function|delete",
+        "scripting_tests::wal_commands_round_trip",
+    ),
+    ("function|flush", "scripting_tests::wal_commands_round_trip"),
+    ("function|load", "scripting_tests::wal_commands_round_trip"),
+    (
+        "function|restore",
+        "scripting_tests::wal_commands_round_trip",
+    ),
+];
 
 /// Every live key of every database, with its value and TTL, for comparing two shards.
 fn same_state(a: &Shard, b: &Shard) -> Result<(), String> {

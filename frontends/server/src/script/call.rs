@@ -1,0 +1,261 @@
+//! `redis.call` / `redis.pcall`: from Lua arguments to a command, checked as Redis checks
+//! commands called from scripts, lowered through moon-resp to the op IR and executed by the
+//! [`Host`] the script runs on.
+//!
+//! Invariants: a command never runs unless the command table knows it, its arity is right, it
+//! is allowed in scripts (no `noscript` flag) and, for read-only scripts, it is not a write.
+//! Every failure comes back as an error table marked for `redis.call` to raise.
+
+use bytes::Bytes;
+use mlua::{Lua, MultiValue, Table, Value};
+use moon_engine::ir::{ExecCtx, KeyRouting, Op, OpError, Reply};
+use moon_resp::commands::table::{NOSCRIPT, WRITE};
+use moon_resp::commands::{Command, ConnCmd, parse, resolve};
+
+use super::convert;
+
+/// An error reply raised by `redis.call` (its text, code included), carried through Lua as a
+/// Rust error so the error handler and `pcall` can turn it back into `{err=...}`.
+#[derive(Debug, Clone)]
+pub(crate) struct RedisCallError(pub String);
+
+impl std::fmt::Display for RedisCallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RedisCallError {}
+
+/// The text of a `redis.call` error inside `e`, if it is one.
+pub(crate) fn redis_call_error(e: &mlua::Error) -> Option<&str> {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => redis_call_error(cause),
+        mlua::Error::WithContext { cause, .. } => redis_call_error(cause),
+        mlua::Error::ExternalError(inner) => {
+            inner.downcast_ref::<RedisCallError>().map(|x| x.0.as_str())
+        }
+        _ => None,
+    }
+}
+
+/// Turns `call`'s marked error table into a raised [`RedisCallError`] (redis.call), or
+/// unmarks it (redis.pcall).
+pub(crate) fn settle(value: Value, raise: bool) -> mlua::Result<Value> {
+    if let Value::Table(t) = &value
+        && t.raw_get::<bool>("__moon_error").unwrap_or(false)
+    {
+        t.raw_set("__moon_error", Value::Nil)?;
+        if raise {
+            let text = match t.raw_get::<Value>("err")? {
+                Value::String(s) => s.to_string_lossy(),
+                _ => "ERR unknown error".into(),
+            };
+            return Err(mlua::Error::external(RedisCallError(text)));
+        }
+    }
+    Ok(value)
+}
+
+/// Where a script's commands execute.
+pub(crate) trait Host {
+    /// Run `op`; `Err` when the op cannot run from here (its keys live elsewhere).
+    fn exec(&mut self, ctx: ExecCtx, op: Op) -> Reply;
+}
+
+/// The state of one running script, shared by its `redis.call`s.
+pub(crate) struct CallState<'h> {
+    /// Executes ops.
+    pub host: &'h mut dyn Host,
+    /// The script's current database (SELECT inside a script changes only the script's).
+    pub db: usize,
+    /// The time the whole script runs at (Redis freezes time for a script).
+    pub now_ms: u64,
+    /// The caller's CLIENT NO-TOUCH.
+    pub no_touch: bool,
+    /// EVAL_RO / FCALL_RO / a `no-writes` function.
+    pub read_only: bool,
+    /// A write command ran (SCRIPT KILL then answers UNKILLABLE).
+    pub wrote: bool,
+    /// Set by the caller: writes are refused for memory (`OOM`).
+    pub oom: bool,
+    /// Raised with `wrote`, for SCRIPT KILL on other threads.
+    pub wrote_flag: &'h std::sync::atomic::AtomicBool,
+}
+
+/// `%.14g`, as Lua 5.1 turns a number into a string.
+pub(crate) fn lua_number(n: f64) -> String {
+    if n.is_nan() {
+        return if n.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
+    }
+    if n.is_infinite() {
+        return if n < 0.0 { "-inf".into() } else { "inf".into() };
+    }
+    if n == 0.0 {
+        return if n.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let sci = format!("{n:.13e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..14).contains(&exp) {
+        let m = strip_zeros(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{m}e{sign}{:02}", exp.abs());
+    }
+    let decimals = (13 - exp).max(0) as usize;
+    strip_zeros(&format!("{n:.decimals$}")).to_string()
+}
+
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+fn fail(lua: &Lua, text: &str) -> mlua::Result<Value> {
+    let v = convert::error_table(lua, text)?;
+    if let Value::Table(t) = &v {
+        t.raw_set("__moon_error", true)?;
+    }
+    Ok(v)
+}
+
+impl CallState<'_> {
+    /// One `redis.call`/`redis.pcall`: the reply as a Lua value; errors as a marked
+    /// `{err=...}` table (raised by `redis.call`, returned by `redis.pcall`).
+    pub(crate) fn call(
+        &mut self,
+        lua: &Lua,
+        private: &Table,
+        args: MultiValue,
+    ) -> mlua::Result<Value> {
+        if args.is_empty() {
+            return fail(
+                lua,
+                "ERR Please specify at least one argument for this redis lib call",
+            );
+        }
+        let mut argv = Vec::with_capacity(args.len());
+        for a in args.iter() {
+            match a {
+                Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
+                Value::Integer(n) => argv.push(Bytes::from(n.to_string())),
+                Value::Number(n) => argv.push(Bytes::from(lua_number(*n))),
+                _ => {
+                    return fail(
+                        lua,
+                        "ERR Lua redis lib command arguments must be strings or integers",
+                    );
+                }
+            }
+        }
+        let spec = match resolve(&argv) {
+            Ok(spec) => spec,
+            Err(_) => return fail(lua, "ERR Unknown Redis command called from script"),
+        };
+        if !spec.arity_ok(argv.len()) {
+            return fail(
+                lua,
+                "ERR Wrong number of args calling Redis command from script",
+            );
+        }
+        if spec.flags & NOSCRIPT != 0 {
+            return fail(lua, "ERR This Redis command is not allowed from script");
+        }
+        let writes = spec.flags & WRITE != 0;
+        if writes && self.read_only {
+            return fail(
+                lua,
+                "ERR Write commands are not allowed from read-only scripts.",
+            );
+        }
+        if writes && self.oom && spec.flags & moon_resp::commands::table::DENYOOM != 0 {
+            return fail(
+                lua,
+                "OOM command not allowed when used memory > 'maxmemory'.",
+            );
+        }
+        let reply = match parse(&argv) {
+            Err(e) => Reply::Err(e),
+            Ok(Command::Op(op)) => {
+                if matches!(op, Op::Functions(_)) {
+                    return fail(lua, "ERR This Redis command is not allowed from script");
+                }
+                if writes && !self.wrote {
+                    self.wrote = true;
+                    self.wrote_flag
+                        .store(true, std::sync::atomic::Ordering::Release);
+                }
+                let ctx = ExecCtx {
+                    db: self.db,
+                    now_ms: self.now_ms,
+                    no_touch: self.no_touch,
+                };
+                self.host.exec(ctx, op)
+            }
+            Ok(Command::Conn(cmd)) => match cmd {
+                ConnCmd::Select(n) => {
+                    self.db = n;
+                    Reply::Ok
+                }
+                ConnCmd::Ping(None) => Reply::simple("PONG"),
+                ConnCmd::Ping(Some(m)) | ConnCmd::Echo(m) => Reply::Bulk(m),
+                ConnCmd::Time => {
+                    let us = self.now_ms.saturating_mul(1000);
+                    Reply::Array(vec![
+                        Reply::Bulk(Bytes::from((us / 1_000_000).to_string())),
+                        Reply::Bulk(Bytes::from((us % 1_000_000).to_string())),
+                    ])
+                }
+                ConnCmd::Static(r) => r,
+                _ => return fail(lua, "ERR This Redis command is not allowed from script"),
+            },
+        };
+        if let Reply::Err(e) = &reply {
+            let text = moon_resp::errors::error_text(e);
+            return fail(lua, &text);
+        }
+        let resp3 = matches!(private.raw_get::<i64>("resp"), Ok(3));
+        convert::reply_to_lua(lua, reply, resp3)
+    }
+}
+
+/// The keys of `op` and whether it needs every shard (keyless ops such as DBSIZE).
+pub(crate) fn op_needs_all(op: &Op) -> bool {
+    matches!(op.routing(), KeyRouting::AllShards(_))
+}
+
+/// The error a script gets when it touches a key its declared KEYS do not place on this shard.
+pub(crate) fn undeclared_key_error() -> Reply {
+    Reply::Err(OpError::Other(
+        "ERR Script attempted to access a key that lives on another shard and is not declared in KEYS (declare every key a script touches, or pass no keys)".into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_like_lua() {
+        assert_eq!(lua_number(1.5), "1.5");
+        assert_eq!(lua_number(1e20), "1e+20");
+        assert_eq!(lua_number(3.0), "3");
+        assert_eq!(lua_number(-0.1), "-0.1");
+        assert_eq!(lua_number(0.0001), "0.0001");
+        assert_eq!(lua_number(0.00001), "1e-05");
+        assert_eq!(lua_number(123456789012345.0), "1.2345678901234e+14");
+        assert_eq!(lua_number(12345678901234.0), "12345678901234");
+        assert_eq!(lua_number(1.0 / 3.0), "0.33333333333333");
+    }
+}

@@ -7,7 +7,7 @@
 //! Every failure comes back as an error table marked for `redis.call` to raise.
 
 use bytes::Bytes;
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Lua, MultiValue, Value};
 use moon_engine::ir::{ExecCtx, KeyRouting, Op, OpError, Reply};
 use moon_resp::commands::table::{NOSCRIPT, WRITE};
 use moon_resp::commands::{Command, ConnCmd, parse, resolve};
@@ -133,12 +133,7 @@ fn fail(lua: &Lua, text: &str) -> mlua::Result<Value> {
 impl CallState<'_> {
     /// One `redis.call`/`redis.pcall`: the reply as a Lua value; errors as a marked
     /// `{err=...}` table (raised by `redis.call`, returned by `redis.pcall`).
-    pub(crate) fn call(
-        &mut self,
-        lua: &Lua,
-        private: &Table,
-        args: MultiValue,
-    ) -> mlua::Result<Value> {
+    pub(crate) fn call(&mut self, lua: &Lua, resp3: bool, args: MultiValue) -> mlua::Result<Value> {
         if args.is_empty() {
             return fail(
                 lua,
@@ -225,7 +220,6 @@ impl CallState<'_> {
             let text = moon_resp::errors::error_text(e);
             return fail(lua, &text);
         }
-        let resp3 = matches!(private.raw_get::<i64>("resp"), Ok(3));
         convert::reply_to_lua(lua, reply, resp3)
     }
 }

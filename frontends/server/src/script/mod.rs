@@ -378,7 +378,7 @@ impl Worker {
     }
 
     /// Runs `job` on this shard, whose keyspace holds every declared key.
-    fn run_script_local(&mut self, job: Job) -> Reply {
+    fn run_script_local(&mut self, mut job: Job) -> Reply {
         let mut vm = match self.take_vm() {
             Ok(vm) => vm,
             Err(e) => return e,
@@ -389,7 +389,7 @@ impl Worker {
             Ok((func, ro, label, is_function)) => {
                 let io = self.lend_io();
                 let board = self.shared.clone();
-                self.arm_clock(&vm, &io, &job, &label, is_function);
+                self.arm_clock(&vm, &io, &mut job, &label, is_function);
                 let now = job.now_ms;
                 self.shard.wal_begin_batch(now);
                 let wrote_flag = &board.script_busy.slot(self.id).wrote;
@@ -419,7 +419,7 @@ impl Worker {
     }
 
     /// Runs `job` here with every shard frozen.
-    fn run_script_frozen(&mut self, job: Job) -> Reply {
+    fn run_script_frozen(&mut self, mut job: Job) -> Reply {
         let mut vm = match self.take_vm() {
             Ok(vm) => vm,
             Err(e) => return e,
@@ -428,7 +428,7 @@ impl Worker {
             Err(e) => e,
             Ok((func, ro, label, is_function)) => {
                 let io = self.lend_io();
-                self.arm_clock(&vm, &io, &job, &label, is_function);
+                self.arm_clock(&vm, &io, &mut job, &label, is_function);
                 let shards = self.shared.shards();
                 let all: Vec<usize> = (0..shards).collect();
                 let shared = self.shared.clone();
@@ -495,7 +495,7 @@ impl Worker {
         &mut self,
         vm: &ScriptVm,
         io: &Rc<RefCell<Option<BusyIo>>>,
-        job: &Job,
+        job: &mut Job,
         label: &str,
         is_function: bool,
     ) {
@@ -505,16 +505,19 @@ impl Worker {
         let started = Instant::now();
         let id = self.id;
         let io = io.clone();
-        let name = Bytes::from(label.to_string());
-        let command = job.command.clone();
+        let name = label.to_string();
+        let command = std::mem::take(&mut job.command);
         *vm.clock.borrow_mut() = Some(RunClock {
             on_slow: Box::new(move || {
                 if started.elapsed().as_millis() < threshold {
                     return false;
                 }
-                board
-                    .script_busy
-                    .mark_busy(id, name.clone(), command.clone(), started);
+                board.script_busy.mark_busy(
+                    id,
+                    Bytes::from(name.clone()),
+                    command.clone(),
+                    started,
+                );
                 if let Ok(mut guard) = io.try_borrow_mut()
                     && let Some(io) = guard.as_mut()
                 {
@@ -529,18 +532,28 @@ impl Worker {
     fn disarm_clock(&mut self, vm: &ScriptVm, io: Rc<RefCell<Option<BusyIo>>>) {
         *vm.clock.borrow_mut() = None;
         self.shared.script_busy.end(self.id);
+        self.take_back_io(io);
+    }
+
+    /// Puts the lent I/O back, swapping buffers back in place (no allocation when the hook
+    /// never ran).
+    fn take_back_io(&mut self, io: Rc<RefCell<Option<BusyIo>>>) {
         let taken = io.borrow_mut().take();
-        if let Some(io) = taken {
-            self.driver = io.driver;
-            let mut conns = io.conns;
-            // Connections accepted into the map while lent (none today) keep theirs.
-            conns.extend(self.conns.drain());
-            self.conns = conns;
-            self.pending_events.extend(io.backlog);
-            self.pending_events.extend(io.held);
-            self.dirty.extend(io.dirty);
-            self.give_back_accepted(io.accepted);
+        let Some(mut io) = taken else {
+            return;
+        };
+        self.driver = io.driver;
+        // Nothing adds to the worker's own maps while they are lent.
+        debug_assert!(self.conns.is_empty() && self.pending_events.is_empty());
+        self.conns = io.conns;
+        self.pending_events = io.backlog;
+        self.pending_events.extend(io.held.drain(..));
+        if self.dirty.is_empty() {
+            self.dirty = io.dirty;
+        } else {
+            self.dirty.append(&mut io.dirty);
         }
+        self.give_back_accepted(io.accepted);
     }
 
     /// Registers connections a busy script's hook accepted, and flushes what it answered
@@ -559,15 +572,7 @@ impl Worker {
         if let Some(io) = io.borrow_mut().as_mut() {
             serve_busy(io);
         }
-        let taken = io.borrow_mut().take();
-        if let Some(io) = taken {
-            self.driver = io.driver;
-            self.conns = io.conns;
-            self.pending_events.extend(io.backlog);
-            self.pending_events.extend(io.held);
-            self.dirty.extend(io.dirty);
-            self.give_back_accepted(io.accepted);
-        }
+        self.take_back_io(io);
     }
 
     /// FUNCTION LOAD / DELETE / FLUSH / DUMP / RESTORE.
@@ -979,9 +984,7 @@ fn execute(
     shared: &Shared,
     wrote_flag: &std::sync::atomic::AtomicBool,
 ) -> Reply {
-    let lua = vm.lua();
-    let private = vm.private().clone();
-    let state = CallState {
+    let mut state = CallState {
         host,
         db: job.db,
         now_ms: job.now_ms,
@@ -992,25 +995,7 @@ fn execute(
         oom: shared.out_of_memory(),
         wrote_flag,
     };
-    let state = RefCell::new(state);
-    let outcome = lua.scope(|scope| {
-        let api = vm.api();
-        let (p1, p2) = (private.clone(), private.clone());
-        let st = &state;
-        let call = scope.create_function(move |lua, args: mlua::MultiValue| {
-            let v = st.borrow_mut().call(lua, &p1, args)?;
-            call::settle(v, true)
-        })?;
-        let pcall = scope.create_function(move |lua, args: mlua::MultiValue| {
-            let v = st.borrow_mut().call(lua, &p2, args)?;
-            call::settle(v, false)
-        })?;
-        api.raw_set("call", call)?;
-        api.raw_set("pcall", pcall)?;
-        let r = vm.call(func, &job.keys, &job.args, is_function);
-        vm.reset_api()?;
-        r
-    });
+    let outcome = vm.call_with(&mut state, func, &job.keys, &job.args, is_function);
     match outcome {
         Ok((true, value)) => convert::lua_to_reply(&value, vm.resp3()),
         Ok((false, e)) => {

@@ -97,12 +97,6 @@ local R = {
     end,
     sha1hex = M.sha1hex,
     log = M.log,
-    setresp = function(n)
-        if n ~= 2 and n ~= 3 then
-            error('RESP version must be 2 or 3.', 0)
-        end
-        M.resp = n
-    end,
     set_repl = function(flags)
         if type(flags) ~= 'number' or flags < 0 or flags > 3 then
             error('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.', 0)
@@ -141,7 +135,6 @@ local LOADING = {
         return M.reg(a, b, nil, nil, false)
     end,
     log = M.log,
-    setresp = R.setresp,
     LOG_DEBUG = 0,
     LOG_VERBOSE = 1,
     LOG_NOTICE = 2,
@@ -160,6 +153,7 @@ rawset(G, '_G', env)
 -- Runs `f` (with `k`, `a` as arguments when given) under the error handler; returns
 -- ok, value-or-error-table.
 local handler = M.handler
+local xpcall = M.xpcall
 M.run = function(f, k, a)
     if k == nil then
         return xpcall(f, handler)

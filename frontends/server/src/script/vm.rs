@@ -10,14 +10,17 @@
 //! - `functions` is compiled from the catalog at `catalog_version`; it is rebuilt whenever the
 //!   shard's catalog has another version.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
 use std::rc::Rc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use hashbrown::HashMap;
-use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use moon_engine::functions::FunctionCatalog;
+
+use super::call::{CallState, settle};
 
 /// Lines of the sandbox, run once per VM.
 const SANDBOX: &str = include_str!("sandbox.lua");
@@ -112,17 +115,52 @@ pub(crate) struct RunClock {
     pub on_slow: Box<dyn FnMut() -> bool>,
 }
 
+/// The script run in progress, as `redis.call` finds it: a pointer to the `CallState` on the
+/// stack of `script::execute`, set only for the duration of `ScriptVm::call`.
+#[derive(Default)]
+pub(crate) struct ActiveCall {
+    state: Cell<Option<NonNull<CallState<'static>>>>,
+    /// `redis.setresp(3)` was called in this run.
+    resp3: Cell<bool>,
+}
+
+impl ActiveCall {
+    /// Runs one `redis.call`/`redis.pcall` against the active state.
+    fn with(&self, lua: &Lua, args: MultiValue) -> mlua::Result<Value> {
+        // Taken out while in use: a nested call (impossible today: commands run no Lua)
+        // would find no state instead of a second `&mut` to it.
+        let Some(ptr) = self.state.take() else {
+            return Err(mlua::Error::runtime(
+                "redis.call is only available while a script runs",
+            ));
+        };
+        // SAFETY: `ptr` was made by `ScriptVm::call_with` from a `&mut CallState` that
+        // outlives that call and is not used by its owner until the call returns and has
+        // cleared this cell; `take()` above guarantees this is the only reference made from
+        // it at a time. The erased lifetime never escapes: the state is only used here,
+        // inside the call.
+        #[allow(unsafe_code)]
+        let state = unsafe { &mut *ptr.as_ptr() };
+        let out = state.call(lua, self.resp3.get(), args);
+        self.state.set(Some(ptr));
+        out
+    }
+}
+
 /// A shard's Lua VM.
 pub(crate) struct ScriptVm {
     lua: Lua,
     env: Table,
-    globals: Table,
     m: Table,
     run: Function,
-    /// The real `redis` table (scripts see a read-only proxy) and its placeholders for
-    /// `call`/`pcall` outside a run.
-    api: Table,
-    api_outside: Function,
+    /// `xpcall` and the error handler, to run EVAL scripts without a Lua trampoline.
+    raw_xpcall: Function,
+    handler: Function,
+    /// The run in progress (read by `redis.call`/`redis.pcall`).
+    active: Rc<ActiveCall>,
+    /// KEYS and ARGV, refilled for every EVAL (fewer tables for the collector).
+    keys_table: Table,
+    argv_table: Table,
     /// Compiled EVAL scripts by SHA, with their `no-writes` shebang flag.
     scripts: HashMap<[u8; 40], (Function, bool)>,
     scripts_gen: u64,
@@ -164,10 +202,14 @@ impl ScriptVm {
             StdLib::STRING | StdLib::TABLE | StdLib::MATH,
             LuaOptions::default(),
         )?;
+        // The VM's own xpcall, before the libraries wrap the global one for scripts.
+        let raw_xpcall: Function = lua.globals().raw_get("xpcall")?;
         super::libs::load_all(&lua)?;
         let globals = lua.globals();
         let m = lua.create_table()?;
-        m.raw_set("handler", lua.create_function(error_handler)?)?;
+        let handler = lua.create_function(error_handler)?;
+        m.raw_set("handler", handler.clone())?;
+        m.raw_set("xpcall", raw_xpcall.clone())?;
         m.raw_set(
             "sha1hex",
             lua.create_function(|lua, s: mlua::LuaString| {
@@ -216,7 +258,6 @@ impl ScriptVm {
         )?;
         m.raw_set("version", version)?;
         m.raw_set("version_num", version_num(version))?;
-        m.raw_set("resp", 2)?;
         m.raw_set(
             "reg",
             lua.create_function(
@@ -236,7 +277,33 @@ impl ScriptVm {
             .call((globals.clone(), m.clone()))?;
         let run: Function = m.raw_get("run")?;
         let api: Table = m.raw_get("R")?;
-        let api_outside: Function = api.raw_get("call")?;
+        let active = Rc::new(ActiveCall::default());
+        let (a1, a2, a3) = (active.clone(), active.clone(), active.clone());
+        api.raw_set(
+            "call",
+            lua.create_function(move |lua, args: MultiValue| settle(a1.with(lua, args)?, true))?,
+        )?;
+        api.raw_set(
+            "pcall",
+            lua.create_function(move |lua, args: MultiValue| settle(a2.with(lua, args)?, false))?,
+        )?;
+        api.raw_set(
+            "setresp",
+            lua.create_function(move |_, n: Value| {
+                match n {
+                    Value::Integer(2) => a3.resp3.set(false),
+                    Value::Integer(3) => a3.resp3.set(true),
+                    Value::Number(x) if x == 2.0 => a3.resp3.set(false),
+                    Value::Number(x) if x == 3.0 => a3.resp3.set(true),
+                    _ => return Err(mlua::Error::runtime("RESP version must be 2 or 3.")),
+                }
+                Ok(())
+            })?,
+        )?;
+        let keys_table = lua.create_table()?;
+        let argv_table = lua.create_table()?;
+        globals.raw_set("KEYS", keys_table.clone())?;
+        globals.raw_set("ARGV", argv_table.clone())?;
         let clock: Rc<RefCell<Option<RunClock>>> = Rc::new(RefCell::new(None));
         let hook_clock = clock.clone();
         lua.set_hook(
@@ -258,11 +325,13 @@ impl ScriptVm {
         Ok(ScriptVm {
             lua,
             env,
-            globals,
             m,
             run,
-            api,
-            api_outside,
+            raw_xpcall,
+            handler,
+            active,
+            keys_table,
+            argv_table,
             scripts: HashMap::new(),
             scripts_gen: 0,
             functions: HashMap::new(),
@@ -270,27 +339,6 @@ impl ScriptVm {
             catalog_version: None,
             clock,
         })
-    }
-
-    /// The Lua state.
-    pub(crate) fn lua(&self) -> &Lua {
-        &self.lua
-    }
-
-    /// The real `redis` table (the runtime sets `call`/`pcall` on it for each run).
-    pub(crate) fn api(&self) -> &Table {
-        &self.api
-    }
-
-    /// Puts the placeholders back after a run (the run's functions die with its scope).
-    pub(crate) fn reset_api(&self) -> mlua::Result<()> {
-        self.api.raw_set("call", self.api_outside.clone())?;
-        self.api.raw_set("pcall", self.api_outside.clone())
-    }
-
-    /// Moon's private table (holds `resp`).
-    pub(crate) fn private(&self) -> &Table {
-        &self.m
     }
 
     /// Drop compiled scripts if the process-wide cache moved to generation `gen`.
@@ -440,38 +488,54 @@ impl ScriptVm {
         Ok(registered.defs)
     }
 
-    /// Runs `f` (an EVAL script when `keys_args` is None, else a function called with the
-    /// KEYS and ARGV tables) and returns `Ok(value)` or the `{err,source,line}` table.
-    pub(crate) fn call(
+    /// Runs `f` with `state` serving its `redis.call`s: an EVAL script (KEYS and ARGV as
+    /// globals) or, `as_function`, a function called with the keys and args tables. Returns
+    /// `(true, value)` or `(false, {err, source, line})`.
+    pub(crate) fn call_with(
         &self,
+        state: &mut CallState<'_>,
         f: &Function,
         keys: &[Bytes],
         args: &[Bytes],
         as_function: bool,
     ) -> mlua::Result<(bool, Value)> {
         let lua = &self.lua;
-        let keys_t = lua.create_table_with_capacity(keys.len(), 0)?;
-        for (i, k) in keys.iter().enumerate() {
-            keys_t.raw_set(i + 1, lua.create_string(k)?)?;
-        }
-        let args_t = lua.create_table_with_capacity(args.len(), 0)?;
-        for (i, a) in args.iter().enumerate() {
-            args_t.raw_set(i + 1, lua.create_string(a)?)?;
-        }
-        self.m.raw_set("resp", 2)?;
-        if as_function {
+        let (keys_t, args_t) = if as_function {
+            (lua.create_table()?, lua.create_table()?)
+        } else {
+            (self.keys_table.clone(), self.argv_table.clone())
+        };
+        fill(lua, &keys_t, keys)?;
+        fill(lua, &args_t, args)?;
+        self.active.resp3.set(false);
+        let ptr = NonNull::from(state).cast::<CallState<'static>>();
+        self.active.state.set(Some(ptr));
+        let out = if as_function {
             self.run.call((f.clone(), keys_t, args_t))
         } else {
-            self.globals.raw_set("KEYS", keys_t)?;
-            self.globals.raw_set("ARGV", args_t)?;
-            self.run.call((f.clone(), Value::Nil, Value::Nil))
-        }
+            self.raw_xpcall.call((f.clone(), self.handler.clone()))
+        };
+        self.active.state.set(None);
+        out
     }
 
     /// The protocol the running script chose (`redis.setresp`).
     pub(crate) fn resp3(&self) -> bool {
-        matches!(self.m.raw_get::<i64>("resp"), Ok(3))
+        self.active.resp3.get()
     }
+}
+
+/// Makes `t` the array of `items` (clearing what a previous run left beyond them).
+fn fill(lua: &Lua, t: &Table, items: &[Bytes]) -> mlua::Result<()> {
+    for (i, item) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(item)?)?;
+    }
+    let mut i = items.len() + 1;
+    while !t.raw_get::<Value>(i)?.is_nil() {
+        t.raw_set(i, Value::Nil)?;
+        i += 1;
+    }
+    Ok(())
 }
 
 /// `7.2.0` → `0x070200`.

@@ -293,8 +293,8 @@ impl ScriptVm {
                 match n {
                     Value::Integer(2) => a3.resp3.set(false),
                     Value::Integer(3) => a3.resp3.set(true),
-                    Value::Number(x) if x == 2.0 => a3.resp3.set(false),
-                    Value::Number(x) if x == 3.0 => a3.resp3.set(true),
+                    Value::Number(2.0) => a3.resp3.set(false),
+                    Value::Number(3.0) => a3.resp3.set(true),
                     _ => return Err(mlua::Error::runtime("RESP version must be 2 or 3.")),
                 }
                 Ok(())

@@ -383,32 +383,20 @@ impl Worker {
             Ok(vm) => vm,
             Err(e) => return e,
         };
-        let prepared = self.prepare(&mut vm, &job);
-        let reply = match prepared {
+        let reply = match self.prepare(&mut vm, &job) {
             Err(e) => e,
-            Ok((func, ro, label, is_function)) => {
+            Ok(prepared) => {
                 let io = self.lend_io();
                 let board = self.shared.clone();
-                self.arm_clock(&vm, &io, &mut job, &label, is_function);
+                self.arm_clock(&vm, &io, &mut job, &prepared.2, prepared.3);
                 let now = job.now_ms;
                 self.shard.wal_begin_batch(now);
-                let wrote_flag = &board.script_busy.slot(self.id).wrote;
                 let mut host = LocalHost {
                     shard: &mut self.shard,
                     id: self.id,
                     shared: &board,
                 };
-                let reply = execute(
-                    &vm,
-                    &func,
-                    &job,
-                    &mut host,
-                    ro,
-                    &label,
-                    is_function,
-                    &board,
-                    wrote_flag,
-                );
+                let reply = execute(&vm, &prepared, &job, &mut host, &board, self.id);
                 self.shard.wal_end_batch();
                 self.disarm_clock(&vm, io);
                 reply
@@ -426,9 +414,9 @@ impl Worker {
         };
         let reply = match self.prepare(&mut vm, &job) {
             Err(e) => e,
-            Ok((func, ro, label, is_function)) => {
+            Ok(prepared) => {
                 let io = self.lend_io();
-                self.arm_clock(&vm, &io, &mut job, &label, is_function);
+                self.arm_clock(&vm, &io, &mut job, &prepared.2, prepared.3);
                 let shards = self.shared.shards();
                 let all: Vec<usize> = (0..shards).collect();
                 let shared = self.shared.clone();
@@ -442,23 +430,12 @@ impl Worker {
                     for &o in &all {
                         access.on(o, move |s| s.wal_begin_batch(now));
                     }
-                    let wrote_flag = &board.script_busy.slot(id).wrote;
                     let mut host = FrozenHost {
                         access,
                         owner_of: &owner_of,
                         shards,
                     };
-                    let r = execute(
-                        vm_ref,
-                        &func,
-                        job_ref,
-                        &mut host,
-                        ro,
-                        &label,
-                        is_function,
-                        &board,
-                        wrote_flag,
-                    );
+                    let r = execute(vm_ref, &prepared, job_ref, &mut host, &board, id);
                     for &o in &all {
                         host.access.on(o, |s| s.wal_end_batch());
                     }
@@ -933,19 +910,9 @@ impl TxScripts {
                 b2.script_busy.slot(id).kill.load(Ordering::Acquire)
             }),
         });
-        let wrote_flag = &board.script_busy.slot(self.id).wrote;
         let mut host = TxHost(apply);
-        let reply = execute(
-            &self.vm,
-            &func,
-            &job,
-            &mut host,
-            ro,
-            &label,
-            is_function,
-            &board,
-            wrote_flag,
-        );
+        let prepared = (func, ro, label, is_function);
+        let reply = execute(&self.vm, &prepared, &job, &mut host, &board, self.id);
         *self.vm.clock.borrow_mut() = None;
         board.script_busy.end(self.id);
         reply
@@ -972,18 +939,17 @@ impl Worker {
 }
 
 /// Runs a prepared script against `host` and converts its outcome to a reply.
-#[allow(clippy::too_many_arguments)]
 fn execute(
     vm: &ScriptVm,
-    func: &mlua::Function,
+    prepared: &Prepared,
     job: &Job,
     host: &mut dyn Host,
-    read_only: bool,
-    label: &str,
-    is_function: bool,
     shared: &Shared,
-    wrote_flag: &std::sync::atomic::AtomicBool,
+    id: usize,
 ) -> Reply {
+    let (func, read_only, label, is_function) = prepared;
+    let (read_only, is_function) = (*read_only, *is_function);
+    let wrote_flag = &shared.script_busy.slot(id).wrote;
     let mut state = CallState {
         host,
         db: job.db,

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use mlua::{Lua, MultiValue, Value};
 use moon_engine::ir::{ExecCtx, KeyRouting, Op, OpError, Reply};
 use moon_resp::commands::table::{NOSCRIPT, WRITE};
-use moon_resp::commands::{Command, ConnCmd, parse, resolve};
+use moon_resp::commands::{Command, ConnCmd, resolve};
 
 use super::convert;
 
@@ -180,7 +180,9 @@ impl CallState<'_> {
                 "OOM command not allowed when used memory > 'maxmemory'.",
             );
         }
-        let reply = match parse(&argv) {
+        // Existence and arity are checked above: the spec's own parser, without a second
+        // table lookup.
+        let reply = match (spec.parse)(&argv) {
             Err(e) => Reply::Err(e),
             Ok(Command::Op(op)) => {
                 if matches!(op, Op::Functions(_)) {

@@ -22,6 +22,7 @@ use moon_formats::rdb::{self, Reader, Writer};
 
 use crate::ir::ops::{FunctionOp, RestorePolicy};
 use crate::ir::{OpError, Reply};
+use crate::splitargs::split_args;
 
 /// `RDB_OPCODE_FUNCTION2`: one library's code as an RDB string follows.
 pub const RDB_OPCODE_FUNCTION2: u8 = 245;
@@ -280,100 +281,6 @@ pub fn is_valid_library_name(name: &[u8]) -> bool {
 }
 
 /// C `isspace` in the C locale.
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// Redis's `sdssplitargs` over one line (no NUL inside, the caller cut at it): `None` for
-/// unbalanced quotes or a closing quote followed by a non-space.
-fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    // Past the end reads as NUL, exactly like the C code peeking at the terminator.
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let mut args = Vec::new();
-    let mut p = 0;
-    loop {
-        while p < line.len() && is_space(line[p]) {
-            p += 1;
-        }
-        if p >= line.len() {
-            return Some(args);
-        }
-        let mut cur = Vec::new();
-        let (mut dq, mut sq) = (false, false);
-        loop {
-            let c = at(p);
-            if dq {
-                if c == b'\\' && at(p + 1) == b'x' && is_hex(at(p + 2)) && is_hex(at(p + 3)) {
-                    cur.push(hex_val(at(p + 2)) * 16 + hex_val(at(p + 3)));
-                    p += 3;
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    cur.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if p + 1 < line.len() && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else if sq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if p + 1 < line.len() && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
-                        if p < line.len() {
-                            p += 1;
-                        }
-                        break;
-                    }
-                    b'"' => dq = true,
-                    b'\'' => sq = true,
-                    other => cur.push(other),
-                }
-            }
-            p += 1;
-        }
-        args.push(cur);
-    }
-}
-
-fn is_hex(c: u8) -> bool {
-    c.is_ascii_hexdigit()
-}
-
-fn hex_val(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
-        _ => 0,
-    }
-}
-
 /// FUNCTION DUMP's payload of `codes` (Redis 7.0's `functionDumpCommand`): for each library
 /// `RDB_OPCODE_FUNCTION2` and its code as an RDB string (LZF when it pays, as
 /// `rdbSaveRawString`), then the RDB version and the CRC-64 footer of a DUMP payload.

@@ -10,6 +10,7 @@ pub mod notify;
 pub mod persist;
 pub mod shard;
 pub mod slots;
+pub mod splitargs;
 pub mod types;
 
 /// Number of logical databases (SELECT 0..15), as in Redis.

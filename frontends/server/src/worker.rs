@@ -79,7 +79,7 @@ pub struct Worker {
     /// Snapshots, WAL group commit and their INFO bookkeeping.
     pub(crate) persist: crate::persist::PersistState,
     /// This shard's Lua VM (created by the first script).
-    pub(crate) script_vm: Option<Box<crate::script::ScriptVmHandle>>,
+    pub(crate) script_vm: Option<Box<crate::script::ScriptVm>>,
     /// This iteration's polled events not handled yet (a busy script's hook takes them over).
     pub(crate) pending_events: std::collections::VecDeque<Event>,
 }

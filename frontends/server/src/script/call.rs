@@ -59,7 +59,8 @@ pub(crate) fn settle(value: Value, raise: bool) -> mlua::Result<Value> {
 
 /// Where a script's commands execute.
 pub(crate) trait Host {
-    /// Run `op`; `Err` when the op cannot run from here (its keys live elsewhere).
+    /// Run `op` and return its reply (an error reply when the op cannot run from here because
+    /// its keys live elsewhere).
     fn exec(&mut self, ctx: ExecCtx, op: Op) -> Reply;
 }
 
@@ -226,7 +227,7 @@ impl CallState<'_> {
     }
 }
 
-/// The keys of `op` and whether it needs every shard (keyless ops such as DBSIZE).
+/// Whether `op` needs every shard (keyless ops such as DBSIZE, FLUSHALL, KEYS).
 pub(crate) fn op_needs_all(op: &Op) -> bool {
     matches!(op.routing(), KeyRouting::AllShards(_))
 }

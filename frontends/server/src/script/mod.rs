@@ -37,10 +37,8 @@ pub(crate) use busy::BusyBoard;
 use busy::NullDriver;
 use busy::{BusyIo, serve_busy};
 use call::{CallState, Host};
-use vm::{RunClock, ScriptVm};
-
-/// A shard's Lua VM, as the worker holds it.
-pub(crate) type ScriptVmHandle = ScriptVm;
+use vm::RunClock;
+pub(crate) use vm::ScriptVm;
 
 use crate::conn::{Conn, Finish, Part};
 use crate::mailbox::{Msg, ReplyTo};

@@ -376,7 +376,18 @@ impl Worker {
     }
 
     /// Runs `job` on this shard, whose keyspace holds every declared key.
-    fn run_script_local(&mut self, mut job: Job) -> Reply {
+    fn run_script_local(&mut self, job: Job) -> Reply {
+        self.run_script(job, false)
+    }
+
+    /// Runs `job` here with every shard frozen.
+    fn run_script_frozen(&mut self, job: Job) -> Reply {
+        self.run_script(job, true)
+    }
+
+    /// Prepares `job`, arms the busy clock with this shard's I/O lent to it, runs the script
+    /// (locally, or with every shard frozen) and gives everything back.
+    fn run_script(&mut self, mut job: Job, frozen: bool) -> Reply {
         let mut vm = match self.take_vm() {
             Ok(vm) => vm,
             Err(e) => return e,
@@ -385,17 +396,12 @@ impl Worker {
             Err(e) => e,
             Ok(prepared) => {
                 let io = self.lend_io();
-                let board = self.shared.clone();
                 self.arm_clock(&vm, &io, &mut job, &prepared.2, prepared.3);
-                let now = job.now_ms;
-                self.shard.wal_begin_batch(now);
-                let mut host = LocalHost {
-                    shard: &mut self.shard,
-                    id: self.id,
-                    shared: &board,
+                let reply = if frozen {
+                    self.execute_frozen(&vm, &prepared, &job)
+                } else {
+                    self.execute_local(&vm, &prepared, &job)
                 };
-                let reply = execute(&vm, &prepared, &job, &mut host, &board, self.id);
-                self.shard.wal_end_batch();
                 self.disarm_clock(&vm, io);
                 reply
             }
@@ -404,47 +410,41 @@ impl Worker {
         reply
     }
 
-    /// Runs `job` here with every shard frozen.
-    fn run_script_frozen(&mut self, mut job: Job) -> Reply {
-        let mut vm = match self.take_vm() {
-            Ok(vm) => vm,
-            Err(e) => return e,
+    fn execute_local(&mut self, vm: &ScriptVm, prepared: &Prepared, job: &Job) -> Reply {
+        let shared = self.shared.clone();
+        self.shard.wal_begin_batch(job.now_ms);
+        let mut host = LocalHost {
+            shard: &mut self.shard,
+            id: self.id,
+            shared: &shared,
         };
-        let reply = match self.prepare(&mut vm, &job) {
-            Err(e) => e,
-            Ok(prepared) => {
-                let io = self.lend_io();
-                self.arm_clock(&vm, &io, &mut job, &prepared.2, prepared.3);
-                let shards = self.shared.shards();
-                let all: Vec<usize> = (0..shards).collect();
-                let shared = self.shared.clone();
-                let owner_of = move |k: &[u8]| shared.slots.shard_of(k);
-                let board = self.shared.clone();
-                let id = self.id;
-                let now = job.now_ms;
-                let vm_ref = &vm;
-                let job_ref = &job;
-                let outcome = self.run_frozen(&all, |access| {
-                    for &o in &all {
-                        access.on(o, move |s| s.wal_begin_batch(now));
-                    }
-                    let mut host = FrozenHost {
-                        access,
-                        owner_of: &owner_of,
-                        shards,
-                    };
-                    let r = execute(vm_ref, &prepared, job_ref, &mut host, &board, id);
-                    for &o in &all {
-                        host.access.on(o, |s| s.wal_end_batch());
-                    }
-                    r
-                });
-                self.disarm_clock(&vm, io);
-                outcome.unwrap_or_else(|| err("ERR a shard did not respond"))
-            }
-        };
-        self.script_vm = Some(vm);
+        let reply = execute(vm, prepared, job, &mut host, &shared, self.id);
+        self.shard.wal_end_batch();
         reply
+    }
+
+    fn execute_frozen(&mut self, vm: &ScriptVm, prepared: &Prepared, job: &Job) -> Reply {
+        let shards = self.shared.shards();
+        let all: Vec<usize> = (0..shards).collect();
+        let shared = self.shared.clone();
+        let owner_of = |k: &[u8]| shared.slots.shard_of(k);
+        let (id, now) = (self.id, job.now_ms);
+        let outcome = self.run_frozen(&all, |access| {
+            for &o in &all {
+                access.on(o, move |s| s.wal_begin_batch(now));
+            }
+            let mut host = FrozenHost {
+                access,
+                owner_of: &owner_of,
+                shards,
+            };
+            let r = execute(vm, prepared, job, &mut host, &shared, id);
+            for &o in &all {
+                host.access.on(o, |s| s.wal_end_batch());
+            }
+            r
+        });
+        outcome.unwrap_or_else(|| err("ERR a shard did not respond"))
     }
 
     fn prepare(&mut self, vm: &mut ScriptVm, job: &Job) -> Result<Prepared, Reply> {

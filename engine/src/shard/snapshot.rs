@@ -69,7 +69,7 @@ impl std::error::Error for SnapshotError {
 
 /// Serializes one entry of the image of database `db` into `sink`.
 fn emit(db: usize, e: &Entry, sink: &mut SnapshotSink<'_>) -> Result<(), SnapshotError> {
-    let Some(payload) = codec::dump_payload(e) else {
+    let Some(payload) = codec::image_payload(e) else {
         return Err(SnapshotError::Encode {
             db,
             key: e.key().to_vec(),
@@ -82,7 +82,7 @@ fn emit(db: usize, e: &Entry, sink: &mut SnapshotSink<'_>) -> Result<(), Snapsho
 /// payload`, little-endian: the keyspace-entry layout of SPEC §8.2) to `out`; false if the
 /// value cannot be encoded. Runs on the write path when a write serializes a segment.
 pub(crate) fn encode_record(e: &Entry, out: &mut Vec<u8>) -> bool {
-    let Some(payload) = codec::dump_payload(e) else {
+    let Some(payload) = codec::image_payload(e) else {
         return false;
     };
     let (Ok(klen), Ok(plen)) = (u32::try_from(e.key().len()), u32::try_from(payload.len())) else {

@@ -282,7 +282,7 @@ impl Shard {
             return;
         }
         let payload = self.dbs.get(db).and_then(|d| d.peek(key, ts)).map(|e| {
-            let payload = crate::cmd::dump::codec::dump_payload(e);
+            let payload = crate::cmd::dump::codec::image_payload(e);
             (e.expire_at_ms().unwrap_or(0), payload)
         });
         match payload {

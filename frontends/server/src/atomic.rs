@@ -32,7 +32,11 @@ impl Worker {
         }
         loop {
             match work.recv_timeout(std::time::Duration::from_millis(20)) {
-                Ok(f) => f(&mut self.shard),
+                // A panic fails this piece of work only: its result channel closes, which
+                // the coordinator already handles as a participant gone.
+                Ok(f) => {
+                    let _ = crate::contain::run("a cross-shard transaction", || f(&mut self.shard));
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     if self.shared.script_busy.active() {
                         self.serve_busy_here();
@@ -122,7 +126,7 @@ impl Worker {
                 local: &mut self.shard,
                 remote,
             };
-            let r = f(&mut access);
+            let r = crate::contain::release_on_panic(&self.shared.tx_lock, || f(&mut access));
             // Group commit for the participants: their WAL frames are durable (as the policy
             // asks) before the coordinator's reply can leave. The coordinator's own frames
             // are flushed by its loop before any reply.
@@ -161,7 +165,12 @@ impl Worker {
         let (wtx, wrx) = mpsc::channel::<FrozenWork>();
         let (rtx, rrx) = mpsc::sync_channel(1);
         let _ = wtx.send(Box::new(move |s: &mut Shard| {
-            let _ = rtx.send(s.apply(&ctx, &Op::MSet { pairs: theirs }));
+            let reply = s.apply(&ctx, &Op::MSet { pairs: theirs });
+            // Durable (as the policy asks) before the coordinator's reply can leave.
+            if s.wal_pending() {
+                let _ = s.wal_flush(ctx.now_ms);
+            }
+            let _ = rtx.send(reply);
         }));
         drop(wtx);
         self.outboxes[peer].send(Msg::Freeze {
@@ -169,7 +178,9 @@ impl Worker {
             work: wrx,
         });
         self.push_out_all(&[peer]);
-        let local = self.shard.apply(&ctx, &Op::MSet { pairs: mine });
+        let local = crate::contain::release_on_panic(&self.shared.tx_lock, || {
+            self.shard.apply(&ctx, &Op::MSet { pairs: mine })
+        });
         let remote = rrx.recv();
         self.shared.tx_lock.store(false, Ordering::Release);
         match remote {

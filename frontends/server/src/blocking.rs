@@ -227,7 +227,7 @@ impl Worker {
         if to.shard == self.id {
             self.complete_part(to.client, to.seq, to.part, Part::Reply(reply));
         } else {
-            self.outboxes[to.shard].send(Msg::Reply { to, reply });
+            self.send_reply(to.shard, Msg::Reply { to, reply });
         }
     }
 

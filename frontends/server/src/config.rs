@@ -72,6 +72,57 @@ pub struct Cli {
     /// Rotate WAL segments at this size (default 64mb).
     #[arg(long = "wal-segment-size")]
     pub wal_segment_size: Option<String>,
+    /// Log commands slower than this many microseconds (-1 = off, 0 = all).
+    #[arg(long = "slowlog-log-slower-than", allow_hyphen_values = true)]
+    pub slowlog_log_slower_than: Option<String>,
+    /// Slow log entries kept per shard.
+    #[arg(long = "slowlog-max-len")]
+    pub slowlog_max_len: Option<String>,
+    /// LATENCY monitor threshold in milliseconds (0 = off).
+    #[arg(long = "latency-monitor-threshold")]
+    pub latency_monitor_threshold: Option<String>,
+    /// yes/no: per-command latency histograms in INFO latencystats.
+    #[arg(long = "latency-tracking")]
+    pub latency_tracking: Option<String>,
+    /// Percentiles INFO latencystats prints ("50 99 99.9").
+    #[arg(long = "latency-tracking-info-percentiles")]
+    pub latency_tracking_info_percentiles: Option<String>,
+    /// Output limits per client class: "<class> <hard> <soft> <seconds> ..." (Redis syntax).
+    #[arg(long = "client-output-buffer-limit", allow_hyphen_values = true)]
+    pub client_output_buffer_limit: Option<String>,
+    /// Largest query buffer of one client (default 1gb).
+    #[arg(long = "client-query-buffer-limit")]
+    pub client_query_buffer_limit: Option<String>,
+    /// Port of the HTTP admin endpoint serving Prometheus /metrics (0 = off).
+    #[arg(long = "admin-port")]
+    pub admin_port: Option<u16>,
+    /// Address the admin endpoint binds (default 127.0.0.1).
+    #[arg(long = "admin-bind")]
+    pub admin_bind: Option<String>,
+    /// TLS port (0 = no TLS listener).
+    #[arg(long = "tls-port")]
+    pub tls_port: Option<u16>,
+    /// Server certificate chain (PEM).
+    #[arg(long = "tls-cert-file")]
+    pub tls_cert_file: Option<String>,
+    /// Server private key (PEM).
+    #[arg(long = "tls-key-file")]
+    pub tls_key_file: Option<String>,
+    /// CA certificates that client certificates are verified against (PEM).
+    #[arg(long = "tls-ca-cert-file")]
+    pub tls_ca_cert_file: Option<String>,
+    /// yes (client certificate required), optional or no.
+    #[arg(long = "tls-auth-clients")]
+    pub tls_auth_clients: Option<String>,
+    /// File of ACL users, read at start-up and by ACL LOAD, written by ACL SAVE.
+    #[arg(long)]
+    pub aclfile: Option<String>,
+    /// yes: refuse clients from non-loopback addresses while the default user has no password.
+    #[arg(long = "protected-mode")]
+    pub protected_mode: Option<String>,
+    /// Entries the ACL LOG keeps.
+    #[arg(long = "acllog-max-len")]
+    pub acllog_max_len: Option<String>,
 }
 
 /// The effective configuration.
@@ -128,10 +179,44 @@ pub struct Config {
     pub wal_skip_corrupt: bool,
     /// `wal-segment-size` in bytes.
     pub wal_segment_size: u64,
+    /// `slowlog-log-slower-than` in microseconds (-1 = off).
+    pub slowlog_log_slower_than: i64,
+    /// `slowlog-max-len`.
+    pub slowlog_max_len: u64,
+    /// `latency-monitor-threshold` in milliseconds (0 = off).
+    pub latency_monitor_threshold: u64,
+    /// `latency-tracking`.
+    pub latency_tracking: bool,
+    /// `latency-tracking-info-percentiles`.
+    pub latency_tracking_info_percentiles: Vec<f64>,
     /// `auto-aof-rewrite-percentage` (0 = off).
     pub auto_aof_rewrite_percentage: u64,
     /// `auto-aof-rewrite-min-size` in bytes.
     pub auto_aof_rewrite_min_size: u64,
+    /// `client-output-buffer-limit`.
+    pub client_output_buffer_limit: crate::limits::OutputLimits,
+    /// `client-query-buffer-limit` in bytes.
+    pub client_query_buffer_limit: u64,
+    /// `admin-port`: the HTTP metrics endpoint (0 = off).
+    pub admin_port: u16,
+    /// `admin-bind`.
+    pub admin_bind: String,
+    /// `tls-port` (0 = TLS off).
+    pub tls_port: u16,
+    /// `tls-cert-file`.
+    pub tls_cert_file: String,
+    /// `tls-key-file`.
+    pub tls_key_file: String,
+    /// `tls-ca-cert-file`.
+    pub tls_ca_cert_file: String,
+    /// `tls-auth-clients`.
+    pub tls_auth_clients: crate::tls::AuthClients,
+    /// `aclfile` ("" = none).
+    pub aclfile: String,
+    /// `protected-mode`.
+    pub protected_mode: bool,
+    /// `acllog-max-len`.
+    pub acllog_max_len: usize,
 }
 
 impl Default for Config {
@@ -164,8 +249,25 @@ impl Default for Config {
             save: vec![(3600, 1), (300, 100), (60, 10000)],
             wal_skip_corrupt: false,
             wal_segment_size: 64 << 20,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             auto_aof_rewrite_percentage: 100,
             auto_aof_rewrite_min_size: 64 << 20,
+            client_output_buffer_limit: crate::limits::OutputLimits::default(),
+            client_query_buffer_limit: moon_resp::limits::CLIENT_QUERY_BUFFER_LIMIT as u64,
+            admin_port: 0,
+            admin_bind: "127.0.0.1".into(),
+            tls_port: 0,
+            tls_cert_file: String::new(),
+            tls_key_file: String::new(),
+            tls_ca_cert_file: String::new(),
+            tls_auth_clients: crate::tls::AuthClients::Yes,
+            aclfile: String::new(),
+            protected_mode: true,
+            acllog_max_len: 128,
         }
     }
 }
@@ -180,6 +282,25 @@ pub fn parse_save(value: &str) -> Option<Vec<(u64, u64)>> {
         .chunks(2)
         .map(|c| Some((c[0].parse().ok()?, c[1].parse().ok()?)))
         .collect()
+}
+
+/// An integer parameter with Redis's bounds and error texts (config.c numeric configs).
+fn ranged_int(value: &str, min: i64, max: i64) -> anyhow::Result<i64> {
+    let n: i64 = value
+        .parse()
+        .map_err(|_| anyhow::anyhow!("argument couldn't be parsed into an integer"))?;
+    if n < min || n > max {
+        bail!("argument must be between {min} and {max} inclusive");
+    }
+    Ok(n)
+}
+
+/// Redis's bounds for `proto-max-bulk-len` and `client-query-buffer-limit`.
+fn memory_at_least_1mb(n: u64) -> anyhow::Result<u64> {
+    if !(1 << 20..=i64::MAX as u64).contains(&n) {
+        bail!("argument must be between 1048576 and 9223372036854775807 inclusive");
+    }
+    Ok(n)
 }
 
 /// Parses yes/no.
@@ -234,7 +355,7 @@ impl Config {
             }
             cfg.config_file = Some(path.clone());
         }
-        let flags: [(&str, Option<String>); 17] = [
+        let flags: [(&str, Option<String>); 24] = [
             ("port", cli.port.map(|v| v.to_string())),
             ("bind", cli.bind),
             ("shards", cli.shards.map(|v| v.to_string())),
@@ -252,8 +373,49 @@ impl Config {
             ("save", cli.save),
             ("wal-recovery", cli.wal_recovery),
             ("wal-segment-size", cli.wal_segment_size),
+            ("admin-port", cli.admin_port.map(|v| v.to_string())),
+            ("admin-bind", cli.admin_bind),
+            ("tls-port", cli.tls_port.map(|v| v.to_string())),
+            ("tls-cert-file", cli.tls_cert_file),
+            ("tls-key-file", cli.tls_key_file),
+            ("tls-ca-cert-file", cli.tls_ca_cert_file),
+            ("tls-auth-clients", cli.tls_auth_clients),
         ];
         for (name, value) in flags {
+            if let Some(value) = value {
+                cfg.set(name, &value)?;
+            }
+        }
+        let acl_flags = [
+            ("aclfile", cli.aclfile),
+            ("protected-mode", cli.protected_mode),
+            ("acllog-max-len", cli.acllog_max_len),
+        ];
+        for (name, value) in acl_flags {
+            if let Some(value) = value {
+                cfg.set(name, &value)?;
+            }
+        }
+        let limit_flags = [
+            ("client-output-buffer-limit", cli.client_output_buffer_limit),
+            ("client-query-buffer-limit", cli.client_query_buffer_limit),
+        ];
+        for (name, value) in limit_flags {
+            if let Some(value) = value {
+                cfg.set(name, &value)?;
+            }
+        }
+        let observability_flags = [
+            ("slowlog-log-slower-than", cli.slowlog_log_slower_than),
+            ("slowlog-max-len", cli.slowlog_max_len),
+            ("latency-monitor-threshold", cli.latency_monitor_threshold),
+            ("latency-tracking", cli.latency_tracking),
+            (
+                "latency-tracking-info-percentiles",
+                cli.latency_tracking_info_percentiles,
+            ),
+        ];
+        for (name, value) in observability_flags {
             if let Some(value) = value {
                 cfg.set(name, &value)?;
             }
@@ -308,10 +470,7 @@ impl Config {
             "busy-reply-threshold" | "lua-time-limit" => self.busy_reply_threshold_ms = int(value)?,
             "proto-max-bulk-len" => {
                 let n = parse_memory(value).context("argument must be a memory value")?;
-                if n < 1024 * 1024 {
-                    bail!("proto-max-bulk-len must be at least 1mb");
-                }
-                self.proto_max_bulk_len = n;
+                self.proto_max_bulk_len = memory_at_least_1mb(n)?;
             }
             "loglevel" => match value {
                 "debug" | "verbose" | "notice" | "warning" | "nothing" => {
@@ -322,8 +481,8 @@ impl Config {
                 ),
             },
             "logfile" => self.logfile = value.to_string(),
-            "maxclients" => self.maxclients = int(value)?.max(1) as usize,
-            "timeout" => self.timeout = int(value)?,
+            "maxclients" => self.maxclients = ranged_int(value, 1, u32::MAX.into())? as usize,
+            "timeout" => self.timeout = ranged_int(value, 0, i32::MAX.into())? as u64,
             "maxmemory" => {
                 self.maxmemory = parse_memory(value).context("argument must be a memory value")?
             }
@@ -392,13 +551,53 @@ impl Config {
                 let n = parse_memory(value).context("argument must be a memory value")?;
                 self.wal_segment_size = n.max(4096);
             }
+            "slowlog-log-slower-than" => {
+                self.slowlog_log_slower_than = crate::monitor::parse_ranged(value, -1)?
+            }
+            "slowlog-max-len" => {
+                self.slowlog_max_len = crate::monitor::parse_ranged(value, 0)? as u64
+            }
+            "latency-monitor-threshold" => {
+                self.latency_monitor_threshold = crate::monitor::parse_ranged(value, 0)? as u64
+            }
+            "latency-tracking" => self.latency_tracking = yes_no(value)?,
+            "latency-tracking-info-percentiles" => {
+                self.latency_tracking_info_percentiles = crate::monitor::parse_percentiles(value)?
+            }
             "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage = int(value)?,
             "auto-aof-rewrite-min-size" => {
                 self.auto_aof_rewrite_min_size =
                     parse_memory(value).context("argument must be a memory value")?
             }
+            "tls-port" => self.tls_port = u16::try_from(int(value)?)?,
+            "tls-cert-file" => self.tls_cert_file = value.to_string(),
+            "tls-key-file" => self.tls_key_file = value.to_string(),
+            "tls-ca-cert-file" => self.tls_ca_cert_file = value.to_string(),
+            "tls-auth-clients" => {
+                self.tls_auth_clients = crate::tls::AuthClients::from_name(value)
+                    .context("argument(s) must be one of the following: no, yes, optional")?
+            }
+            "admin-port" => self.admin_port = u16::try_from(int(value)?)?,
+            "admin-bind" => {
+                self.admin_bind = value
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("127.0.0.1")
+                    .to_string()
+            }
+            "client-output-buffer-limit" => self
+                .client_output_buffer_limit
+                .apply(value)
+                .map_err(anyhow::Error::msg)?,
+            "client-query-buffer-limit" => {
+                let n = parse_memory(value).context("argument must be a memory value")?;
+                self.client_query_buffer_limit = memory_at_least_1mb(n)?;
+            }
+            "aclfile" => self.aclfile = value.to_string(),
+            "protected-mode" => self.protected_mode = yes_no(value)?,
+            "acllog-max-len" => self.acllog_max_len = int(value)? as usize,
             // Accepted and ignored so stock redis.conf files load; they have no effect in Moon.
-            "daemonize" | "protected-mode" | "tcp-backlog" | "databases" | "dbfilename"
+            "daemonize" | "tcp-backlog" | "databases" | "dbfilename"
             | "appendfilename" | "appenddirname" | "rdbcompression" | "rdbchecksum"
             | "stop-writes-on-bgsave-error" | "aof-use-rdb-preamble" | "no-appendfsync-on-rewrite" => {}
             other => bail!("unknown parameter '{other}'"),
@@ -432,6 +631,14 @@ impl Config {
             ("logfile", self.logfile.clone()),
             ("maxclients", self.maxclients.to_string()),
             ("timeout", self.timeout.to_string()),
+            (
+                "client-output-buffer-limit",
+                self.client_output_buffer_limit.config_value(),
+            ),
+            (
+                "client-query-buffer-limit",
+                self.client_query_buffer_limit.to_string(),
+            ),
             ("databases", moon_engine::DATABASES.to_string()),
             ("maxmemory", self.maxmemory.to_string()),
             ("maxmemory-policy", self.maxmemory_policy.name().into()),
@@ -461,6 +668,25 @@ impl Config {
                 .into(),
             ),
             ("wal-segment-size", self.wal_segment_size.to_string()),
+            (
+                "slowlog-log-slower-than",
+                self.slowlog_log_slower_than.to_string(),
+            ),
+            ("slowlog-max-len", self.slowlog_max_len.to_string()),
+            (
+                "latency-monitor-threshold",
+                self.latency_monitor_threshold.to_string(),
+            ),
+            (
+                "latency-tracking",
+                if self.latency_tracking { "yes" } else { "no" }.into(),
+            ),
+            (
+                "latency-tracking-info-percentiles",
+                crate::monitor::format_percentiles(&self.latency_tracking_info_percentiles),
+            ),
+            ("admin-port", self.admin_port.to_string()),
+            ("admin-bind", self.admin_bind.clone()),
             (
                 "auto-aof-rewrite-percentage",
                 self.auto_aof_rewrite_percentage.to_string(),
@@ -521,6 +747,17 @@ impl Config {
                 "hll-sparse-max-bytes",
                 self.limits.hll_sparse_max_bytes.to_string(),
             ),
+            ("tls-port", self.tls_port.to_string()),
+            ("tls-cert-file", self.tls_cert_file.clone()),
+            ("tls-key-file", self.tls_key_file.clone()),
+            ("tls-ca-cert-file", self.tls_ca_cert_file.clone()),
+            ("tls-auth-clients", self.tls_auth_clients.name().into()),
+            ("aclfile", self.aclfile.clone()),
+            (
+                "protected-mode",
+                if self.protected_mode { "yes" } else { "no" }.into(),
+            ),
+            ("acllog-max-len", self.acllog_max_len.to_string()),
         ]
     }
 
@@ -544,6 +781,8 @@ impl Config {
         matches!(
             name,
             "requirepass"
+                | "protected-mode"
+                | "acllog-max-len"
                 | "hz"
                 | "busy-reply-threshold"
                 | "lua-time-limit"
@@ -551,6 +790,8 @@ impl Config {
                 | "loglevel"
                 | "maxclients"
                 | "timeout"
+                | "client-output-buffer-limit"
+                | "client-query-buffer-limit"
                 | "notify-keyspace-events"
                 | "maxmemory"
                 | "maxmemory-policy"
@@ -573,14 +814,337 @@ impl Config {
                 | "appendfsync"
                 | "save"
                 | "wal-segment-size"
+                | "slowlog-log-slower-than"
+                | "slowlog-max-len"
+                | "latency-monitor-threshold"
+                | "latency-tracking"
+                | "latency-tracking-info-percentiles"
                 | "auto-aof-rewrite-percentage"
                 | "auto-aof-rewrite-min-size"
+                | "tls-cert-file"
+                | "tls-key-file"
+                | "tls-ca-cert-file"
+                | "tls-auth-clients"
         )
     }
 }
 
+/// Documentation of the parameters: `(name, default, description)`, the source of the
+/// configuration reference `docs/config.md` ([`reference_markdown`]). `default` is `None`
+/// when the built-in value (as CONFIG GET shows it) says it all, `Some(text)` where it
+/// depends on the machine or needs words. A parameter of [`Config::params`] missing here is
+/// listed as undocumented, which `tests/docs_up_to_date.rs` rejects.
+pub const PARAM_DOCS: &[(&str, Option<&str>, &str)] = &[
+    (
+        "port",
+        None,
+        "TCP port of the RESP listener (0: no plain TCP listener).",
+    ),
+    (
+        "bind",
+        None,
+        "Address the RESP listeners bind (the first of a list is used).",
+    ),
+    (
+        "shards",
+        Some("number of CPUs"),
+        "Shard threads, each owning a slice of the keyspace (Moon only).",
+    ),
+    (
+        "io",
+        None,
+        "I/O backend: `uring` (falls back to epoll when io_uring is unavailable) or `epoll` (Moon only).",
+    ),
+    (
+        "dir",
+        None,
+        "Data directory: per-shard WAL segments and snapshots (`dir/shard-NNN/`).",
+    ),
+    (
+        "requirepass",
+        Some("\"\" (no password)"),
+        "Password of the default user; clients must AUTH first when set.",
+    ),
+    (
+        "hz",
+        None,
+        "Background task frequency per second (active expiry, idle timeouts, metrics publication), 1..500.",
+    ),
+    (
+        "busy-reply-threshold",
+        None,
+        "Milliseconds a script may run before other clients get BUSY and SCRIPT KILL is allowed.",
+    ),
+    ("lua-time-limit", None, "Alias of busy-reply-threshold."),
+    (
+        "proto-max-bulk-len",
+        None,
+        "Largest bulk string a client may send, in bytes (at least 1mb).",
+    ),
+    (
+        "loglevel",
+        None,
+        "Log verbosity: debug, verbose, notice, warning or nothing; CONFIG SET applies it at once.",
+    ),
+    (
+        "logfile",
+        Some("\"\" (stdout)"),
+        "Log file, appended to; empty logs to standard output.",
+    ),
+    (
+        "maxclients",
+        None,
+        "Most client connections at once; more are answered `ERR max number of clients reached`.",
+    ),
+    (
+        "timeout",
+        None,
+        "Close a client idle this many seconds (0: never; subscribers are never closed).",
+    ),
+    (
+        "client-output-buffer-limit",
+        None,
+        "Per-class output buffer limits `<class> <hard> <soft> <soft-seconds>` (normal, replica, pubsub).",
+    ),
+    (
+        "client-query-buffer-limit",
+        None,
+        "Largest query buffer of one client, in bytes.",
+    ),
+    (
+        "databases",
+        None,
+        "Number of logical databases (fixed at 16).",
+    ),
+    (
+        "maxmemory",
+        Some("0 (no limit)"),
+        "Memory limit in bytes, split evenly between the shards.",
+    ),
+    (
+        "maxmemory-policy",
+        None,
+        "What to evict at the memory limit: noeviction, allkeys-lru/lfu/random, volatile-lru/lfu/random/ttl.",
+    ),
+    ("maxmemory-samples", None, "Keys sampled per eviction."),
+    ("lfu-log-factor", None, "LFU counter logarithm factor."),
+    (
+        "lfu-decay-time",
+        None,
+        "Minutes after which an LFU counter decays.",
+    ),
+    (
+        "save",
+        None,
+        "Snapshot rules `<seconds> <changes> ...`: snapshot after that many seconds if at least that many writes happened (\"\": never).",
+    ),
+    (
+        "appendonly",
+        None,
+        "yes: log every write to the per-shard WAL before replying (Redis's AOF switch).",
+    ),
+    (
+        "appendfsync",
+        None,
+        "When the WAL is fsynced: always (before the reply), everysec or no.",
+    ),
+    (
+        "wal-recovery",
+        None,
+        "strict: a corrupt WAL record stops start-up; skip-corrupt: skip it and continue (Moon only).",
+    ),
+    (
+        "wal-segment-size",
+        None,
+        "WAL segment size in bytes at which a new segment starts (Moon only).",
+    ),
+    (
+        "admin-port",
+        Some("0 (off)"),
+        "Port of the HTTP admin endpoint serving Prometheus metrics at /metrics (Moon only).",
+    ),
+    (
+        "admin-bind",
+        None,
+        "Address the admin endpoint binds (Moon only).",
+    ),
+    (
+        "auto-aof-rewrite-percentage",
+        None,
+        "Rewrite (snapshot and truncate) the WAL when it grew by this percentage since the last rewrite (0: off).",
+    ),
+    (
+        "auto-aof-rewrite-min-size",
+        None,
+        "Smallest WAL size in bytes for an automatic rewrite.",
+    ),
+    (
+        "notify-keyspace-events",
+        Some("\"\" (off)"),
+        "Keyspace notification classes, as Redis's `Ag$lshzxeKEtmdn` letters.",
+    ),
+    (
+        "list-max-listpack-size",
+        None,
+        "Entries (positive) or bytes class (negative) of a list node.",
+    ),
+    (
+        "list-compress-depth",
+        None,
+        "Uncompressed nodes at each end of a list.",
+    ),
+    (
+        "hash-max-listpack-entries",
+        None,
+        "Most fields of a hash kept in the compact encoding.",
+    ),
+    (
+        "hash-max-listpack-value",
+        None,
+        "Longest value of a hash kept in the compact encoding.",
+    ),
+    (
+        "set-max-intset-entries",
+        None,
+        "Most members of an integer set kept as an intset.",
+    ),
+    (
+        "set-max-listpack-entries",
+        None,
+        "Most members of a set kept in the compact encoding.",
+    ),
+    (
+        "set-max-listpack-value",
+        None,
+        "Longest member of a set kept in the compact encoding.",
+    ),
+    (
+        "zset-max-listpack-entries",
+        None,
+        "Most members of a sorted set kept in the compact encoding.",
+    ),
+    (
+        "zset-max-listpack-value",
+        None,
+        "Longest member of a sorted set kept in the compact encoding.",
+    ),
+    (
+        "stream-node-max-bytes",
+        None,
+        "Largest stream node in bytes.",
+    ),
+    (
+        "stream-node-max-entries",
+        None,
+        "Most entries of a stream node.",
+    ),
+    (
+        "hll-sparse-max-bytes",
+        None,
+        "Largest sparse HyperLogLog in bytes before it turns dense.",
+    ),
+    ("tls-port", Some("0 (off)"), "Port of the TLS listener."),
+    ("tls-cert-file", None, "Server certificate chain (PEM)."),
+    ("tls-key-file", None, "Server private key (PEM)."),
+    (
+        "tls-ca-cert-file",
+        None,
+        "CA certificates client certificates are verified against (PEM).",
+    ),
+    (
+        "tls-auth-clients",
+        None,
+        "Client certificates: yes (required), optional or no.",
+    ),
+    (
+        "aclfile",
+        None,
+        "File of ACL users loaded at start and by ACL LOAD, written by ACL SAVE.",
+    ),
+    (
+        "protected-mode",
+        None,
+        "yes: without a password, refuse clients that do not come from loopback.",
+    ),
+    ("acllog-max-len", None, "Entries the ACL LOG keeps."),
+    (
+        "slowlog-log-slower-than",
+        None,
+        "Log commands slower than this many microseconds in the SLOWLOG (negative: off).",
+    ),
+    ("slowlog-max-len", None, "Entries the SLOWLOG keeps."),
+    (
+        "latency-monitor-threshold",
+        None,
+        "Record LATENCY events of at least this many milliseconds (0: off).",
+    ),
+    (
+        "latency-tracking",
+        None,
+        "yes: track per-command latency histograms (INFO latencystats).",
+    ),
+    (
+        "latency-tracking-info-percentiles",
+        None,
+        "Percentiles INFO latencystats reports.",
+    ),
+];
+
+/// The configuration reference (`docs/config.md`): every parameter CONFIG GET knows, with
+/// its default, whether `--name value` sets it on the command line, whether CONFIG SET can
+/// change it, and its description. Depends on nothing but the tables, so the committed
+/// file can be compared byte for byte.
+pub fn reference_markdown() -> String {
+    use clap::CommandFactory;
+    use std::fmt::Write as _;
+    let cli = Cli::command();
+    let is_flag = |name: &str| cli.get_arguments().any(|a| a.get_long() == Some(name));
+    let cell = |text: &str| text.replace('|', "\\|");
+    let mut out = String::from(
+        "# Configuration reference\n\n\
+         Generated from the parameter table in `frontends/server/src/config.rs` \
+         (`PARAM_DOCS`, `Config::params`, `Config::is_mutable`, the `Cli` flags). Do not edit by \
+         hand: run `MOON_REGEN_DOCS=1 cargo test --test docs_up_to_date`.\n\n\
+         Every parameter can be given in the config file (`moon path/to/moon.conf`, redis.conf \
+         syntax: `name value` per line). Those marked in the flag column can also be given on \
+         the command line as `--name value` (flags override the file). CONFIG GET reads every \
+         parameter; CONFIG SET changes those marked so. Memory sizes accept Redis's suffixes \
+         (`64mb`, `1gb`, ...) and are shown in bytes.\n\n\
+         | parameter | default | flag | CONFIG SET | description |\n|---|---|---|---|---|\n",
+    );
+    for (name, value) in Config::default().params() {
+        let doc = PARAM_DOCS.iter().find(|(n, _, _)| *n == name);
+        let default = match doc.and_then(|d| d.1) {
+            Some(text) => text.to_string(),
+            None if value.is_empty() => "\"\"".to_string(),
+            None => value,
+        };
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let _ = writeln!(
+            out,
+            "| `{name}` | {} | {} | {} | {} |",
+            cell(&default),
+            if is_flag(name) {
+                format!("`--{name}`")
+            } else {
+                "no".to_string()
+            },
+            yes(Config::is_mutable(name)),
+            cell(doc.map_or("(undocumented)", |d| d.2))
+        );
+    }
+    out.push_str(
+        "\nAccepted and ignored, so that stock redis.conf files load: `daemonize`, \
+         `tcp-backlog`, `dbfilename`, `appendfilename`, `appenddirname`, `rdbcompression`, \
+         `rdbchecksum`, `stop-writes-on-bgsave-error`, `aof-use-rdb-preamble`, \
+         `no-appendfsync-on-rewrite`, and the `*-ziplist-*` aliases of the `*-listpack-*` \
+         parameters.\n",
+    );
+    out
+}
+
 /// Split a redis.conf line into words: `#` comments, "double" and 'single' quotes.
-fn split_config_line(line: &str) -> Vec<String> {
+pub(crate) fn split_config_line(line: &str) -> Vec<String> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Vec::new();

@@ -117,6 +117,16 @@ pub struct Conn {
     pub stash: VecDeque<Vec<Bytes>>,
     /// Pub/Sub subscriptions.
     pub subs: crate::pubsub::Subs,
+    /// The ACL user this connection runs as.
+    pub acl: crate::acl::ConnAcl,
+    /// In MONITOR mode (`monitor.rs`).
+    pub monitor: bool,
+    /// Length of the buffer handed to the driver by the last send (counts while `sending`).
+    pub inflight: usize,
+    /// Since when the pending output has been over the class's soft limit (`limits.rs`).
+    pub obuf_soft_since: Option<Instant>,
+    /// The TLS session of a connection accepted on `tls-port` (None: plain TCP).
+    pub tls: Option<Box<crate::tls::TlsSession>>,
 }
 
 impl Conn {
@@ -156,6 +166,11 @@ impl Conn {
             blocked_on: None,
             stash: VecDeque::new(),
             subs: crate::pubsub::Subs::default(),
+            acl: crate::acl::ConnAcl::default(),
+            monitor: false,
+            inflight: 0,
+            obuf_soft_since: None,
+            tls: None,
         }
     }
 
@@ -164,6 +179,9 @@ impl Conn {
         if let Some(capture) = self.capture.as_mut() {
             capture.push(reply);
             return;
+        }
+        if let Reply::Err(e) = &reply {
+            crate::monitor::count_error(e);
         }
         self.next_seq += 1;
         if self.pending.is_empty() {
@@ -176,6 +194,7 @@ impl Conn {
 
     /// Answer the next command with pre-encoded bytes (protocol errors).
     pub fn reply_raw(&mut self, bytes: &[u8]) {
+        crate::monitor::count_error_text(bytes.strip_prefix(b"-").unwrap_or(bytes));
         self.next_seq += 1;
         if self.pending.is_empty() {
             self.head_seq = self.next_seq;
@@ -241,7 +260,7 @@ impl Conn {
     }
 
     /// Encode completed replies from the head of the queue.
-    fn drain_ready(&mut self) {
+    pub(crate) fn drain_ready(&mut self) {
         loop {
             let ready = match self.pending.front() {
                 Some(Pending::Ready(..)) => true,
@@ -265,6 +284,9 @@ impl Conn {
                 } => {
                     let parts: Vec<Part> = parts.into_iter().flatten().collect();
                     let reply = finish_parts(finish, parts);
+                    if let Reply::Err(e) = &reply {
+                        crate::monitor::count_error(e);
+                    }
                     encode(&reply, proto, &mut self.out);
                 }
             }

@@ -68,6 +68,7 @@ impl Worker {
                 Reply::Ok
             }
             ConnCmd::Reset => {
+                self.monitor_forget(conn);
                 conn.multi = None;
                 self.pubsub_forget(conn);
                 self.unwatch_all(conn);
@@ -76,7 +77,7 @@ impl Worker {
                 conn.name = None;
                 conn.no_evict = false;
                 conn.no_touch = false;
-                conn.authed = self.shared.config().requirepass.is_none();
+                self.acl_reset_conn(conn);
                 Reply::simple("RESET")
             }
             ConnCmd::ClientId => Reply::Int(conn.id as i64),
@@ -126,6 +127,7 @@ impl Worker {
                     || {
                         Box::new(|w: &mut Worker| {
                             w.stats = Default::default();
+                            crate::monitor::reset_errors();
                             w.shard.reset_stats();
                             Box::new(()) as Box<dyn std::any::Any + Send>
                         })
@@ -174,9 +176,16 @@ impl Worker {
             ConnCmd::ClientHelp => moon_resp::commands::client_help(),
             ConnCmd::ConfigHelp => moon_resp::commands::config_help(),
             ConnCmd::DebugHelp => moon_resp::commands::debug_help(),
+            ConnCmd::DebugPanic(key) => return crate::contain::debug_panic(self, conn, key),
+            ConnCmd::ClientPause { timeout_ms, all } => {
+                crate::pause::client_pause(self, conn, timeout_ms, all)
+            }
+            ConnCmd::ClientUnpause => crate::pause::client_unpause(self),
             ConnCmd::ObjectHelp => moon_resp::commands::object_help(),
             ConnCmd::PubSub(cmd) => return self.pubsub_cmd(conn, cmd),
             ConnCmd::Script(cmd) => return self.script_cmd(conn, cmd),
+            ConnCmd::Ops(cmd) => return self.ops_cmd(conn, cmd),
+            ConnCmd::Acl(cmd) => return self.acl_cmd(conn, cmd),
             ConnCmd::Lastsave => Reply::Int(self.shared.last_save() as i64),
             ConnCmd::Save => {
                 self.snapshot_cmd(conn, SnapCmd::Save);
@@ -218,7 +227,7 @@ impl Worker {
         setname: Option<Bytes>,
     ) -> Reply {
         if let Some((user, pass)) = auth {
-            let r = self.auth(conn, Some(&user), &pass);
+            let r = self.acl_auth(conn, Some(&user), &pass, "HELLO");
             if r.is_err() {
                 return r;
             }
@@ -249,25 +258,7 @@ impl Worker {
     }
 
     fn auth(&mut self, conn: &mut Conn, user: Option<&[u8]>, pass: &[u8]) -> Reply {
-        let Some(required) = self.shared.config().requirepass else {
-            if user.is_some_and(|u| u != b"default") {
-                return err("WRONGPASS invalid username-password pair or user is disabled.");
-            }
-            if user.is_none() {
-                return err(
-                    "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-                );
-            }
-            conn.authed = true;
-            return Reply::Ok;
-        };
-        let user_ok = user.is_none_or(|u| u == b"default");
-        if user_ok && pass == required.as_bytes() {
-            conn.authed = true;
-            Reply::Ok
-        } else {
-            err("WRONGPASS invalid username-password pair or user is disabled.")
-        }
+        self.acl_auth(conn, user, pass, "AUTH")
     }
 
     /// Run a closure on every shard (this one included) and merge the results in order.
@@ -363,7 +354,7 @@ impl Worker {
     fn client_kill(&mut self, conn: &mut Conn, filter: ClientKillFilter) {
         if let ClientKillFilter::Filters(f) = &filter
             && let Some(user) = &f.user
-            && user.as_ref() != b"default"
+            && self.shared.acl.get(user).is_none()
         {
             let name = String::from_utf8_lossy(user).to_string();
             conn.reply(err(format!("ERR No such user '{name}'")));
@@ -456,9 +447,14 @@ impl Worker {
                 ));
             }
         }
+        if let Some(e) = crate::tls::on_config_set(&self.shared, &cfg, &pairs) {
+            return err(e);
+        }
         let engine = cfg.shard_config();
         let cfg2 = cfg.clone();
         self.shared.update_config(|c| *c = cfg);
+        self.shared.acl.apply_config(&cfg2, &pairs);
+        crate::monitor::apply_config(&cfg2, self.shared.shards());
         // Shard-local copies of config values: apply here and on every other shard.
         self.apply_shard_config(engine.clone());
         self.apply_persist_config(&cfg2);
@@ -486,6 +482,7 @@ impl Worker {
     }
 
     fn apply_persist_config(&mut self, cfg: &crate::config::Config) {
+        crate::limits::apply_config(self, cfg);
         self.set_wal_options(cfg);
         self.set_appendonly(cfg.appendonly);
     }
@@ -573,6 +570,7 @@ fn kill_matches(filter: &ClientKillFilter, c: &Conn) -> bool {
                 && f.laddr.as_deref().is_none_or(|a| a == laddr.as_bytes())
                 && f.maxage
                     .is_none_or(|age| age <= 0 || c.created.elapsed().as_secs() as i64 >= age)
+                && f.user.as_deref().is_none_or(|u| u == c.acl.name.as_bytes())
         }
     }
 }
@@ -588,8 +586,17 @@ pub fn client_line(c: &Conn, cmd: &str) -> String {
         .unwrap_or_default();
     // Redis's letters, in its order.
     let mut flags = String::new();
+    if c.monitor {
+        flags.push('O');
+    }
     if c.subs.active() {
         flags.push('P');
+    }
+    if c.multi.is_some() {
+        flags.push('x');
+    }
+    if c.blocked_on.is_some() {
+        flags.push('b');
     }
     if c.no_evict {
         flags.push('e');
@@ -612,19 +619,22 @@ pub fn client_line(c: &Conn, cmd: &str) -> String {
         .map(String::from_utf8_lossy)
         .unwrap_or_default();
     format!(
-        "id={} addr={addr} laddr={laddr} fd={} name={name} age={} idle={} flags={flags} db={} sub={sub} psub={psub} ssub={ssub} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll={} omem=0 tot-mem={} events=r cmd={cmd} user=default redir=-1 resp={} lib-name={lib_name} lib-ver={lib_ver}",
+        "id={} addr={addr} laddr={laddr} fd={} name={name} age={} idle={} flags={flags} db={} sub={sub} psub={psub} ssub={ssub} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll={} omem={} tot-mem={} events=r cmd={cmd} user={user} redir=-1 resp={} lib-name={lib_name} lib-ver={lib_ver}",
         c.id,
         c.token,
         c.created.elapsed().as_secs(),
         c.last_active.elapsed().as_secs(),
         c.db,
+        c.multi.as_ref().map_or(-1, |m| m.queued.len() as i64),
         c.rbuf.len(),
         c.rbuf.capacity().saturating_sub(c.rbuf.len()),
         c.rbuf.capacity(),
         c.out.len(),
         c.pending.len(),
+        c.out.len() + c.inflight,
         c.rbuf.capacity() + c.out.capacity(),
         if c.proto == Proto::Resp3 { 3 } else { 2 },
+        user = c.acl.name,
     )
 }
 

@@ -20,8 +20,13 @@ fn allowed_before_auth(name: &[u8]) -> bool {
 }
 
 impl Worker {
-    /// Run one command from `conn`.
+    /// Run one command from `conn`; a panic is contained (see `contain.rs`).
     pub(crate) fn execute(&mut self, conn: &mut Conn, args: Vec<Bytes>) {
+        crate::contain::execute(self, conn, args)
+    }
+
+    /// Run one command from `conn` (the body of [`Worker::execute`]).
+    pub(crate) fn execute_uncontained(&mut self, conn: &mut Conn, args: Vec<Bytes>) {
         let started = Instant::now();
         conn.last_active = started;
         let Some(name) = args.first() else { return };
@@ -32,13 +37,26 @@ impl Worker {
             )));
             return;
         }
+        if !conn.acl.is_open(self.shared.acl.generation()) && self.acl_refuse(conn, &args) {
+            return;
+        }
         if let Some(refusal) = crate::pubsub::rejects(conn, &args) {
+            self.stats.error_replies += 1;
+            conn.reply(refusal);
+            return;
+        }
+        if conn.monitor
+            && let Some(refusal) = crate::monitor::monitor_rejects(&args)
+        {
             self.stats.error_replies += 1;
             conn.reply(refusal);
             return;
         }
         if self.refuse_busy(conn, &args) {
             return;
+        }
+        if self.shared.pause.is_set() && crate::pause::must_hold(&self.shared, conn, &args) {
+            return crate::pause::hold(self, conn, args);
         }
         let mut lname = [0u8; 32];
         let lname = lowercase_name(name, &mut lname);
@@ -89,6 +107,7 @@ impl Worker {
             };
             stat.calls += 1;
             stat.usec += usec;
+            stat.hist.record(usec);
             if failed {
                 stat.failed += 1;
             }
@@ -97,6 +116,8 @@ impl Worker {
                 conn.last_cmd.clear();
                 conn.last_cmd.push_str(lname);
             }
+            // SLOWLOG, LATENCY monitor, MONITOR feed (a few compares when all are idle).
+            self.observe(conn, &args, usec);
         }
     }
 

@@ -4,19 +4,30 @@
 
 pub mod config;
 pub mod driver;
+pub mod logging;
 pub mod runtime;
+pub mod tls;
 
+mod acl;
+mod admin;
 mod atomic;
 mod blocking;
 mod conn;
 mod conn_cmds;
+mod contain;
 mod dispatch;
 mod info;
+pub mod latency;
+mod limits;
 mod mailbox;
+mod memory_cmds;
+mod monitor;
 mod multi;
+mod pause;
 mod persist;
 mod pubsub;
 mod scan;
 mod script;
 mod shared;
+mod slowlog;
 mod worker;

@@ -3,37 +3,6 @@
 use clap::Parser;
 use moon::config::{Cli, Config};
 
-fn init_logging(cfg: &Config) {
-    let level = match cfg.loglevel.as_str() {
-        "debug" => "debug",
-        "verbose" => "info",
-        "warning" | "nothing" => "warn",
-        _ => "info",
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(level)
-        .with_target(false)
-        .with_ansi(false);
-    if cfg.logfile.is_empty() {
-        builder.with_writer(std::io::stderr).init();
-    } else {
-        match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&cfg.logfile)
-        {
-            Ok(file) => builder.with_writer(std::sync::Mutex::new(file)).init(),
-            Err(e) => {
-                builder.with_writer(std::io::stderr).init();
-                tracing::warn!(
-                    "cannot open logfile {}: {e}; logging to stderr",
-                    cfg.logfile
-                );
-            }
-        }
-    }
-}
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let cfg = match Config::load(cli) {
@@ -43,7 +12,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    init_logging(&cfg);
+    if let Err(e) = moon::logging::init(&cfg.loglevel, &cfg.logfile) {
+        eprintln!("moon: {e}");
+        return std::process::ExitCode::from(1);
+    }
     match moon::runtime::run(cfg) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -49,6 +49,9 @@ pub struct Multi {
     pub queued: Vec<Queued>,
     /// A queue-time error happened: EXEC answers EXECABORT.
     pub aborted: bool,
+    /// Arguments of each queued command while the user is ACL-restricted, for the EXEC-time
+    /// re-check (see `acl/`); empty for unrestricted users.
+    pub acl_args: Vec<Vec<Bytes>>,
 }
 
 /// A connection's watched keys.
@@ -157,6 +160,9 @@ impl Worker {
             Err(e) => Queued::Err(e),
         };
         multi.queued.push(queued);
+        if !conn.acl.open {
+            multi.acl_args.push(args.to_vec());
+        }
         conn.reply(Reply::simple("QUEUED"));
         true
     }
@@ -257,6 +263,7 @@ impl Worker {
             ));
             return;
         }
+        let multi = self.acl_recheck_exec(conn, multi);
         let shards = self.shared.shards();
         let mut owners: Vec<usize> = Vec::new();
         let mut all = false;
@@ -266,7 +273,10 @@ impl Worker {
                 // A script may touch any key: the whole keyspace takes part.
                 all = true;
                 match self.tx_scripts_begin() {
-                    Ok(tx) => scripts = Some(tx),
+                    Ok(mut tx) => {
+                        tx.acl = self.acl_script_caller(conn);
+                        scripts = Some(tx)
+                    }
                     Err(e) => {
                         self.unwatch_all(conn);
                         conn.reply(e);

@@ -25,7 +25,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hashbrown::{HashMap, HashSet};
@@ -40,12 +39,6 @@ use crate::driver::ConnToken;
 use crate::mailbox::{Msg, ReplyTo};
 use crate::worker::Worker;
 
-/// Unsent output past which a subscriber is disconnected at once.
-const HARD_LIMIT: usize = 32 << 20;
-/// Unsent output a subscriber may keep for at most [`SOFT_SECONDS`].
-const SOFT_LIMIT: usize = 8 << 20;
-/// How long a subscriber may stay over [`SOFT_LIMIT`].
-const SOFT_SECONDS: Duration = Duration::from_secs(60);
 /// Bytes counted per reply parked in a connection's pending queue (its size is not known
 /// until it is encoded; messages parked there are usually small).
 const PENDING_ESTIMATE: usize = 64;
@@ -99,8 +92,6 @@ struct SubState {
     channels: HashSet<Bytes>,
     patterns: HashSet<Bytes>,
     shard: HashSet<Bytes>,
-    /// Since when the unsent output has been over the soft limit.
-    over_soft_since: Option<Instant>,
 }
 
 impl SubState {
@@ -118,6 +109,15 @@ impl Subs {
     pub fn active(&self) -> bool {
         self.0.as_ref().is_some_and(|s| {
             !(s.channels.is_empty() && s.patterns.is_empty() && s.shard.is_empty())
+        })
+    }
+
+    /// True if some subscription fails `allowed(name, is_pattern)` (ACL permissions shrank).
+    pub fn any_refused(&self, allowed: impl Fn(&[u8], bool) -> bool) -> bool {
+        self.0.as_ref().is_some_and(|s| {
+            s.channels.iter().any(|c| !allowed(c, false))
+                || s.shard.iter().any(|c| !allowed(c, false))
+                || s.patterns.iter().any(|p| !allowed(p, true))
         })
     }
 
@@ -304,6 +304,8 @@ struct Sink<'a> {
     current: Option<&'a mut Conn>,
     /// Subscribers over their output limits, disconnected after the delivery.
     victims: Vec<ConnToken>,
+    /// The `pubsub` class of `client-output-buffer-limit` (`limits.rs`).
+    limit: crate::limits::ClassLimit,
 }
 
 impl Sink<'_> {
@@ -320,7 +322,7 @@ impl Sink<'_> {
         };
         push_frame(conn, frame);
         self.dirty.push(token);
-        if over_limits(conn) {
+        if over_limits(conn, &self.limit) {
             self.victims.push(token);
         }
         true
@@ -336,21 +338,11 @@ fn push_frame(conn: &mut Conn, frame: &mut Frame) {
     }
 }
 
-/// Redis's Pub/Sub output-buffer limits, checked as messages are queued.
-fn over_limits(conn: &mut Conn) -> bool {
-    let used = conn.out.len() + conn.pending.len() * PENDING_ESTIMATE;
-    if used > HARD_LIMIT {
-        return true;
-    }
-    let Some(state) = conn.subs.0.as_mut() else {
-        return false;
-    };
-    if used <= SOFT_LIMIT {
-        state.over_soft_since = None;
-        return false;
-    }
-    let since = *state.over_soft_since.get_or_insert_with(Instant::now);
-    since.elapsed() >= SOFT_SECONDS
+/// Redis's Pub/Sub output-buffer limits, checked as messages are queued (the same check
+/// runs on every flush, see `limits.rs`).
+fn over_limits(conn: &mut Conn, limit: &crate::limits::ClassLimit) -> bool {
+    let used = crate::limits::pending_output(conn) + conn.pending.len() * PENDING_ESTIMATE;
+    crate::limits::exceeded(conn, limit, used)
 }
 
 fn bulk_str(s: &'static str) -> Reply {
@@ -578,6 +570,7 @@ impl Worker {
             dirty: &mut self.dirty,
             current,
             victims: Vec::new(),
+            limit: self.obuf.limits.pubsub,
         };
         let mut delivered = 0;
         for (channel, message) in msgs {
@@ -617,10 +610,9 @@ impl Worker {
         }
         let victims = std::mem::take(&mut sink.victims);
         for token in victims {
-            tracing::warn!(
-                token,
-                "closing a Pub/Sub client that overcame its output buffer limits"
-            );
+            if let Some(conn) = self.conns.get(&token) {
+                crate::limits::log_close(conn);
+            }
             self.close_conn(token);
         }
         delivered

@@ -9,7 +9,7 @@ use anyhow::Context;
 use socket2::{Domain, Socket, Type};
 
 use crate::config::Config;
-use crate::driver::{self, IoBackend, Waker};
+use crate::driver::{self, IoBackend, Listeners, Waker};
 use crate::mailbox::build_rings;
 use crate::shared::Shared;
 use crate::worker::Worker;
@@ -28,26 +28,57 @@ fn bind_listener(addr: SocketAddr) -> anyhow::Result<TcpListener> {
 
 /// Run the server until shutdown. Blocks the calling thread.
 pub fn run(config: Config) -> anyhow::Result<()> {
-    let addr = (config.bind.as_str(), config.port)
-        .to_socket_addrs()
-        .with_context(|| format!("resolving bind address {}", config.bind))?
-        .next()
-        .context("bind address resolves to nothing")?;
+    crate::contain::install_panic_hook();
+    let resolve = |port: u16| -> anyhow::Result<SocketAddr> {
+        (config.bind.as_str(), port)
+            .to_socket_addrs()
+            .with_context(|| format!("resolving bind address {}", config.bind))?
+            .next()
+            .context("bind address resolves to nothing")
+    };
+    let addr = resolve(config.port)?;
+    // As Redis: `port 0` turns plain TCP off; TLS listens on `tls-port` when it is set.
+    let tls_addr = if crate::tls::enabled(&config) {
+        Some(resolve(config.tls_port)?)
+    } else {
+        None
+    };
+    if config.port == 0 && tls_addr.is_none() {
+        anyhow::bail!("Configured to not listen anywhere, exiting.");
+    }
+    let tls_config = match tls_addr {
+        Some(_) => Some(crate::tls::server_config(&config).context("setting up TLS")?),
+        None => None,
+    };
     let shards = config.shards;
     std::fs::create_dir_all(&config.dir)
         .with_context(|| format!("creating data directory {}", config.dir.display()))?;
     let recovered = crate::persist::recover_all(&config)?;
+    let admin = crate::admin::bind(&config)?;
     let mut listeners = Vec::with_capacity(shards);
     for _ in 0..shards {
-        listeners.push(bind_listener(addr)?);
+        listeners.push(Listeners {
+            plain: (config.port != 0)
+                .then(|| bind_listener(addr))
+                .transpose()?,
+            tls: tls_addr.map(bind_listener).transpose()?,
+        });
     }
     let wakers = (0..shards)
         .map(|_| Waker::new())
         .collect::<std::io::Result<Vec<_>>>()?;
     let want_io = config.io;
     let shared = Arc::new(Shared::new(config, wakers.clone()));
+    shared.acl.load_startup(&shared.config())?;
+    if let Some(tls) = tls_config {
+        shared.tls.install(tls);
+    }
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(sig, shared.shutdown.clone())?;
+    }
+    let admin_addr = admin.as_ref().and_then(|l| l.local_addr().ok());
+    if let Some(listener) = admin {
+        crate::admin::spawn(shared.clone(), listener)?;
     }
     let (outboxes, inboxes) = build_rings(shards);
     let mut threads = Vec::with_capacity(shards);
@@ -99,16 +130,20 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     if let Ok(mut b) = shared.io_backend.write() {
         *b = backend;
     }
-    tracing::info!(
-        version = env!("CARGO_PKG_VERSION"),
-        shards,
-        io = match backend {
+    crate::logging::banner(
+        &shared.config(),
+        match backend {
             Some(IoBackend::Epoll) => "epoll",
             _ => "io_uring",
         },
-        persistence = %persistence_mode(&shared.config()),
-        "Moon ready to accept connections on {addr}"
+        &persistence_mode(&shared.config()),
+        admin_addr,
     );
+    // The banner above carries the version, shards, backend and persistence mode.
+    tracing::info!("Moon ready to accept connections on {addr}");
+    if let Some(tls_addr) = tls_addr {
+        tracing::info!("Moon ready to accept TLS connections on {tls_addr}");
+    }
     // Wait for the shard threads. A signal sets the shutdown flag; workers see it within a tick.
     let mut failed = false;
     for t in threads {

@@ -56,6 +56,15 @@ pub struct Shared {
     pub(crate) script_busy: crate::script::BusyBoard,
     /// A copy of `busy-reply-threshold`, kept by `update_config`.
     busy_threshold_ms: AtomicU64,
+    /// CLIENT PAUSE state (`pause.rs`).
+    pub(crate) pause: crate::pause::Pause,
+    /// The rustls server configuration: installed at start-up when `tls-port` is set, replaced
+    /// by CONFIG SET of the TLS files.
+    pub(crate) tls: crate::tls::TlsContext,
+    /// Each shard's metrics snapshot for the admin endpoint, published on its tick.
+    pub(crate) metrics: crate::admin::metrics::Board,
+    /// ACL users, the ACL LOG (see `acl/`).
+    pub(crate) acl: crate::acl::Acl,
 }
 
 impl Shared {
@@ -63,6 +72,8 @@ impl Shared {
     pub fn new(config: Config, wakers: Vec<Waker>) -> Shared {
         let shards = config.shards;
         let busy_threshold_ms = AtomicU64::new(config.busy_reply_threshold_ms);
+        let metrics = crate::admin::metrics::Board::new(shards, config.admin_port != 0);
+        let acl = crate::acl::Acl::new(&config);
         Shared {
             slots: SlotTable::new(shards),
             wakers,
@@ -87,6 +98,10 @@ impl Shared {
             scripts: crate::script::ScriptCache::default(),
             script_busy: crate::script::BusyBoard::new(shards),
             busy_threshold_ms,
+            pause: crate::pause::Pause::default(),
+            tls: crate::tls::TlsContext::default(),
+            metrics,
+            acl,
         }
     }
 
@@ -134,7 +149,11 @@ impl Shared {
             Ok(c) => c,
             Err(p) => p.into_inner(),
         };
+        let level_before = guard.loglevel.clone();
         let r = f(&mut guard);
+        if guard.loglevel != level_before {
+            crate::logging::set_level(&guard.loglevel);
+        }
         self.busy_threshold_ms.store(
             guard.busy_reply_threshold_ms,
             std::sync::atomic::Ordering::Relaxed,

@@ -20,7 +20,7 @@ use crate::mailbox::{Msg, Outbox};
 use crate::shared::{Shared, now_ms};
 
 /// Per-command counters for INFO commandstats.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CmdStat {
     /// Calls.
     pub calls: u64,
@@ -28,6 +28,8 @@ pub struct CmdStat {
     pub usec: u64,
     /// Calls that returned an error.
     pub failed: u64,
+    /// Latency distribution (INFO latencystats, LATENCY HISTOGRAM, Prometheus).
+    pub hist: crate::latency::Histogram,
 }
 
 /// Counters for INFO stats (summed over shards).
@@ -82,6 +84,14 @@ pub struct Worker {
     pub(crate) script_vm: Option<Box<crate::script::ScriptVm>>,
     /// This iteration's polled events not handled yet (a busy script's hook takes them over).
     pub(crate) pending_events: std::collections::VecDeque<Event>,
+    /// Slow log, LATENCY events and local MONITOR clients.
+    pub(crate) observe: crate::monitor::Observe,
+    /// Output buffer limits, as configured (`limits.rs`).
+    pub(crate) obuf: crate::limits::Guard,
+    /// Connections held by CLIENT PAUSE (`pause.rs`).
+    pub(crate) held: crate::pause::Held,
+    /// Replies to other shards' clients held until this iteration's WAL frames are written.
+    pub(crate) wal_held: Vec<(usize, Msg)>,
 }
 
 /// A newly accepted connection, counted (and told off when over `maxclients`).
@@ -101,7 +111,7 @@ pub(crate) fn accept_conn(
     let id = shared
         .next_client_id
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut conn = Box::new(Conn::new(token, id, cfg.requirepass.is_none(), limits));
+    let mut conn = Box::new(Conn::new(token, id, shared.acl.default_open(), limits));
     conn.addr = driver.peer_addr(token);
     conn.laddr = Some(std::net::SocketAddr::new(
         cfg.bind
@@ -109,6 +119,9 @@ pub(crate) fn accept_conn(
             .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
         cfg.port,
     ));
+    if driver.is_tls(token) {
+        crate::tls::on_accept(&mut conn, shared, cfg.tls_port);
+    }
     if connected >= cfg.maxclients {
         shared
             .rejected_connections
@@ -116,6 +129,9 @@ pub(crate) fn accept_conn(
         conn.reply(Reply::Err(OpError::Other(
             "ERR max number of clients reached".into(),
         )));
+        conn.close_after_flush = true;
+    } else if let Some(denied) = crate::acl::protected_refusal(shared, &cfg, &conn) {
+        conn.reply(denied);
         conn.close_after_flush = true;
     }
     conn
@@ -134,8 +150,11 @@ impl Worker {
         (shard, persist): (Shard, crate::persist::PersistState),
     ) -> Worker {
         let cfg = shared.config();
+        crate::monitor::apply_config(&cfg, shared.shards());
         let limits = Limits {
             proto_max_bulk_len: cfg.proto_max_bulk_len as i64,
+            client_query_buffer_limit: usize::try_from(cfg.client_query_buffer_limit)
+                .unwrap_or(usize::MAX),
             ..Limits::default()
         };
         Worker {
@@ -160,6 +179,10 @@ impl Worker {
             persist,
             script_vm: None,
             pending_events: std::collections::VecDeque::new(),
+            wal_held: Vec::new(),
+            observe: crate::monitor::Observe::default(),
+            obuf: crate::limits::Guard::new(cfg.client_output_buffer_limit),
+            held: crate::pause::Held::default(),
         }
     }
 
@@ -182,6 +205,9 @@ impl Worker {
                 let wait = Duration::from_millis(deadline.saturating_sub(now_ms()));
                 timeout = timeout.min(wait);
             }
+            if let Some(wait) = crate::pause::wait(&self) {
+                timeout = timeout.min(wait);
+            }
             events.clear();
             if let Err(e) = self.driver.poll(timeout, &mut events) {
                 tracing::error!(shard = self.id, "driver poll failed: {e}");
@@ -196,6 +222,7 @@ impl Worker {
             self.drain_inboxes();
             self.serve_ready();
             self.blocking_tick();
+            crate::pause::release(&mut self);
             self.publish_memory();
             if self.last_tick.elapsed() >= tick {
                 self.last_tick = Instant::now();
@@ -205,9 +232,14 @@ impl Worker {
             // Keyspace events of work done outside a client command (other shards' ops,
             // frozen work, active expiry).
             self.publish_events(None);
+            let slice = self.persist.busy().then(Instant::now);
             self.persist_step(served);
+            if let Some(t) = slice {
+                self.latency_event("snapshot-slice", t.elapsed().as_millis() as u64);
+            }
             self.persist_poll_seal();
             self.persist_flush();
+            self.release_wal_held();
             self.flush_conns();
             self.flush_outboxes();
         }
@@ -226,7 +258,11 @@ impl Worker {
             Event::Data(token, buf) => {
                 self.stats.net_input += buf.len() as u64;
                 if let Some(mut conn) = self.conns.remove(&token) {
-                    conn.rbuf.extend_from_slice(&buf);
+                    if conn.tls.is_some() {
+                        crate::tls::on_data(&mut conn, &buf);
+                    } else {
+                        conn.rbuf.extend_from_slice(&buf);
+                    }
                     self.driver.recycle(buf);
                     self.process_input(&mut conn);
                     self.conns.insert(token, conn);
@@ -260,6 +296,7 @@ impl Worker {
             self.forget_parked(conn.id);
             self.unwatch_all(&mut conn);
             self.pubsub_forget(&mut conn);
+            self.monitor_forget(&mut conn);
             self.shared
                 .connected_clients
                 .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
@@ -279,10 +316,7 @@ impl Worker {
             .query_buffer_exceeded(conn.rbuf.len(), !conn.authed)
         {
             // As Redis: the client is closed without a reply.
-            tracing::warn!(
-                client = conn.id,
-                "closing client that exceeded the query buffer limit"
-            );
+            crate::limits::log_query_buffer_close(conn);
             conn.rbuf.clear();
             conn.close_after_flush = true;
             return;
@@ -366,6 +400,9 @@ impl Worker {
             }
             return;
         }
+        if crate::pause::stops_background_writes(&self.shared, self.now_ms) {
+            return;
+        }
         let within = self.shard.evict(self.now_ms);
         self.shared.memory[self.id].store(
             self.shard.used_memory_estimate() as u64,
@@ -433,15 +470,38 @@ impl Worker {
     }
 
     /// Handle one message from another shard.
+    /// Sends a reply to another shard's client. While this shard has WAL frames not yet
+    /// written, the reply may acknowledge one of them: it is held until `persist_flush` has
+    /// run (SPEC §1.7: a write is durable before any reply or message about it leaves).
+    pub(crate) fn send_reply(&mut self, dest: usize, msg: Msg) {
+        if self.shard.wal_pending() {
+            self.wal_held.push((dest, msg));
+        } else {
+            self.outboxes[dest].send(msg);
+        }
+    }
+
+    /// Releases the replies held by [`Worker::send_reply`]; called right after the group
+    /// commit.
+    fn release_wal_held(&mut self) {
+        if self.wal_held.is_empty() {
+            return;
+        }
+        debug_assert!(!self.shard.wal_pending() || self.shard.wal_failure().is_some());
+        for (dest, msg) in std::mem::take(&mut self.wal_held) {
+            self.outboxes[dest].send(msg);
+        }
+    }
+
     pub(crate) fn on_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Exec { to, ctx, op } => {
-                let reply = self.shard.apply(&ctx, &op);
-                self.outboxes[to.shard].send(Msg::Reply { to, reply });
+                let reply = crate::contain::apply(&mut self.shard, &ctx, &op);
+                self.send_reply(to.shard, Msg::Reply { to, reply });
             }
             Msg::Call { to, f } => {
-                let value = f(self);
-                self.outboxes[to.shard].send(Msg::CallReply { to, value });
+                let value = crate::contain::call(self, f);
+                self.send_reply(to.shard, Msg::CallReply { to, value });
             }
             Msg::Reply { to, reply } => {
                 self.complete_part(to.client, to.seq, to.part, Part::Reply(reply))
@@ -479,7 +539,14 @@ impl Worker {
     }
 
     fn on_tick(&mut self) {
-        self.shard.active_expire_cycle(self.now_ms);
+        if !crate::pause::stops_background_writes(&self.shared, self.now_ms) {
+            let t = Instant::now();
+            self.shard.active_expire_cycle(self.now_ms);
+            self.latency_event("expire-cycle", t.elapsed().as_millis() as u64);
+        }
+        if self.shared.metrics.enabled() {
+            crate::admin::metrics::publish(self);
+        }
         self.persist_tick();
         let timeout = self.shared.config().timeout;
         if timeout > 0 {
@@ -487,9 +554,11 @@ impl Worker {
                 .conns
                 .values()
                 .filter(|c| {
-                    // As Redis, subscribers are never timed out.
+                    // As Redis, subscribers and blocked (or paused) clients are never timed out.
                     c.pending.is_empty()
+                        && c.blocked_on.is_none()
                         && !c.subs.active()
+                        && !c.monitor
                         && c.last_active.elapsed().as_secs() > timeout
                 })
                 .map(|c| c.token)
@@ -508,14 +577,22 @@ impl Worker {
             let Some(conn) = self.conns.get_mut(&token) else {
                 continue;
             };
+            if crate::limits::check_flush(&self.obuf, conn) {
+                self.close_conn(token);
+                continue;
+            }
             if conn.sending {
                 continue;
+            }
+            if conn.tls.is_some() {
+                crate::tls::stage_output(conn);
             }
             if !conn.out.is_empty() {
                 let spare = std::mem::take(&mut conn.spare);
                 let buf = std::mem::replace(&mut conn.out, spare);
                 self.stats.net_output += buf.len() as u64;
                 conn.sending = true;
+                conn.inflight = buf.len();
                 self.driver.send(token, buf);
             } else if conn.close_after_flush {
                 self.close_conn(token);

@@ -8,10 +8,11 @@
 //! | set | `SET_INTSET` when Moon holds an intset, else `SET` |
 //! | hash | `HASH_METADATA` (Redis 7.4) when a field has a TTL, else `HASH_LISTPACK` when Moon holds a listpack, else `HASH` |
 //! | zset | `ZSET_LISTPACK` when Moon holds a listpack, else `ZSET_2` (greatest first, as Redis) |
-//! | stream | `STREAM_LISTPACKS_2` (see [`super::stream`]) |
+//! | stream | `STREAM_LISTPACKS_2` (see [`super::stream`]); in Moon's own files (snapshots, WAL images: [`image_payload`]) `STREAM_LISTPACKS_3` when a consumer's active time differs from its seen time |
 //!
 //! A payload holding `HASH_METADATA` carries RDB version 12 (Redis 7.4's, the first that knows
-//! the type); every other payload keeps version 10 so that redis-server 7.0 restores it.
+//! the type), one holding `STREAM_LISTPACKS_3` version 11 (7.2's); every other payload keeps
+//! version 10 so that redis-server 7.0 restores it.
 //!
 //! Decoding accepts every object type Redis 7.4 writes (the field-TTL hash types 22-25
 //! included) plus the older ziplist/zipmap/quicklist ones, builds the value through each type's public API with the configured
@@ -45,6 +46,8 @@ pub mod hfe_types {
 
 /// The RDB version of payloads holding a field-TTL hash (Redis 7.4's `RDB_VERSION`).
 pub const HFE_RDB_VERSION: u16 = 12;
+/// The RDB version of payloads holding a `STREAM_LISTPACKS_3` stream (Redis 7.2's).
+pub const STREAM_V3_RDB_VERSION: u16 = 11;
 /// The newest RDB version RESTORE accepts (Redis 7.4's).
 pub const MAX_RDB_VERSION: u16 = 12;
 /// The largest field expiry Redis accepts (`EB_EXPIRE_TIME_MAX`, 2^48 - 1 ms).
@@ -56,13 +59,23 @@ pub fn dump_payload(e: &Entry) -> Option<Vec<u8>> {
     encode_entry(e).map(seal_payload)
 }
 
-/// Appends the footer to an object's bytes: version 12 for the field-TTL hash types, else
-/// Moon's usual DUMP version.
+/// The payload Moon writes to its own files (snapshot entries, the WAL's RESTORE images of the
+/// cross-shard primitives): [`dump_payload`], except that a stream the 7.0 layout cannot carry
+/// whole is written as 7.2's `STREAM_LISTPACKS_3`, so a restart changes nothing. RESTORE reads
+/// both (and redis-server 7.2+ reads either).
+pub fn image_payload(e: &Entry) -> Option<Vec<u8>> {
+    encode_entry_image(e).map(seal_payload)
+}
+
+/// Appends the footer to an object's bytes: version 12 for the field-TTL hash types, 11 for
+/// `STREAM_LISTPACKS_3`, else Moon's usual DUMP version.
 pub fn seal_payload(mut object: Vec<u8>) -> Vec<u8> {
-    if object.first() != Some(&hfe_types::HASH_METADATA) {
-        return rdb::seal_payload(object);
-    }
-    object.extend_from_slice(&HFE_RDB_VERSION.to_le_bytes());
+    let version = match object.first() {
+        Some(&hfe_types::HASH_METADATA) => HFE_RDB_VERSION,
+        Some(&types::STREAM_LISTPACKS_3) => STREAM_V3_RDB_VERSION,
+        _ => return rdb::seal_payload(object),
+    };
+    object.extend_from_slice(&version.to_le_bytes());
     let crc = rdb::crc64(0, &object);
     object.extend_from_slice(&crc.to_le_bytes());
     object
@@ -90,8 +103,18 @@ pub enum Decoded {
     Value(LargeValue),
 }
 
-/// The RDB object of an entry's value; `None` for a value type that cannot be dumped.
+/// The RDB object of an entry's value as DUMP writes it; `None` for a value type that cannot
+/// be dumped.
 pub fn encode_entry(e: &Entry) -> Option<Vec<u8>> {
+    encode_entry_as(e, false)
+}
+
+/// The RDB object of an entry's value as Moon's files hold it (see [`image_payload`]).
+pub fn encode_entry_image(e: &Entry) -> Option<Vec<u8>> {
+    encode_entry_as(e, true)
+}
+
+fn encode_entry_as(e: &Entry, image: bool) -> Option<Vec<u8>> {
     let mut w = Writer::new();
     if let Some(s) = e.string_value() {
         w.u8(types::STRING);
@@ -110,7 +133,9 @@ pub fn encode_entry(e: &Entry) -> Option<Vec<u8>> {
         LargeValue::Set(s) => encode_set(&mut w, s),
         LargeValue::Hash(h) => encode_hash(&mut w, h),
         LargeValue::ZSet(z) => encode_zset(&mut w, z),
-        LargeValue::Stream(s) => super::stream::encode(&mut w, s)?,
+        LargeValue::Stream(s) => {
+            super::stream::encode(&mut w, s, image && super::stream::needs_v3(s))?
+        }
         #[allow(unreachable_patterns)]
         _ => return None,
     }

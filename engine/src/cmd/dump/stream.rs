@@ -1,5 +1,7 @@
 //! Streams ⇄ `STREAM_LISTPACKS*` RDB objects (`rdbSaveObject` / `rdbLoadObject` in Redis's
-//! rdb.c). Moon writes `STREAM_LISTPACKS_2` (Redis 7.0, RDB 10) and reads all three versions.
+//! rdb.c). Moon's DUMP writes `STREAM_LISTPACKS_2` (Redis 7.0, RDB 10); its own files write
+//! `STREAM_LISTPACKS_3` (7.2, RDB 11) when the 7.0 layout would lose consumers' active times
+//! ([`needs_v3`]); it reads all three versions.
 //!
 //! Layout of the object after the type byte:
 //!
@@ -59,9 +61,25 @@ fn read_id(r: &mut Reader<'_>) -> Option<StreamId> {
     Some(StreamId::new(ms, seq))
 }
 
-/// Writes a stream object; `None` when it cannot be written.
-pub fn encode(w: &mut Writer, s: &StreamValue) -> Option<()> {
-    w.u8(types::STREAM_LISTPACKS_2);
+/// True if `STREAM_LISTPACKS_2` would lose something of `s`: a consumer whose active time is
+/// not its seen time (7.0's layout has only the seen time; reading it back sets both to it).
+pub fn needs_v3(s: &StreamValue) -> bool {
+    s.groups().any(|(_, cg)| {
+        cg.consumers
+            .values()
+            .any(|c| c.active_time != Some(c.seen_time))
+    })
+}
+
+/// Writes a stream object; `None` when it cannot be written. `v3`: Redis 7.2's
+/// `STREAM_LISTPACKS_3`, which also carries each consumer's active time (-1 = never), else
+/// 7.0's `STREAM_LISTPACKS_2`.
+pub fn encode(w: &mut Writer, s: &StreamValue, v3: bool) -> Option<()> {
+    w.u8(if v3 {
+        types::STREAM_LISTPACKS_3
+    } else {
+        types::STREAM_LISTPACKS_2
+    });
     w.len(s.node_count() as u64);
     for (master, mfields, entries) in s.nodes() {
         w.string(&raw_id(master));
@@ -116,6 +134,14 @@ pub fn encode(w: &mut Writer, s: &StreamValue) -> Option<()> {
         for (cname, c) in &cg.consumers {
             w.string(cname);
             w.raw(&c.seen_time.to_le_bytes());
+            if v3 {
+                // `rdbSaveMillisecondTime` of an `mstime_t`: -1 for a consumer never active.
+                let active = c
+                    .active_time
+                    .and_then(|t| i64::try_from(t).ok())
+                    .unwrap_or(-1);
+                w.raw(&active.to_le_bytes());
+            }
             w.len(c.pel.len() as u64);
             for id in &c.pel {
                 w.raw(&raw_id(*id));

@@ -766,3 +766,72 @@ proptest! {
         let _ = decode_object(&object, &lim);
     }
 }
+
+/// The `rdb_restore` fuzz target's find (minimised input kept verbatim): a `STREAM_LISTPACKS_3`
+/// object whose consumer has an active time other than its seen time. DUMP writes 7.0's
+/// `STREAM_LISTPACKS_2`, which has no active time, so the value cannot survive DUMP; Moon's own
+/// files (snapshots, WAL images) must keep it, or a restart changes XINFO's `active-time` /
+/// `inactive` (and a never-active consumer's -1).
+const FUZZ_STREAM_V3: &[u8] = b"\x15\x00\x00\x16\x00\x00\x00\x00\x00\x03\x01\x00\x00\x65\x08\x00\x00\x01\x00\x00\x01\x24\x1b\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x05\x00\x3a\x12\x01\x01\x00\x01\x00\x00\x01\x01\xc1\x36\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xfc\xfc\xfc\x00\x01\x00\x37\x00\x00\x00\xea\x24";
+
+fn stream_entry(object: &[u8]) -> (Entry, Box<StreamValue>) {
+    let Some(Decoded::Value(LargeValue::Stream(s))) = decode_object(object, &TypeLimits::default())
+    else {
+        panic!("the object decodes to a stream");
+    };
+    (
+        Entry::new_value(b"k", LargeValue::Stream(s.clone()), None, 0),
+        s,
+    )
+}
+
+fn image_round_trip(e: &Entry) -> Entry {
+    let payload = codec::image_payload(e).expect("encodable");
+    match decode(&payload).expect("Moon reads its own image payload") {
+        Decoded::Value(v) => Entry::new_value(b"k", v, None, 0),
+        Decoded::Str(_) => panic!("a stream came back as a string"),
+    }
+}
+
+#[test]
+fn stream_consumer_active_time_survives_image_payloads() {
+    let (e, s) = stream_entry(FUZZ_STREAM_V3);
+    let active = |s: &StreamValue| -> Vec<Option<u64>> {
+        s.groups()
+            .flat_map(|(_, g)| g.consumers.values().map(|c| c.active_time))
+            .collect()
+    };
+    assert_eq!(active(&s), vec![Some(360287970206416896)]);
+    let image = codec::image_payload(&e).expect("encodable");
+    assert_eq!(image[0], rdb::types::STREAM_LISTPACKS_3);
+    assert_eq!(
+        u16::from_le_bytes([image[image.len() - 10], image[image.len() - 9]]),
+        codec::STREAM_V3_RDB_VERSION
+    );
+    let back = image_round_trip(&e);
+    assert!(e.same_data(&back), "{e:?} became {back:?}");
+
+    // A consumer never active (Redis's -1) stays so.
+    let mut never = s.clone();
+    let names: Vec<Bytes> = never.groups().map(|(n, _)| n.clone()).collect();
+    for name in names {
+        let g = never.group_mut(&name).expect("listed");
+        for c in g.consumers.values_mut() {
+            c.active_time = None;
+        }
+    }
+    let e = Entry::new_value(b"k", LargeValue::Stream(never), None, 0);
+    assert!(e.same_data(&image_round_trip(&e)));
+}
+
+#[test]
+fn stream_dump_stays_redis_7_0() {
+    // DUMP is restorable by redis-server 7.0: 7.0's layout even when it drops active times.
+    let (e, _) = stream_entry(FUZZ_STREAM_V3);
+    let dump = codec::dump_payload(&e).expect("encodable");
+    assert_eq!(dump[0], rdb::types::STREAM_LISTPACKS_2);
+    // A stream 7.0's layout carries whole is written so in images too.
+    let (plain, _) = stream_entry(rdb::open_payload(payload("stream")).expect("footer"));
+    let image = codec::image_payload(&plain).expect("encodable");
+    assert_eq!(image[0], rdb::types::STREAM_LISTPACKS_2);
+}

@@ -204,6 +204,15 @@ static CLIENT_SUBS: &[CommandSpec] = &[
         client_no_touch,
     ),
     CommandSpec::new(
+        "client|pause",
+        -3,
+        ADMIN | BASE,
+        CONNECTION,
+        &[],
+        doc(G, "3.0.0", "Suspends commands processing.", O1),
+        client_pause,
+    ),
+    CommandSpec::new(
         "client|setinfo",
         4,
         BASE,
@@ -225,6 +234,20 @@ static CLIENT_SUBS: &[CommandSpec] = &[
         &[],
         doc(G, "2.6.9", "Sets the connection name.", O1),
         client_setname,
+    ),
+    CommandSpec::new(
+        "client|unpause",
+        2,
+        ADMIN | BASE,
+        CONNECTION,
+        &[],
+        doc(
+            G,
+            "6.2.0",
+            "Resumes processing commands from paused clients.",
+            "O(N) Where N is the number of paused clients",
+        ),
+        client_unpause,
     ),
 ];
 
@@ -365,6 +388,26 @@ fn client_setinfo(a: &[Bytes]) -> Result<Command, OpError> {
         attr,
         value: a[3].clone(),
     })
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL] (`clientCommand`): the mode is checked before the timeout,
+/// as Redis does; the server adds the timeout to its clock.
+fn client_pause(a: &[Bytes]) -> Result<Command, OpError> {
+    let all = match a {
+        [_, _, _] => true,
+        [_, _, _, mode] if is(mode, "write") => false,
+        [_, _, _, mode] if is(mode, "all") => true,
+        [_, _, _, _] => return Err(err("CLIENT PAUSE mode must be WRITE or ALL")),
+        _ => return Err(super::server::subcommand_syntax_error(&a[0], &a[1])),
+    };
+    let timeout =
+        parse_i64(&a[2]).ok_or_else(|| err("timeout is not an integer or out of range"))?;
+    let timeout_ms = u64::try_from(timeout).map_err(|_| err("timeout is negative"))?;
+    conn(ConnCmd::ClientPause { timeout_ms, all })
+}
+
+fn client_unpause(_: &[Bytes]) -> Result<Command, OpError> {
+    conn(ConnCmd::ClientUnpause)
 }
 
 /// `getClientTypeByName`, normalised (`slave` is `replica`).

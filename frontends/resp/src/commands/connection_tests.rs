@@ -221,3 +221,54 @@ fn client_kill() {
         "ERR maxage is not an integer or out of range"
     );
 }
+
+#[test]
+fn client_pause_and_unpause() {
+    assert_eq!(
+        c(&["client", "pause", "100"]),
+        ConnCmd::ClientPause {
+            timeout_ms: 100,
+            all: true
+        }
+    );
+    assert_eq!(
+        c(&["CLIENT", "PAUSE", "0", "write"]),
+        ConnCmd::ClientPause {
+            timeout_ms: 0,
+            all: false
+        }
+    );
+    assert_eq!(
+        c(&["client", "pause", "5", "ALL"]),
+        ConnCmd::ClientPause {
+            timeout_ms: 5,
+            all: true
+        }
+    );
+    assert_eq!(c(&["client", "unpause"]), ConnCmd::ClientUnpause);
+    assert_eq!(
+        err_text(&["client", "pause"]),
+        "ERR wrong number of arguments for 'client|pause' command"
+    );
+    assert_eq!(
+        err_text(&["client", "pause", "x"]),
+        "ERR timeout is not an integer or out of range"
+    );
+    assert_eq!(
+        err_text(&["client", "pause", "-5"]),
+        "ERR timeout is negative"
+    );
+    // The mode is checked first, as in Redis.
+    assert_eq!(
+        err_text(&["client", "pause", "x", "some"]),
+        "ERR CLIENT PAUSE mode must be WRITE or ALL"
+    );
+    assert_eq!(
+        err_text(&["client", "pause", "1", "write", "x"]),
+        "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP."
+    );
+    assert_eq!(
+        err_text(&["client", "unpause", "x"]),
+        "ERR wrong number of arguments for 'client|unpause' command"
+    );
+}

@@ -171,8 +171,11 @@ pub fn docs_entry(spec: &CommandSpec) -> Reply {
         entry("summary", bulk(d.summary)),
         entry("since", bulk(d.since)),
         entry("group", bulk(d.group)),
-        entry("complexity", bulk(d.complexity)),
     ];
+    // Redis leaves the field out for commands without one (MONITOR).
+    if !d.complexity.is_empty() {
+        map.push(entry("complexity", bulk(d.complexity)));
+    }
     let mut doc_flags = Vec::new();
     if d.deprecated.is_some() {
         doc_flags.push(Reply::simple("deprecated"));
@@ -267,6 +270,12 @@ fn keys_of(spec: &CommandSpec, args: &[Bytes]) -> Result<Vec<(usize, u32)>, OpEr
         return Err(err("Invalid arguments specified for command"));
     }
     Ok(keys)
+}
+
+/// Key positions and flags of `args` for an ACL check of the resolved `spec`: none when
+/// the command has no keys or its arguments name none (`getKeysFromCommandWithSpecs`).
+pub fn acl_key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<(usize, u32)> {
+    keys_of(spec, args).unwrap_or_default()
 }
 
 /// `string2ll` followed by the `numkeys >= 0` check: strict decimal, no sign but `-`.
@@ -590,6 +599,10 @@ pub fn client_help() -> Reply {
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "SETINFO <option> <value>",
@@ -615,6 +628,8 @@ pub fn config_help() -> Reply {
             "    Set the configuration <directive> to <value>.",
             "RESETSTAT",
             "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
         ],
     )
 }
@@ -645,6 +660,8 @@ pub fn debug_help() -> Reply {
     help(
         "DEBUG",
         &[
+            "PANIC [<key>]",
+            "    Panic inside the command path (on the shard owning <key>); Moon contains it.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
         ],

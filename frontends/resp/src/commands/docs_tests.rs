@@ -96,7 +96,7 @@ fn containers_list_their_subcommands() {
     let Reply::Array(subs) = &client[9] else {
         panic!()
     };
-    assert_eq!(subs.len(), 10);
+    assert_eq!(subs.len(), 12);
     let Reply::Array(kill) = command_info(&argv(&["client|kill"])) else {
         panic!()
     };
@@ -128,7 +128,7 @@ fn all_and_count() {
     else {
         panic!()
     };
-    assert_eq!(cfg.len(), 4);
+    assert_eq!(cfg.len(), 5);
     assert_eq!(
         command_list(Some(&ListFilter::Module(Bytes::new()))),
         Reply::Array(vec![])

@@ -1,11 +1,12 @@
-//! MEMORY USAGE and MEMORY HELP: table entries and parsers. (DOCTOR, STATS, MALLOC-STATS and
-//! PURGE are not implemented and answer Redis's unknown-subcommand error.)
+//! MEMORY: table entries and parsers. USAGE is a keyspace op; STATS, DOCTOR, MALLOC-STATS and
+//! PURGE lower to server-side [`OpsCmd`]s (the server's `memory_cmds.rs`).
 
 use bytes::Bytes;
 use moon_engine::ir::{Op, OpError};
 
 use super::args::parse_i64;
 use super::docs::help;
+use super::ops::{OpsCmd, ops};
 use super::table::{CommandSpec, K_RO, KeySpec, LOADING, READONLY, STALE, doc};
 use super::{Command, ConnCmd, container_arity};
 
@@ -30,7 +31,24 @@ pub static MEMORY: CommandSpec = CommandSpec::new(
 )
 .with_subs(MEMORY_SUBS);
 
+const ALL_SHARDS_SPECIAL: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_shards",
+    "response_policy:special",
+];
+const ALLOC: &str = "Depends on how much memory is allocated, could be slow";
+
 static MEMORY_SUBS: &[CommandSpec] = &[
+    CommandSpec::new(
+        "memory|doctor",
+        2,
+        0,
+        0,
+        &[],
+        doc(G, "4.0.0", "Outputs a memory problems report.", "O(1)"),
+        |_| Ok(ops(OpsCmd::MemoryDoctor)),
+    )
+    .tips(ALL_SHARDS_SPECIAL),
     CommandSpec::new(
         "memory|help",
         2,
@@ -45,6 +63,36 @@ static MEMORY_SUBS: &[CommandSpec] = &[
         ),
         |_| Ok(Command::Conn(ConnCmd::Static(memory_help()))),
     ),
+    CommandSpec::new(
+        "memory|malloc-stats",
+        2,
+        0,
+        0,
+        &[],
+        doc(G, "4.0.0", "Returns the allocator statistics.", ALLOC),
+        |_| Ok(ops(OpsCmd::MemoryMallocStats)),
+    )
+    .tips(ALL_SHARDS_SPECIAL),
+    CommandSpec::new(
+        "memory|purge",
+        2,
+        0,
+        0,
+        &[],
+        doc(G, "4.0.0", "Asks the allocator to release memory.", ALLOC),
+        |_| Ok(ops(OpsCmd::MemoryPurge)),
+    )
+    .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    CommandSpec::new(
+        "memory|stats",
+        2,
+        0,
+        0,
+        &[],
+        doc(G, "4.0.0", "Returns details about memory usage.", "O(1)"),
+        |_| Ok(ops(OpsCmd::MemoryStats)),
+    )
+    .tips(ALL_SHARDS_SPECIAL),
     CommandSpec::new(
         "memory|usage",
         -3,
@@ -66,6 +114,14 @@ pub fn memory_help() -> moon_engine::ir::Reply {
     help(
         "MEMORY",
         &[
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
             "USAGE <key> [SAMPLES <count>]",
             "    Return memory in bytes used by <key> and its value. Nested values are",
             "    sampled up to <count> times (default: 5, 0 means sample all).",
@@ -125,6 +181,8 @@ mod tests {
             p("memory help"),
             Ok(Command::Conn(ConnCmd::Static(_)))
         ));
-        assert!(p("memory doctor").is_err());
+        assert_eq!(p("memory doctor"), Ok(ops(OpsCmd::MemoryDoctor)));
+        assert_eq!(p("memory STATS"), Ok(ops(OpsCmd::MemoryStats)));
+        assert!(p("memory stats x").is_err());
     }
 }

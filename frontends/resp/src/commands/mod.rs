@@ -11,8 +11,10 @@
 use bytes::Bytes;
 use moon_engine::ir::{Op, OpError, TypeFilter};
 
+mod acl;
 mod args;
 mod bitmap;
+pub mod compat;
 mod connection;
 mod db;
 pub mod docs;
@@ -24,6 +26,7 @@ mod hll;
 mod keys;
 mod list;
 mod memory;
+mod ops;
 mod pubsub;
 mod scripting;
 mod server;
@@ -36,6 +39,9 @@ pub mod table;
 mod transaction;
 mod zset;
 
+pub use acl::{AclCmd, acl_help};
+pub use docs::acl_key_positions;
+pub use ops::OpsCmd;
 pub use pubsub::{ALLOWED_WHEN_SUBSCRIBED, PubSubCmd, SubKind, pubsub_help};
 pub use scripting::ScriptCmd;
 
@@ -93,6 +99,11 @@ pub enum ConnCmd {
     ClientNoEvict(bool),
     /// CLIENT NO-TOUCH on|off.
     ClientNoTouch(bool),
+    /// CLIENT PAUSE timeout [WRITE|ALL]: `timeout_ms` is relative (0 ends at once), `all` is
+    /// the ALL mode (the default).
+    ClientPause { timeout_ms: u64, all: bool },
+    /// CLIENT UNPAUSE.
+    ClientUnpause,
     /// CLIENT HELP (reply: [`client_help`]).
     ClientHelp,
     /// INFO [section ...].
@@ -118,6 +129,9 @@ pub enum ConnCmd {
     DebugSleep(f64),
     /// DEBUG HELP (reply: [`debug_help`]).
     DebugHelp,
+    /// DEBUG PANIC [key]: Moon panics inside the command path (on the shard owning `key` when
+    /// given) so that panic containment is exercised; Redis crashes on purpose instead.
+    DebugPanic(Option<Bytes>),
     /// OBJECT HELP (reply: [`object_help`]).
     ObjectHelp,
     /// COMMAND and its subcommands (reply: [`command_reply`]).
@@ -158,6 +172,10 @@ pub enum ConnCmd {
     Unwatch,
     /// ROLE.
     Role,
+    /// ACL and its subcommands (executed by the server's ACL registry).
+    Acl(AclCmd),
+    /// SLOWLOG, LATENCY, MONITOR, MEMORY STATS/DOCTOR/..., CONFIG REWRITE.
+    Ops(OpsCmd),
 }
 
 /// CLIENT KILL's two forms.

@@ -58,8 +58,8 @@ fn unknown_subcommand_text() {
         "ERR unknown subcommand 'foo'. Try CLIENT HELP."
     );
     assert_eq!(
-        err_text(&["config", "rewrite"]),
-        "ERR unknown subcommand 'rewrite'. Try CONFIG HELP."
+        err_text(&["config", "nosuch"]),
+        "ERR unknown subcommand 'nosuch'. Try CONFIG HELP."
     );
     assert_eq!(
         err_text(&["Object", "x"]),

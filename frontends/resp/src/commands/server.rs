@@ -197,6 +197,20 @@ static CONFIG_SUBS: &[CommandSpec] = &[
         config_resetstat,
     ),
     CommandSpec::new(
+        "config|rewrite",
+        2,
+        CFG,
+        0,
+        &[],
+        doc(
+            G,
+            "2.8.0",
+            "Persists the effective configuration to file.",
+            O1,
+        ),
+        |_| Ok(super::ops::ops(super::OpsCmd::ConfigRewrite)),
+    ),
+    CommandSpec::new(
         "config|set",
         -4,
         CFG,
@@ -423,6 +437,10 @@ fn debug(a: &[Bytes]) -> Result<Command, OpError> {
     match a {
         [_, s] if is(s, "help") => conn(ConnCmd::DebugHelp),
         [_, s, secs] if is(s, "sleep") => conn(ConnCmd::DebugSleep(strtod_prefix(secs))),
+        // Redis ignores extra arguments of DEBUG PANIC; Moon reads one as a key to panic on
+        // the shard that owns it.
+        [_, s] if is(s, "panic") => conn(ConnCmd::DebugPanic(None)),
+        [_, s, key, ..] if is(s, "panic") => conn(ConnCmd::DebugPanic(Some(key.clone()))),
         _ => Err(subcommand_syntax_error(&a[0], &a[1])),
     }
 }

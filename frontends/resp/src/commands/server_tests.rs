@@ -70,6 +70,11 @@ fn debug() {
     assert_eq!(c(&["debug", "sleep", "0.5"]), ConnCmd::DebugSleep(0.5));
     assert_eq!(c(&["DEBUG", "SLEEP", "abc"]), ConnCmd::DebugSleep(0.0));
     assert_eq!(c(&["debug", "help"]), ConnCmd::DebugHelp);
+    assert_eq!(c(&["debug", "panic"]), ConnCmd::DebugPanic(None));
+    assert_eq!(
+        c(&["DEBUG", "PANIC", "k", "ignored"]),
+        ConnCmd::DebugPanic(Some(Bytes::from_static(b"k")))
+    );
     assert_eq!(
         err_text(&["debug", "Foo"]),
         "ERR unknown subcommand or wrong number of arguments for 'Foo'. Try DEBUG HELP."

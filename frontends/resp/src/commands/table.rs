@@ -581,6 +581,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
 
 /// The data-type families' tables, each owned by its module.
 static FAMILIES: &[&[&CommandSpec]] = &[
+    acl::COMMANDS,
     bitmap::COMMANDS,
     dump::COMMANDS,
     geo::COMMANDS,
@@ -588,6 +589,7 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     hll::COMMANDS,
     list::COMMANDS,
     memory::COMMANDS,
+    ops::COMMANDS,
     pubsub::COMMANDS,
     scripting::COMMANDS,
     sets::COMMANDS,
@@ -626,9 +628,10 @@ macro_rules! registry {
     };
 }
 
+use super::acl;
 use super::{
-    bitmap, dump, geo, hash, hll, list, memory, pubsub, scripting, sets, sort, stream, transaction,
-    zset,
+    bitmap, dump, geo, hash, hll, list, memory, ops, pubsub, scripting, sets, sort, stream,
+    transaction, zset,
 };
 use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};
 

@@ -23,8 +23,9 @@ use mio::unix::SourceFd;
 use mio::{Interest, Token};
 
 use super::pool::{BufPool, Slab};
-use super::{ConnToken, Driver, Event, IoBackend, Waker};
+use super::{ConnToken, Driver, Event, IoBackend, Listeners, Waker};
 
+const TLS_LISTENER: Token = Token(usize::MAX - 2);
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX);
 /// Readiness events fetched per `epoll_wait`.
@@ -39,6 +40,8 @@ const MAX_WAIT: Duration = Duration::from_secs(3600);
 struct Conn {
     stream: TcpStream,
     peer: Option<SocketAddr>,
+    /// Accepted on the TLS listener.
+    tls: bool,
     /// The buffer being sent and how much of it is written.
     send: Option<Vec<u8>>,
     send_off: usize,
@@ -49,7 +52,8 @@ struct Conn {
 pub struct EpollDriver {
     poll: mio::Poll,
     events: mio::Events,
-    listener: MioListener,
+    listener: Option<MioListener>,
+    tls_listener: Option<MioListener>,
     waker: Waker,
     conns: Slab<Conn>,
     pool: BufPool,
@@ -63,17 +67,35 @@ pub struct EpollDriver {
 impl EpollDriver {
     /// Register `listener` (made non-blocking) and `waker` with a new epoll instance.
     pub fn new(listener: TcpListener, waker: &Waker) -> io::Result<EpollDriver> {
-        listener.set_nonblocking(true)?;
+        Self::with_listeners(
+            Listeners {
+                plain: Some(listener),
+                tls: None,
+            },
+            waker,
+        )
+    }
+
+    /// As [`EpollDriver::new`], with an optional plain and an optional TLS listener.
+    pub fn with_listeners(listeners: Listeners, waker: &Waker) -> io::Result<EpollDriver> {
         let poll = mio::Poll::new()?;
-        let mut listener = MioListener::from_std(listener);
-        poll.registry()
-            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let register = |l: Option<TcpListener>, token| -> io::Result<Option<MioListener>> {
+            let Some(l) = l else { return Ok(None) };
+            l.set_nonblocking(true)?;
+            let mut l = MioListener::from_std(l);
+            poll.registry()
+                .register(&mut l, token, Interest::READABLE)?;
+            Ok(Some(l))
+        };
+        let listener = register(listeners.plain, LISTENER)?;
+        let tls_listener = register(listeners.tls, TLS_LISTENER)?;
         poll.registry()
             .register(&mut SourceFd(&waker.raw_fd()), WAKER, Interest::READABLE)?;
         Ok(EpollDriver {
             poll,
             events: mio::Events::with_capacity(EVENTS_CAPACITY),
             listener,
+            tls_listener,
             waker: waker.clone(),
             conns: Slab::default(),
             pool: BufPool::default(),
@@ -83,10 +105,16 @@ impl EpollDriver {
         })
     }
 
-    fn accept_all(&mut self) {
+    fn accept_all(&mut self, tls: bool) {
         loop {
-            match self.listener.accept() {
-                Ok((stream, peer)) => self.register(stream, peer),
+            let listener = if tls {
+                self.tls_listener.as_ref()
+            } else {
+                self.listener.as_ref()
+            };
+            let Some(listener) = listener else { return };
+            match listener.accept() {
+                Ok((stream, peer)) => self.register(stream, peer, tls),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e)
                     if matches!(
@@ -102,12 +130,13 @@ impl EpollDriver {
         }
     }
 
-    fn register(&mut self, stream: TcpStream, peer: SocketAddr) {
+    fn register(&mut self, stream: TcpStream, peer: SocketAddr, tls: bool) {
         // Best effort: a socket that refuses NODELAY still works.
         let _ = stream.set_nodelay(true);
         let conn = Conn {
             stream,
             peer: Some(peer),
+            tls,
             send: None,
             send_off: 0,
         };
@@ -213,7 +242,8 @@ impl EpollDriver {
         }));
         for (token, readable, writable) in scratch.drain(..) {
             match token {
-                LISTENER => self.accept_all(),
+                LISTENER => self.accept_all(false),
+                TLS_LISTENER => self.accept_all(true),
                 WAKER => {
                     self.waker.drain();
                     self.ready.push(Event::Wake);
@@ -302,6 +332,10 @@ impl Driver for EpollDriver {
         self.conns.get(conn)?.peer
     }
 
+    fn is_tls(&self, conn: ConnToken) -> bool {
+        self.conns.get(conn).is_some_and(|c| c.tls)
+    }
+
     fn backend(&self) -> IoBackend {
         IoBackend::Epoll
     }
@@ -358,5 +392,12 @@ mod tests {
     #[test]
     fn drop_with_live_connections() {
         testkit::drop_with_live_connections(make);
+    }
+
+    #[test]
+    fn tls_listener_is_reported() {
+        testkit::tls_listener_is_reported(|l, w| {
+            Ok(Box::new(EpollDriver::with_listeners(l, w)?) as Box<dyn Driver>)
+        });
     }
 }

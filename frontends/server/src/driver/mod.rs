@@ -121,6 +121,12 @@ pub trait Driver: Send {
     /// The peer address of a connection, for CLIENT LIST.
     fn peer_addr(&self, conn: ConnToken) -> Option<std::net::SocketAddr>;
 
+    /// Whether the connection was accepted on the TLS listener (its bytes are TLS records;
+    /// the worker, not the driver, terminates TLS).
+    fn is_tls(&self, _conn: ConnToken) -> bool {
+        false
+    }
+
     /// Which backend this is.
     fn backend(&self) -> IoBackend;
 
@@ -154,14 +160,39 @@ impl moon_engine::persist::WalIo for DriverIo<'_> {
     }
 }
 
-/// Build a driver for one shard around its (already bound, non-blocking, SO_REUSEPORT)
-/// listener and its waker. `Uring` falls back to epoll if io_uring setup fails.
-pub fn build(want: IoBackend, listener: TcpListener, waker: &Waker) -> io::Result<Box<dyn Driver>> {
+/// A shard's listeners (already bound, non-blocking, SO_REUSEPORT): the plain port (absent
+/// with `port 0`) and the TLS port (absent unless `tls-port` is set).
+#[derive(Debug, Default)]
+pub struct Listeners {
+    /// Plain TCP.
+    pub plain: Option<TcpListener>,
+    /// TLS: connections accepted here report [`Driver::is_tls`].
+    pub tls: Option<TcpListener>,
+}
+
+impl Listeners {
+    fn try_clone(&self) -> io::Result<Listeners> {
+        Ok(Listeners {
+            plain: self
+                .plain
+                .as_ref()
+                .map(TcpListener::try_clone)
+                .transpose()?,
+            tls: self.tls.as_ref().map(TcpListener::try_clone).transpose()?,
+        })
+    }
+}
+
+/// Build a driver for one shard around its listeners and its waker. `Uring` falls back to
+/// epoll if io_uring setup fails.
+pub fn build(want: IoBackend, listeners: Listeners, waker: &Waker) -> io::Result<Box<dyn Driver>> {
     if want == IoBackend::Uring {
-        match uring::UringDriver::new(listener.try_clone()?, waker) {
+        match uring::UringDriver::with_listeners(listeners.try_clone()?, waker) {
             Ok(d) => return Ok(Box::new(d)),
             Err(e) => tracing::warn!("io_uring unavailable ({e}); falling back to epoll"),
         }
     }
-    Ok(Box::new(epoll::EpollDriver::new(listener, waker)?))
+    Ok(Box::new(epoll::EpollDriver::with_listeners(
+        listeners, waker,
+    )?))
 }

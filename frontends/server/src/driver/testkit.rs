@@ -349,3 +349,89 @@ pub fn drop_with_live_connections(make: MakeDriver) {
         assert_eof(c);
     }
 }
+
+/// Builds a driver from [`super::Listeners`] (the TLS scenario).
+pub type MakeWithListeners = fn(super::Listeners, &Waker) -> io::Result<Box<dyn Driver>>;
+
+/// A driver with a plain and a TLS listener accepts on both and reports which one took each
+/// connection ([`Driver::is_tls`]); a driver with only a TLS listener (`port 0`) serves it.
+pub fn tls_listener_is_reported(make: MakeWithListeners) {
+    let (plain, tls) = (bind(), bind());
+    let (plain_addr, tls_addr) = (
+        plain.local_addr().expect("addr"),
+        tls.local_addr().expect("addr"),
+    );
+    let waker = Waker::new().expect("waker");
+    let listeners = super::Listeners {
+        plain: Some(plain),
+        tls: Some(tls),
+    };
+    let mut d = make(listeners, &waker).expect("driver");
+    let mut c1 = TcpStream::connect(plain_addr).expect("connect plain");
+    let (mut tokens, mut events) = (Vec::new(), Vec::new());
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while tokens.is_empty() && Instant::now() < deadline {
+        d.poll(Duration::from_millis(50), &mut events)
+            .expect("poll");
+        tokens.extend(events.drain(..).filter_map(|e| match e {
+            Event::Accepted(t) => Some(t),
+            _ => None,
+        }));
+    }
+    let plain_token = *tokens.first().expect("plain accept");
+    let mut c2 = TcpStream::connect(tls_addr).expect("connect tls");
+    while tokens.len() < 2 && Instant::now() < deadline {
+        d.poll(Duration::from_millis(50), &mut events)
+            .expect("poll");
+        tokens.extend(events.drain(..).filter_map(|e| match e {
+            Event::Accepted(t) => Some(t),
+            _ => None,
+        }));
+    }
+    let tls_token = *tokens.get(1).expect("tls accept");
+    assert!(!d.is_tls(plain_token));
+    assert!(d.is_tls(tls_token));
+    // Bytes still flow on both (the driver does not care what they are).
+    c1.write_all(b"a").expect("write");
+    c2.write_all(b"b").expect("write");
+    let mut seen = HashMap::new();
+    while seen.len() < 2 && Instant::now() < deadline {
+        d.poll(Duration::from_millis(50), &mut events)
+            .expect("poll");
+        for e in events.drain(..) {
+            if let Event::Data(t, buf) = e {
+                seen.insert(t, buf.clone());
+                d.recycle(buf);
+            }
+        }
+    }
+    assert_eq!(seen.get(&plain_token).map(Vec::as_slice), Some(&b"a"[..]));
+    assert_eq!(seen.get(&tls_token).map(Vec::as_slice), Some(&b"b"[..]));
+    d.close(plain_token);
+    assert!(!d.is_tls(plain_token));
+    drop(d);
+
+    // TLS only: no plain listener at all.
+    let tls = bind();
+    let tls_addr = tls.local_addr().expect("addr");
+    let mut d = make(
+        super::Listeners {
+            plain: None,
+            tls: Some(tls),
+        },
+        &waker,
+    )
+    .expect("tls-only driver");
+    let _c = TcpStream::connect(tls_addr).expect("connect tls");
+    let mut accepted = None;
+    while accepted.is_none() && Instant::now() < deadline {
+        d.poll(Duration::from_millis(50), &mut events)
+            .expect("poll");
+        accepted = events.drain(..).find_map(|e| match e {
+            Event::Accepted(t) => Some(t),
+            _ => None,
+        });
+    }
+    let token = accepted.expect("tls-only accept");
+    assert!(d.is_tls(token));
+}

@@ -1,7 +1,8 @@
 //! The io_uring driver: one ring per shard thread, owning the shard's listener, its
 //! connections and a read on the waker's eventfd.
 //!
-//! Operations: a multishot accept (single-shot if the kernel rejects multishot), one `Recv`
+//! Operations: a multishot accept per listener (plain and TLS port; single-shot if the kernel
+//! rejects multishot), one `Recv`
 //! per connection into that connection's own pool buffer, one `Send` per connection
 //! (continued on short writes), a `Read` of the eventfd's counter, and the WAL's group
 //! commit: a `Write` linked to an `Fsync(DATASYNC)` of the segment file, waited for in place.
@@ -30,7 +31,7 @@ use std::time::{Duration, Instant};
 use io_uring::{IoUring, cqueue, opcode, squeue, types};
 
 use super::pool::{BufPool, Slab};
-use super::{ConnToken, Driver, Event, IoBackend, Waker};
+use super::{ConnToken, Driver, Event, IoBackend, Listeners, Waker};
 
 /// Submission-queue size (completion queue is twice that).
 const RING_ENTRIES: u32 = 4096;
@@ -40,6 +41,10 @@ const MAX_WAIT: Duration = Duration::from_secs(3600);
 const MAX_SEND_CHUNK: usize = 1 << 30;
 /// How long `Drop` waits for in-flight ops before leaking their buffers.
 const DROP_GRACE: Duration = Duration::from_secs(2);
+/// Index of the plain listener in `listeners` (and its accept op's token).
+const PLAIN: usize = 0;
+/// Index of the TLS listener.
+const TLS: usize = 1;
 
 /// What a submission was for; packed into the top bits of `user_data`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +85,8 @@ fn decode(user_data: u64) -> Option<(Op, usize, u32)> {
 struct Conn {
     stream: TcpStream,
     peer: Option<SocketAddr>,
+    /// Accepted on the TLS listener.
+    tls: bool,
     /// Empty, with spare capacity lent to the kernel while `recv_inflight`.
     recv_buf: Vec<u8>,
     recv_inflight: bool,
@@ -93,12 +100,14 @@ struct Conn {
 /// The io_uring [`Driver`].
 pub struct UringDriver {
     ring: IoUring,
-    listener: TcpListener,
+    /// Indexed by [`PLAIN`] and [`TLS`]; the index is the accept op's token.
+    listeners: [Option<TcpListener>; 2],
     /// Keeps the eventfd open while a read on it is in flight.
     waker: Waker,
     wake_buf: Box<[u8; 8]>,
     wake_armed: bool,
-    accept_armed: bool,
+    /// Per listener, as `listeners`.
+    accept_armed: [bool; 2],
     multishot_accept: bool,
     /// Set by `Drop`: new connections are closed at once instead of registered.
     shutting_down: bool,
@@ -114,7 +123,7 @@ pub struct UringDriver {
 impl std::fmt::Debug for UringDriver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UringDriver")
-            .field("listener", &self.listener)
+            .field("listeners", &self.listeners)
             .field("multishot_accept", &self.multishot_accept)
             .field("backlog", &self.backlog.len())
             .finish_non_exhaustive()
@@ -145,10 +154,23 @@ impl UringDriver {
         Self::with_accept_mode(listener, waker, true)
     }
 
+    /// As [`UringDriver::new`], with an optional plain and an optional TLS listener.
+    pub fn with_listeners(listeners: Listeners, waker: &Waker) -> io::Result<UringDriver> {
+        Self::build_driver([listeners.plain, listeners.tls], waker, true)
+    }
+
     /// As [`UringDriver::new`]; `multishot` false forces single-shot accepts (tests use it to
     /// cover the path taken on kernels without multishot accept).
     fn with_accept_mode(
         listener: TcpListener,
+        waker: &Waker,
+        multishot: bool,
+    ) -> io::Result<UringDriver> {
+        Self::build_driver([Some(listener), None], waker, multishot)
+    }
+
+    fn build_driver(
+        listeners: [Option<TcpListener>; 2],
         waker: &Waker,
         multishot: bool,
     ) -> io::Result<UringDriver> {
@@ -161,11 +183,11 @@ impl UringDriver {
         }
         let mut driver = UringDriver {
             ring,
-            listener,
+            listeners,
             waker: waker.clone(),
             wake_buf: Box::new([0; 8]),
             wake_armed: false,
-            accept_armed: false,
+            accept_armed: [false; 2],
             multishot_accept: multishot,
             shutting_down: false,
             conns: Slab::default(),
@@ -174,7 +196,7 @@ impl UringDriver {
             ready: Vec::new(),
             cqes: Vec::new(),
         };
-        driver.arm_accept();
+        driver.arm_accepts();
         driver.arm_wake();
         driver.ring.submit()?;
         Ok(driver)
@@ -210,8 +232,20 @@ impl UringDriver {
         }
     }
 
-    fn arm_accept(&mut self) {
-        let fd = types::Fd(self.listener.as_raw_fd());
+    /// Arm an accept on every listener that has none in flight.
+    fn arm_accepts(&mut self) {
+        for which in [PLAIN, TLS] {
+            if !self.accept_armed[which] {
+                self.arm_accept(which);
+            }
+        }
+    }
+
+    fn arm_accept(&mut self, which: usize) {
+        let Some(listener) = self.listeners.get(which).and_then(Option::as_ref) else {
+            return;
+        };
+        let fd = types::Fd(listener.as_raw_fd());
         let sqe = if self.multishot_accept {
             opcode::AcceptMulti::new(fd)
                 .flags(libc::SOCK_CLOEXEC)
@@ -221,8 +255,8 @@ impl UringDriver {
                 .flags(libc::SOCK_CLOEXEC)
                 .build()
         };
-        self.accept_armed = true;
-        self.push(sqe.user_data(encode(Op::Accept, 0, 0)));
+        self.accept_armed[which] = true;
+        self.push(sqe.user_data(encode(Op::Accept, which, 0)));
     }
 
     fn arm_wake(&mut self) {
@@ -313,11 +347,12 @@ impl UringDriver {
         self.begin_close(token);
     }
 
-    fn register(&mut self, stream: TcpStream, out: &mut Vec<Event>) {
+    fn register(&mut self, stream: TcpStream, tls: bool, out: &mut Vec<Event>) {
         // Best effort: a socket that refuses NODELAY still works.
         let _ = stream.set_nodelay(true);
         let conn = Conn {
             peer: stream.peer_addr().ok(),
+            tls,
             stream,
             recv_buf: self.pool.get(),
             recv_inflight: false,
@@ -345,7 +380,7 @@ impl UringDriver {
 
     fn complete(&mut self, user_data: u64, res: i32, flags: u32, out: &mut Vec<Event>) {
         match decode(user_data) {
-            Some((Op::Accept, _, _)) => self.on_accept(res, flags, out),
+            Some((Op::Accept, which, _)) => self.on_accept(which, res, flags, out),
             Some((Op::Wake, _, _)) => self.on_wake(res, out),
             Some((Op::Recv, token, generation)) => self.on_recv(token, generation, res, out),
             Some((Op::Send, token, generation)) => self.on_send(token, generation, res, out),
@@ -353,16 +388,18 @@ impl UringDriver {
         }
     }
 
-    fn on_accept(&mut self, res: i32, flags: u32, out: &mut Vec<Event>) {
-        if !cqueue::more(flags) {
-            self.accept_armed = false;
+    fn on_accept(&mut self, which: usize, res: i32, flags: u32, out: &mut Vec<Event>) {
+        if !cqueue::more(flags)
+            && let Some(armed) = self.accept_armed.get_mut(which)
+        {
+            *armed = false;
         }
         if res >= 0 {
             // SAFETY: a successful accept CQE carries a new descriptor that nothing else owns.
             #[allow(unsafe_code)]
             let stream = unsafe { TcpStream::from_raw_fd(res) };
             if !self.shutting_down {
-                self.register(stream, out);
+                self.register(stream, which == TLS, out);
             }
             return;
         }
@@ -586,9 +623,7 @@ impl Driver for UringDriver {
     fn poll(&mut self, timeout: Duration, out: &mut Vec<Event>) -> io::Result<()> {
         self.conns.recycle_released();
         out.append(&mut self.ready);
-        if !self.accept_armed {
-            self.arm_accept();
-        }
+        self.arm_accepts();
         if !self.wake_armed {
             self.arm_wake();
         }
@@ -647,6 +682,10 @@ impl Driver for UringDriver {
         self.file_write(file, buf, offset, sync)
     }
 
+    fn is_tls(&self, conn: ConnToken) -> bool {
+        self.conns.get(conn).is_some_and(|c| c.tls && !c.closing)
+    }
+
     fn backend(&self) -> IoBackend {
         IoBackend::Uring
     }
@@ -657,8 +696,10 @@ impl Drop for UringDriver {
         // The kernel tears a ring down asynchronously, so buffers still lent to it must
         // outlive this call: complete everything, or leak what will not complete.
         self.shutting_down = true;
-        if self.accept_armed {
-            self.cancel(encode(Op::Accept, 0, 0));
+        for which in [PLAIN, TLS] {
+            if self.accept_armed[which] {
+                self.cancel(encode(Op::Accept, which, 0));
+            }
         }
         let tokens: Vec<usize> = self.conns.iter_mut().map(|(t, _)| t).collect();
         for token in tokens {

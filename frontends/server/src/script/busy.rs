@@ -223,7 +223,7 @@ pub(crate) fn serve_busy(io: &mut BusyIo) {
                         && conn.stash.is_empty()
                         && conn.multi.is_none() =>
                 {
-                    conn.rbuf.extend_from_slice(&buf);
+                    crate::tls::on_data(conn, &buf);
                     io.driver.recycle(buf);
                     answer_busy(conn, &io.shared);
                     io.dirty.push(token);
@@ -255,6 +255,9 @@ pub(crate) fn serve_busy(io: &mut BusyIo) {
         let Some(conn) = io.conns.get_mut(&token) else {
             continue;
         };
+        if !conn.sending && conn.tls.is_some() {
+            crate::tls::stage_output(conn);
+        }
         if !conn.sending && !conn.out.is_empty() {
             let spare = std::mem::take(&mut conn.spare);
             let buf = std::mem::replace(&mut conn.out, spare);

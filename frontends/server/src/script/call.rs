@@ -82,6 +82,9 @@ pub(crate) struct CallState<'h> {
     pub oom: bool,
     /// Raised with `wrote`, for SCRIPT KILL on other threads.
     pub wrote_flag: &'h std::sync::atomic::AtomicBool,
+    /// The caller's ACL user when it is restricted (None: everything allowed), and the
+    /// registry its denials are logged to.
+    pub acl: Option<(&'h crate::acl::ScriptCaller, &'h crate::acl::Acl)>,
 }
 
 /// `%.14g`, as Lua 5.1 turns a number into a string.
@@ -168,6 +171,12 @@ impl CallState<'_> {
         if spec.flags & NOSCRIPT != 0 {
             return fail(lua, "ERR This Redis command is not allowed from script");
         }
+        crate::monitor::note_script_call(self.db, &argv);
+        if let Some((caller, acl)) = self.acl
+            && let Some(text) = acl.script_check(caller, spec, &argv)
+        {
+            return fail(lua, &text);
+        }
         let writes = spec.flags & WRITE != 0;
         if writes && self.read_only {
             return fail(
@@ -199,7 +208,12 @@ impl CallState<'_> {
                     now_ms: self.now_ms,
                     no_touch: self.no_touch,
                 };
-                self.host.exec(ctx, op)
+                // A panic in the op fails this call only; the script sees an error reply.
+                crate::contain::run(spec.name, || self.host.exec(ctx, op)).unwrap_or_else(|_| {
+                    Reply::Err(moon_engine::ir::OpError::Other(crate::contain::error_text(
+                        spec.name,
+                    )))
+                })
             }
             Ok(Command::Conn(cmd)) => match cmd {
                 ConnCmd::Select(n) => {

@@ -98,6 +98,8 @@ struct Job {
     no_touch: bool,
     /// The client's command, for FUNCTION STATS.
     command: Vec<Bytes>,
+    /// The caller's restricted ACL user (None: everything allowed).
+    acl: Option<crate::acl::ScriptCaller>,
 }
 
 enum What {
@@ -223,6 +225,7 @@ impl Worker {
     /// Run a scripting command; returns true if it failed (for the error counters).
     pub(crate) fn script_cmd(&mut self, conn: &mut Conn, cmd: ScriptCmd) -> bool {
         let now = self.now_ms;
+        let acl = self.acl_script_caller(conn);
         let job = |what, keys, args, ro, command| Job {
             what,
             keys,
@@ -232,6 +235,7 @@ impl Worker {
             now_ms: now,
             no_touch: conn.no_touch,
             command,
+            acl: acl.clone(),
         };
         let reply = match cmd {
             ScriptCmd::Eval {
@@ -824,6 +828,8 @@ pub(crate) struct TxScripts {
     vm: Box<ScriptVm>,
     shared: std::sync::Arc<Shared>,
     id: usize,
+    /// The EXEC caller's restricted ACL user, set by EXEC (None: everything allowed).
+    pub(crate) acl: Option<crate::acl::ScriptCaller>,
 }
 
 /// True for the queued commands EXEC runs as scripts inside the transaction.
@@ -883,6 +889,7 @@ impl TxScripts {
             now_ms,
             no_touch,
             command: Vec::new(),
+            acl: self.acl.clone(),
         };
         if let What::Script(sha, Some(body)) = &job.what
             && !self.shared.scripts.contains(sha)
@@ -927,6 +934,7 @@ impl Worker {
             vm,
             shared: self.shared.clone(),
             id: self.id,
+            acl: None,
         })
     }
 
@@ -958,6 +966,7 @@ fn execute(
         // Only set while a memory limit is configured (see `publish_memory`).
         oom: shared.out_of_memory(),
         wrote_flag,
+        acl: job.acl.as_ref().map(|c| (c, &shared.acl)),
     };
     let outcome = vm.call_with(&mut state, func, &job.keys, &job.args, is_function);
     match outcome {

@@ -113,3 +113,12 @@ fn drop_with_live_connections() {
         testkit::drop_with_live_connections(make);
     }
 }
+
+#[test]
+fn tls_listener_is_reported() {
+    if available() {
+        testkit::tls_listener_is_reported(|l, w| {
+            Ok(Box::new(UringDriver::with_listeners(l, w)?) as Box<dyn Driver>)
+        });
+    }
+}

@@ -549,3 +549,33 @@ fn memory_commands() {
     assert!(c.q("MEMORY USAGE m1").int() > 0);
     assert!(c.q("MEMORY HELP").items().len() > 10);
 }
+
+/// INFO commandstats splits errors as Redis does: arity errors are `rejected_calls` (not
+/// calls), bad arguments and errors raised while running (WRONGTYPE, also on keys another
+/// shard owns) are `failed_calls`.
+#[test]
+fn commandstats_count_rejected_and_failed_calls_like_redis() {
+    let s = Server::start(&["--shards", "2"]);
+    let mut c = s.conn();
+    assert!(matches!(c.q("SET"), Reply::Error(_)));
+    assert!(matches!(c.q("SET a 1 XX NX"), Reply::Error(_)));
+    for i in 0..8 {
+        c.q(&format!("SET s{i} v"));
+    }
+    for i in 0..8 {
+        assert!(matches!(c.q(&format!("LPUSH s{i} x")), Reply::Error(_)));
+    }
+    c.q("LPUSH fresh x");
+    let text = c.q("INFO commandstats").text();
+    let fields = info_fields(&text);
+    let set = field(&fields, "cmdstat_set");
+    assert!(
+        set.starts_with("calls=9,") && set.ends_with(",rejected_calls=1,failed_calls=1"),
+        "{set}"
+    );
+    let lpush = field(&fields, "cmdstat_lpush");
+    assert!(
+        lpush.starts_with("calls=9,") && lpush.ends_with(",rejected_calls=0,failed_calls=8"),
+        "{lpush}"
+    );
+}

@@ -51,7 +51,36 @@ pub enum Pending {
         remaining: usize,
         finish: Finish,
         proto: Proto,
+        /// The command's stats name (see [`CmdTag`]) when it should count as failed if the
+        /// finished reply is an error.
+        tag: Option<CmdTag>,
     },
+}
+
+/// A command's lowercase name (at most 32 bytes, as INFO commandstats keys it), kept inline so
+/// a deferred reply can be attributed without allocating.
+#[derive(Clone, Copy)]
+pub struct CmdTag {
+    bytes: [u8; 32],
+    len: u8,
+}
+
+impl CmdTag {
+    /// Tags `name` (truncated to 32 bytes).
+    pub fn new(name: &str) -> CmdTag {
+        let mut bytes = [0u8; 32];
+        let n = name.len().min(32);
+        bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
+        CmdTag {
+            bytes,
+            len: n as u8,
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("?")
+    }
 }
 
 /// A client connection.
@@ -117,6 +146,11 @@ pub struct Conn {
     pub stash: VecDeque<Vec<Bytes>>,
     /// Pub/Sub subscriptions.
     pub subs: crate::pubsub::Subs,
+    /// Error replies given so far (a command's own errors are the difference across it).
+    pub errors: u64,
+    /// Tagged deferred commands whose reply finished as an error, for the shard to count as
+    /// failed calls (drained by `Worker::complete_part`).
+    pub late_failed: Vec<CmdTag>,
     /// The ACL user this connection runs as.
     pub acl: crate::acl::ConnAcl,
     /// In MONITOR mode (`monitor.rs`).
@@ -166,6 +200,8 @@ impl Conn {
             blocked_on: None,
             stash: VecDeque::new(),
             subs: crate::pubsub::Subs::default(),
+            errors: 0,
+            late_failed: Vec::new(),
             acl: crate::acl::ConnAcl::default(),
             monitor: false,
             inflight: 0,
@@ -182,6 +218,7 @@ impl Conn {
         }
         if let Reply::Err(e) = &reply {
             crate::monitor::count_error(e);
+            self.errors += 1;
         }
         self.next_seq += 1;
         if self.pending.is_empty() {
@@ -195,6 +232,7 @@ impl Conn {
     /// Answer the next command with pre-encoded bytes (protocol errors).
     pub fn reply_raw(&mut self, bytes: &[u8]) {
         crate::monitor::count_error_text(bytes.strip_prefix(b"-").unwrap_or(bytes));
+        self.errors += 1;
         self.next_seq += 1;
         if self.pending.is_empty() {
             self.head_seq = self.next_seq;
@@ -225,8 +263,20 @@ impl Conn {
             remaining: parts,
             finish,
             proto: self.proto,
+            tag: None,
         });
         seq
+    }
+
+    /// Marks the deferred reply `seq` (if still pending) as command `tag`'s: an error reply
+    /// will count as that command's failed call.
+    pub fn tag_deferred(&mut self, seq: u64, tag: CmdTag) {
+        let Some(idx) = seq.checked_sub(self.head_seq) else {
+            return;
+        };
+        if let Some(Pending::Gather { tag: slot, .. }) = self.pending.get_mut(idx as usize) {
+            *slot = Some(tag);
+        }
     }
 
     /// The SCAN state of a pending reply, if that reply is a SCAN in progress.
@@ -280,12 +330,17 @@ impl Conn {
                     parts,
                     finish,
                     proto,
+                    tag,
                     ..
                 } => {
                     let parts: Vec<Part> = parts.into_iter().flatten().collect();
                     let reply = finish_parts(finish, parts);
                     if let Reply::Err(e) = &reply {
                         crate::monitor::count_error(e);
+                        self.errors += 1;
+                        if let Some(tag) = tag {
+                            self.late_failed.push(tag);
+                        }
                     }
                     encode(&reply, proto, &mut self.out);
                 }

@@ -63,9 +63,14 @@ impl Worker {
         if conn.multi.is_some() && self.multi_intercept(conn, &args) {
             return;
         }
+        // Errors raised while executing an op, already counted in `error_replies`.
+        let mut exec_failed = false;
         let (failed, known) = match parse(&args) {
             Err(e) => {
+                let arity =
+                    matches!(&e, OpError::Other(t) if t.contains("wrong number of arguments"));
                 conn.reply(Reply::Err(e));
+                self.count_refused(&args, lname, arity);
                 (true, false)
             }
             Ok(Command::Op(op)) if self.refuse_oom(&args) => {
@@ -73,7 +78,8 @@ impl Worker {
                 conn.reply(Reply::Err(OpError::Other(
                     "OOM command not allowed when used memory > 'maxmemory'.".into(),
                 )));
-                (true, true)
+                self.count_refused(&args, lname, true);
+                (true, false)
             }
             Ok(Command::Op(op @ Op::Functions(_))) => {
                 let before = self.stats.error_replies;
@@ -84,7 +90,13 @@ impl Worker {
                 (failed, true)
             }
             Ok(Command::Op(op)) => {
+                let (errors, seq) = (conn.errors, conn.next_seq);
                 self.dispatch_op(conn, op);
+                exec_failed = conn.errors != errors;
+                if !exec_failed && conn.next_seq > seq {
+                    // Answered later (forwarded): counted when the reply is complete.
+                    conn.tag_deferred(seq, crate::conn::CmdTag::new(lname));
+                }
                 (false, true)
             }
             Ok(Command::Conn(cmd)) => {
@@ -108,7 +120,7 @@ impl Worker {
             stat.calls += 1;
             stat.usec += usec;
             stat.hist.record(usec);
-            if failed {
+            if failed || exec_failed {
                 stat.failed += 1;
             }
             if conn.last_cmd != lname {
@@ -118,6 +130,32 @@ impl Worker {
             }
             // SLOWLOG, LATENCY monitor, MONITOR feed (a few compares when all are idle).
             self.observe(conn, &args, usec);
+        }
+    }
+
+    /// INFO commandstats for a known command that failed before running: `rejected_calls` when
+    /// it was refused as a whole (arity, OOM), else a call that failed (bad arguments are
+    /// found by Redis's command procs while they run).
+    #[cold]
+    fn count_refused(&mut self, args: &[Bytes], lname: &str, rejected: bool) {
+        if moon_resp::commands::resolve(args).is_err() {
+            return;
+        }
+        let stat = self.stats.cmdstats.entry(lname.to_string()).or_default();
+        if rejected {
+            stat.rejected += 1;
+        } else {
+            stat.calls += 1;
+            stat.failed += 1;
+        }
+    }
+
+    /// Counts, as failed calls, deferred replies of `conn` that finished as errors.
+    pub(crate) fn count_late_failures(&mut self, conn: &mut Conn) {
+        for tag in conn.late_failed.drain(..) {
+            if let Some(stat) = self.stats.cmdstats.get_mut(tag.as_str()) {
+                stat.failed += 1;
+            }
         }
     }
 

@@ -498,6 +498,7 @@ pub fn format(shared: &Shared, sections: &[&str], reports: &[ShardReport]) -> St
                         m.calls += st.calls;
                         m.usec += st.usec;
                         m.failed += st.failed;
+                        m.rejected += st.rejected;
                     }
                 }
                 for (name, st) in merged {
@@ -509,8 +510,8 @@ pub fn format(shared: &Shared, sections: &[&str], reports: &[ShardReport]) -> St
                     kv(
                         &format!("cmdstat_{name}"),
                         format!(
-                            "calls={},usec={},usec_per_call={per:.2},rejected_calls=0,failed_calls={}",
-                            st.calls, st.usec, st.failed
+                            "calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}",
+                            st.calls, st.usec, st.rejected, st.failed
                         ),
                     );
                 }

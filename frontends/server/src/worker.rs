@@ -28,6 +28,8 @@ pub struct CmdStat {
     pub usec: u64,
     /// Calls that returned an error.
     pub failed: u64,
+    /// Calls refused before running (arity, OOM): INFO `rejected_calls`.
+    pub rejected: u64,
     /// Latency distribution (INFO latencystats, LATENCY HISTOGRAM, Prometheus).
     pub hist: crate::latency::Histogram,
 }
@@ -529,6 +531,9 @@ impl Worker {
                 self.scan_on_reply(&mut conn, seq, reply)
             }
             value => conn.complete(seq, part, value),
+        }
+        if !conn.late_failed.is_empty() {
+            self.count_late_failures(&mut conn);
         }
         if conn.blocked_on == Some(seq) {
             conn.blocked_on = None;

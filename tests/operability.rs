@@ -8,23 +8,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
-use common::{Reply, Server, is_reference};
-
-fn info_fields(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_string(), v.trim_end().to_string()))
-        .collect()
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("INFO lacks {name}"))
-}
+use common::{Reply, Server, field, info_fields, is_reference};
 
 #[test]
 fn info_everything_has_every_redis_section_and_numeric_fields() {

@@ -4,22 +4,10 @@
 
 mod common;
 
-use common::{Reply, Server, is_reference};
-
-fn info_fields(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_string(), v.trim_end().to_string()))
-        .collect()
-}
+use common::{Reply, Server, field, info_fields, is_reference};
 
 fn info_get(fields: &[(String, String)], name: &str) -> String {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("INFO lacks {name}: {fields:?}"))
+    field(fields, name).to_string()
 }
 
 #[test]

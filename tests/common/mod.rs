@@ -397,3 +397,21 @@ pub fn wait_persistence(con: &mut redis::Connection, field: &str, want: &str) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// INFO text as `(field, value)` pairs, section headers and blank lines left out.
+pub fn info_fields(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.trim_end().to_string()))
+        .collect()
+}
+
+/// The value of `name` in pairs from [`info_fields`]; panics (failing the test) if absent.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("INFO lacks {name}: {fields:?}"))
+}

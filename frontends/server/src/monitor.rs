@@ -523,21 +523,17 @@ impl Worker {
                     move || {
                         let names = names.clone();
                         Box::new(move |w: &mut Worker| {
-                            let before: Vec<String> = w
-                                .observe
-                                .events
-                                .events
-                                .iter()
-                                .map(|e| e.0.clone())
-                                .collect();
+                            let event_names = |w: &Worker| -> Vec<String> {
+                                w.observe
+                                    .events
+                                    .events
+                                    .iter()
+                                    .map(|e| e.0.clone())
+                                    .collect()
+                            };
+                            let before = event_names(w);
                             w.observe.events.reset(&names);
-                            let after: Vec<String> = w
-                                .observe
-                                .events
-                                .events
-                                .iter()
-                                .map(|e| e.0.clone())
-                                .collect();
+                            let after = event_names(w);
                             any(before
                                 .into_iter()
                                 .filter(|n| !after.contains(n))

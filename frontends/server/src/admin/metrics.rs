@@ -321,6 +321,22 @@ enum Value {
     Float(f64),
 }
 
+/// One counter family with a `cmd` label, a sample per command.
+fn per_command_counter(
+    enc: &mut DescriptorEncoder,
+    cmds: &BTreeMap<&str, CmdMetrics>,
+    name: &str,
+    help: &str,
+    f: impl Fn(&CmdMetrics) -> u64,
+) -> std::fmt::Result {
+    let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (cmd, c) in cmds {
+        let labels = [("cmd", *cmd)];
+        m.encode_family(&labels)?
+            .encode_counter::<NoLabelSet, u64, u64>(&f(c), None)?;
+    }
+    Ok(())
+}
 /// One sample per shard.
 fn per_shard(
     enc: &mut DescriptorEncoder,
@@ -387,32 +403,20 @@ impl Collector for Scrape {
             Value::Int(self.rejected_connections),
         )?;
         let cmds = self.commands();
-        {
-            let mut m = enc.encode_descriptor(
-                "moon_commands",
-                "Calls per command (INFO commandstats calls).",
-                None,
-                Counter,
-            )?;
-            for (name, c) in &cmds {
-                let labels = [("cmd", *name)];
-                m.encode_family(&labels)?
-                    .encode_counter::<NoLabelSet, u64, u64>(&c.calls, None)?;
-            }
-        }
-        {
-            let mut m = enc.encode_descriptor(
-                "moon_commands_failed",
-                "Calls per command that replied with an error.",
-                None,
-                Counter,
-            )?;
-            for (name, c) in &cmds {
-                let labels = [("cmd", *name)];
-                m.encode_family(&labels)?
-                    .encode_counter::<NoLabelSet, u64, u64>(&c.failed, None)?;
-            }
-        }
+        per_command_counter(
+            &mut enc,
+            &cmds,
+            "moon_commands",
+            "Calls per command (INFO commandstats calls).",
+            |c| c.calls,
+        )?;
+        per_command_counter(
+            &mut enc,
+            &cmds,
+            "moon_commands_failed",
+            "Calls per command that replied with an error.",
+            |c| c.failed,
+        )?;
         {
             let mut m = enc.encode_descriptor(
                 "moon_command_duration_seconds",

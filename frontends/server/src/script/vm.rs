@@ -224,8 +224,10 @@ impl ScriptVm {
                     other => format!("{other:?}"),
                 };
                 match level {
-                    0 => tracing::debug!(target: "moon::script", "{text}"),
-                    1 | 2 => tracing::info!(target: "moon::script", "{text}"),
+                    // Redis's levels onto tracing's as `logging.rs` maps `loglevel`.
+                    0 => tracing::trace!(target: "moon::script", "{text}"),
+                    1 => tracing::debug!(target: "moon::script", "{text}"),
+                    2 => tracing::info!(target: "moon::script", "{text}"),
                     3 => tracing::warn!(target: "moon::script", "{text}"),
                     _ => return Err(mlua::Error::runtime("Invalid debug level.")),
                 }

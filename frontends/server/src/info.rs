@@ -343,17 +343,13 @@ pub fn format(shared: &Shared, sections: &[&str], reports: &[ShardReport]) -> St
                 kv("allocator_frag_ratio", "1.00".into());
                 kv("allocator_frag_bytes", "0".into());
                 kv("allocator_rss_ratio", ratio(rss, used));
-                kv(
-                    "allocator_rss_bytes",
-                    (rss as i64 - used as i64).to_string(),
-                );
+                // Moon has no allocator statistics: every overhead above `used` is RSS's.
+                let rss_over_used = (rss as i64 - used as i64).to_string();
+                kv("allocator_rss_bytes", rss_over_used.clone());
                 kv("rss_overhead_ratio", "1.00".into());
                 kv("rss_overhead_bytes", "0".into());
                 kv("mem_fragmentation_ratio", ratio(rss, used));
-                kv(
-                    "mem_fragmentation_bytes",
-                    (rss as i64 - used as i64).to_string(),
-                );
+                kv("mem_fragmentation_bytes", rss_over_used);
                 kv("mem_not_counted_for_evict", "0".into());
                 kv("mem_replication_backlog", "0".into());
                 kv("mem_total_replication_buffers", "0".into());

@@ -153,15 +153,10 @@ fn usage(args: &[Bytes]) -> Result<Command, OpError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
     use super::*;
 
     fn p(line: &str) -> Result<Command, OpError> {
-        let args: Vec<Bytes> = line
-            .split(' ')
-            .map(|a| Bytes::from(a.to_string()))
-            .collect();
-        parse(&args)
+        super::super::tests::p(&line.split(' ').collect::<Vec<_>>())
     }
 
     #[test]

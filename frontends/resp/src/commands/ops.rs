@@ -334,15 +334,10 @@ pub fn latency_help() -> moon_engine::ir::Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
     use super::*;
 
     fn p(line: &str) -> Result<Command, OpError> {
-        let args: Vec<Bytes> = line
-            .split(' ')
-            .map(|a| Bytes::from(a.to_string()))
-            .collect();
-        parse(&args)
+        super::super::tests::p(&line.split(' ').collect::<Vec<_>>())
     }
 
     #[test]

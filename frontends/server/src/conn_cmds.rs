@@ -460,22 +460,16 @@ impl Worker {
         self.apply_persist_config(&cfg2);
         for s in 0..self.shared.shards() {
             if s != self.id {
-                let to = ReplyTo {
-                    shard: self.id,
-                    client: 0,
-                    seq: 0,
-                    part: 0,
-                };
                 let engine = engine.clone();
                 let cfg = cfg2.clone();
-                self.outboxes[s].send(Msg::Call {
-                    to,
-                    f: Box::new(move |w: &mut Worker| {
+                self.post(
+                    s,
+                    Box::new(move |w: &mut Worker| {
                         w.apply_shard_config(engine);
                         w.apply_persist_config(&cfg);
                         Box::new(()) as Box<dyn std::any::Any + Send>
                     }),
-                });
+                );
             }
         }
         Reply::Ok

@@ -27,7 +27,6 @@ use moon_resp::commands::table::{ADMIN, FAST, READONLY, SKIP_MONITOR, SKIP_SLOWL
 use crate::conn::{Conn, Part};
 use crate::driver::ConnToken;
 use crate::latency::{Histogram, Monitor as EventLog};
-use crate::mailbox::{Msg, ReplyTo};
 use crate::slowlog::{Entry, SlowLog};
 use crate::worker::Worker;
 
@@ -406,19 +405,13 @@ impl Worker {
                 continue;
             }
             let line = line.clone();
-            let to = ReplyTo {
-                shard: self.id,
-                client: 0,
-                seq: 0,
-                part: 0,
-            };
-            self.outboxes[s].send(Msg::Call {
-                to,
-                f: Box::new(move |w: &mut Worker| {
+            self.post(
+                s,
+                Box::new(move |w: &mut Worker| {
                     w.deliver_monitor_line(None, &line);
                     any(())
                 }),
-            });
+            );
         }
     }
 

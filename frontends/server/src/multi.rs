@@ -233,19 +233,13 @@ impl Worker {
                 self.shard.interest().unwatch(db, &key, &old.flag);
             } else {
                 let flag = old.flag.clone();
-                let to = ReplyTo {
-                    shard: self.id,
-                    client: 0,
-                    seq: 0,
-                    part: 0,
-                };
-                self.outboxes[owner].send(Msg::Call {
-                    to,
-                    f: Box::new(move |w: &mut Worker| {
+                self.post(
+                    owner,
+                    Box::new(move |w: &mut Worker| {
                         w.shard.interest().unwatch(db, &key, &flag);
                         Box::new(()) as Box<dyn std::any::Any + Send>
                     }),
-                });
+                );
             }
         }
     }

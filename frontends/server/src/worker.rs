@@ -472,6 +472,18 @@ impl Worker {
     }
 
     /// Handle one message from another shard.
+    /// Runs `f` on shard `dest` without waiting for it: its result goes back addressed to no
+    /// client (id 0 is never given out), so the home side drops it.
+    pub(crate) fn post(&mut self, dest: usize, f: crate::mailbox::CallFn) {
+        let to = crate::mailbox::ReplyTo {
+            shard: self.id,
+            client: 0,
+            seq: 0,
+            part: 0,
+        };
+        self.outboxes[dest].send(Msg::Call { to, f });
+    }
+
     /// Sends a reply to another shard's client. While this shard has WAL frames not yet
     /// written, the reply may acknowledge one of them: it is held until `persist_flush` has
     /// run (SPEC §1.7: a write is durable before any reply or message about it leaves).

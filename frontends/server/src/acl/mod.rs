@@ -694,13 +694,7 @@ impl Worker {
             if s == self.id {
                 f(self);
             } else {
-                let to = crate::mailbox::ReplyTo {
-                    shard: self.id,
-                    client: 0,
-                    seq: 0,
-                    part: 0,
-                };
-                self.outboxes[s].send(crate::mailbox::Msg::Call { to, f });
+                self.post(s, f);
             }
         }
     }

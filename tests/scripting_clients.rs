@@ -18,137 +18,18 @@
 mod common;
 
 use common::Server;
-use std::path::{Path, PathBuf};
+use common::venv::repo_root;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-/// The redis-py release the program is written against.
-const REDIS_PY: &str = "redis==5.2.1";
-const REDIS_PY_VERSION: &str = "5.2.1";
 /// Shards of the moon under test (the program places keys on distinct shards of this many).
 const SHARDS: &str = "4";
 /// The whole program takes a few seconds; this only bounds a hang.
 const PROGRAM_DEADLINE: Duration = Duration::from_secs(240);
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// True when `python` runs and imports the wanted redis-py.
-fn has_redis_py(python: &Path) -> bool {
-    Command::new(python)
-        .args([
-            "-c",
-            &format!("import redis, sys; sys.exit(redis.__version__ != '{REDIS_PY_VERSION}')"),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Runs `cmd`; on failure returns `what` with the command's output.
-fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("{what}: could not run it: {e}"))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{what} ({})\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    ))
-}
-
-fn unique_suffix() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{}-{nanos}", std::process::id())
-}
-
-/// The venv's python, creating the venv (and installing redis-py) if needed.
-fn venv_python() -> Result<PathBuf, String> {
-    let venv = repo_root().join("target").join("test-venv");
-    let python = venv.join("bin").join("python");
-    // Two tries: a concurrent creator may replace a broken venv between our check and rename.
-    for _ in 0..2 {
-        if has_redis_py(&python) {
-            return Ok(python);
-        }
-        let tmp = venv.with_file_name(format!("test-venv.tmp-{}", unique_suffix()));
-        let built = build_venv(&tmp);
-        if let Err(why) = built {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(why);
-        }
-        if venv.exists() && !has_redis_py(&python) {
-            // A broken leftover (an interrupted older layout, say): move it aside first so the
-            // rename below can take its place.
-            let aside = venv.with_file_name(format!("test-venv.broken-{}", unique_suffix()));
-            if std::fs::rename(&venv, &aside).is_ok() {
-                let _ = std::fs::remove_dir_all(&aside);
-            }
-        }
-        // Fails when another creator got there first: theirs is as good as ours.
-        if std::fs::rename(&tmp, &venv).is_err() {
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
-    }
-    if has_redis_py(&python) {
-        Ok(python)
-    } else {
-        Err(format!(
-            "{} has no working {REDIS_PY} after creating it",
-            venv.display()
-        ))
-    }
-}
-
-/// Creates a venv at `dir` and installs redis-py into it; the error says what is missing.
-fn build_venv(dir: &Path) -> Result<(), String> {
-    run(
-        Command::new("python3").arg("--version"),
-        "python3 is missing",
-    )?;
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("create {}: {e}", parent.display()))?;
-    }
-    run(
-        Command::new("python3").args(["-m", "venv"]).arg(dir),
-        "`python3 -m venv` failed (is the venv/ensurepip module, Debian's python3-venv, installed?)",
-    )?;
-    run(
-        Command::new(dir.join("bin").join("python")).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            REDIS_PY,
-        ]),
-        &format!("`pip install {REDIS_PY}` failed (is PyPI reachable?)"),
-    )?;
-    let python = dir.join("bin").join("python");
-    if has_redis_py(&python) {
-        Ok(())
-    } else {
-        Err(format!(
-            "pip installed {REDIS_PY} but `import redis` fails in {}",
-            dir.display()
-        ))
-    }
-}
-
 #[test]
 fn redis_py_scripting_workloads() {
-    let python = venv_python().unwrap_or_else(|why| {
+    let python = common::venv::redis_py().unwrap_or_else(|why| {
         panic!("cannot run the redis-py scripting tests: {why}");
     });
     let program = repo_root()

@@ -8,6 +8,7 @@ pub mod ir;
 pub mod keyspace;
 pub mod notify;
 pub mod persist;
+pub mod search;
 pub mod shard;
 pub mod slots;
 pub mod splitargs;

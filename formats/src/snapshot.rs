@@ -207,7 +207,11 @@ pub enum Section {
     Vector,
     /// Text (code 5, reserved).
     Text,
-    /// Any other code. [`Section::from_code`] never yields this for codes 1..=5.
+    /// FT index definitions (code 6): records of the keyspace layout, key = index name,
+    /// value = the definition (canonical FT.CREATE arguments and aliases, encoded by
+    /// `moon_engine::search::encode_definition`).
+    Search,
+    /// Any other code. [`Section::from_code`] never yields this for codes 1..=6.
     Unknown(u8),
 }
 
@@ -220,6 +224,7 @@ impl Section {
             3 => Section::Graph,
             4 => Section::Vector,
             5 => Section::Text,
+            6 => Section::Search,
             other => Section::Unknown(other),
         }
     }
@@ -232,6 +237,7 @@ impl Section {
             Section::Graph => 3,
             Section::Vector => 4,
             Section::Text => 5,
+            Section::Search => 6,
             Section::Unknown(code) => code,
         }
     }
@@ -341,6 +347,12 @@ impl<W: Write> SnapshotWriter<W> {
     /// consecutive calls share blocks, closed at [`BLOCK_TARGET`] as keyspace blocks are.
     pub fn add_function(&mut self, name: &[u8], code: &[u8]) -> io::Result<()> {
         self.add_record(Section::Functions, 0, name, 0, code)
+    }
+
+    /// Adds one FT index definition (section 6, SPEC §8.2): a record of the keyspace layout
+    /// with key = index name, value = the encoded definition, no expiry, db 0.
+    pub fn add_search_def(&mut self, name: &[u8], def: &[u8]) -> io::Result<()> {
+        self.add_record(Section::Search, 0, name, 0, def)
     }
 
     /// One record of the keyspace layout into the open block of `section`/`db`.
@@ -519,7 +531,10 @@ impl<'a> Block<'a> {
             offset: self.offset + BLOCK_HEADER_LEN as u64,
             block_offset: self.offset,
             remaining: self.count,
-            keyspace: matches!(self.section, Section::Keyspace | Section::Functions),
+            keyspace: matches!(
+                self.section,
+                Section::Keyspace | Section::Functions | Section::Search
+            ),
             done: false,
         }
     }

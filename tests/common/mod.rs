@@ -13,6 +13,7 @@
 
 pub mod reference;
 pub mod resp;
+pub mod venv;
 
 use std::fs::File;
 use std::io::{Read, Write};

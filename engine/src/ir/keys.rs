@@ -80,6 +80,7 @@ impl Op {
             Dump(op) => op.keys(),
             Sort(op) => op.keys(),
             Functions(op) => op.keys(),
+            Search(op) => op.keys(),
         }
     }
 
@@ -112,6 +113,7 @@ impl Op {
             Dump(op) => op.routing(),
             Sort(op) => op.routing(),
             Functions(op) => op.routing(),
+            Search(op) => op.routing(),
             _ => KeyRouting::Single,
         }
     }
@@ -141,6 +143,7 @@ impl Op {
             Dump(op) => return op.is_write(),
             Sort(op) => return op.is_write(),
             Functions(op) => return op.is_write(),
+            Search(op) => return op.is_write(),
             _ => {}
         }
         !matches!(

@@ -4,7 +4,8 @@
 use bytes::Bytes;
 
 use super::ops::{
-    BitmapOp, DumpOp, FunctionOp, GeoOp, HashOp, HllOp, ListOp, SetOp, SortOp, StreamOp, ZSetOp,
+    BitmapOp, DumpOp, FunctionOp, GeoOp, HashOp, HllOp, ListOp, SearchOp, SetOp, SortOp, StreamOp,
+    ZSetOp,
 };
 
 /// Context a shard needs to execute an op: which database, and the time to evaluate expiry
@@ -284,4 +285,6 @@ pub enum Op {
     Sort(SortOp),
     /// FUNCTION LOAD/DELETE/FLUSH/DUMP/RESTORE: the library catalog (no keys; every shard).
     Functions(FunctionOp),
+    /// FT.* index admin (definitions on every shard; see `ir::ops::search`).
+    Search(SearchOp),
 }

@@ -33,6 +33,9 @@ pub struct Db {
     expired_log: Option<Vec<Box<[u8]>>>,
     /// Cursor of the sweep for hashes with due field TTLs.
     field_cursor: u64,
+    /// Keys deleted by expiry since the last [`Db::take_index_log`], kept only while FT
+    /// indexes cover this database (they un-index those keys).
+    index_log: Option<Vec<Box<[u8]>>>,
 }
 
 impl Db {
@@ -107,6 +110,9 @@ impl Db {
             self.account_remove(&old);
             self.expired_keys += 1;
             if let Some(log) = self.expired_log.as_mut() {
+                log.push(key.into());
+            }
+            if let Some(log) = self.index_log.as_mut() {
                 log.push(key.into());
             }
         }
@@ -228,6 +234,21 @@ impl Db {
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default()
+    }
+
+    /// Turns the log of expired keys for FT indexes on or off.
+    pub fn set_index_log(&mut self, on: bool) {
+        if on != self.index_log.is_some() {
+            self.index_log = on.then(Vec::new);
+        }
+    }
+
+    /// Keys deleted by expiry since the last call (empty while the index log is off).
+    pub fn take_index_log(&mut self) -> Vec<Box<[u8]>> {
+        match self.index_log.as_mut() {
+            Some(l) if !l.is_empty() => std::mem::take(l),
+            _ => Vec::new(),
+        }
     }
 
     /// True if expired keys wait in the log.

@@ -145,6 +145,9 @@ pub fn recover(
     }
     report.next_lsn = last + 1;
     shard.set_next_lsn(last + 1);
+    // Index contents are not persisted: rebuilt from the recovered hashes (a background
+    // scan, as after FT.CREATE).
+    shard.search_rebuild();
     Ok(report)
 }
 
@@ -198,6 +201,10 @@ fn load_snapshot(
                 load_functions(shard, path, &block, opts, report)?;
                 continue;
             }
+            if block.section == Section::Search {
+                load_search(shard, path, &block, opts, report)?;
+                continue;
+            }
             if !matches!(block.section, Section::Keyspace) {
                 continue;
             }
@@ -235,6 +242,42 @@ fn load_snapshot(
         return Ok(*lsn);
     }
     Ok(0)
+}
+
+/// Loads the FT index definitions of a section-6 block (name = key, encoded definition =
+/// value); a record that does not decode, or whose name differs, is damage.
+fn load_search(
+    shard: &mut Shard,
+    path: &Path,
+    block: &moon_formats::snapshot::Block<'_>,
+    opts: RecoveryOptions,
+    report: &mut RecoveryReport,
+) -> Result<(), RecoveryError> {
+    for entry in block.entries() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => return corrupt_or_skip(path, e.offset, e.to_string(), opts, report),
+        };
+        let loaded = crate::search::decode_definition(entry.value).and_then(|(def, aliases)| {
+            if def.name != entry.key {
+                return Err("name differs from the record key".into());
+            }
+            shard.load_search_definition(def, aliases)
+        });
+        if let Err(e) = loaded {
+            corrupt_or_skip(
+                path,
+                block.offset,
+                format!(
+                    "index definition {:?} does not load: {e}",
+                    String::from_utf8_lossy(entry.key)
+                ),
+                opts,
+                report,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Loads the libraries of a section-2 block into the shard's catalog (name = key, code =

@@ -139,6 +139,9 @@ impl Shard {
         if self.dbs[db].remove(&key, now_ms).is_none() {
             return true;
         }
+        if db == crate::search::INDEXED_DB && !self.search.is_empty() {
+            self.search.remove_key(&key);
+        }
         self.interest.touch(db, &key);
         self.stats.evicted_keys += 1;
         self.log_del(db, &key, now_ms);

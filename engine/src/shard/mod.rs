@@ -7,6 +7,9 @@
 //! executing anything; time only enters through `ExecCtx::now_ms` / the `now_ms` arguments.
 //! The FUNCTION library catalog lives beside the databases (`functions`): catalog ops
 //! (`Op::Functions`) change only it, never a key, so they bypass watched-key tracking.
+//! The FT index registry (`search`) likewise sits beside the databases: definition ops
+//! (`Op::Search`) change it; every other write re-syncs the keys it named in db 0 with it
+//! (see `crate::search`), one `is_empty()` branch when there is no index.
 
 use crate::DATABASES;
 use crate::cmd::{self, Exec};
@@ -143,6 +146,8 @@ pub struct Shard {
     wal: wal::WalState,
     /// The FUNCTION libraries (identical on every shard; see `crate::functions`).
     functions: FunctionCatalog,
+    /// FT index definitions (identical on every shard) and this shard's index contents.
+    search: crate::search::Registry,
 }
 
 const _: fn() = || {
@@ -174,6 +179,7 @@ impl Shard {
             interest: Interest::default(),
             wal: wal::WalState::default(),
             functions: FunctionCatalog::new(),
+            search: crate::search::Registry::default(),
         }
     }
 
@@ -204,7 +210,12 @@ impl Shard {
         }
         if !op.is_write() {
             // Reads never touch watched keys nor wake blocked clients.
-            return self.execute(ctx, op);
+            let reply = self.execute(ctx, op);
+            if !self.search.is_empty() {
+                // A read may have reclaimed expired keys.
+                self.search_drain_expired();
+            }
+            return reply;
         }
         if let Some(refusal) = self.wal_refusal() {
             return refusal;
@@ -217,6 +228,9 @@ impl Shard {
         } else {
             self.apply_with_interest(ctx, op)
         };
+        if !self.search.is_empty() {
+            self.search_after_write(ctx, op);
+        }
         if !reply.is_err() {
             if let Op::Functions(FunctionOp::Restore { .. }) = op
                 && self.wal_enabled()
@@ -239,8 +253,9 @@ impl Shard {
     /// entries around the op, and queue written keys for blocked clients.
     #[cold]
     fn apply_with_interest(&mut self, ctx: &ExecCtx, op: &Op) -> Reply {
-        if matches!(op, Op::Functions(_)) {
+        if matches!(op, Op::Functions(_) | Op::Search(_)) {
             // The catalog is not a key: no watched key changes, no blocked client wakes.
+            // (FT.DROPINDEX DD touches the keys it deletes itself.)
             return self.execute(ctx, op);
         }
         let keys: Vec<bytes::Bytes> = op.keys().into_iter().cloned().collect();
@@ -295,6 +310,9 @@ impl Shard {
     fn execute(&mut self, ctx: &ExecCtx, op: &Op) -> Reply {
         if let Op::Functions(f) = op {
             return self.functions.apply(f);
+        }
+        if let Op::Search(s) = op {
+            return self.search_execute(ctx, s);
         }
         let mut x = Exec::new(
             &mut self.dbs,
@@ -441,12 +459,18 @@ impl Shard {
     pub fn active_expire_cycle(&mut self, now_ms: u64) -> usize {
         let visits = self.config.active_expire_visits;
         let mut deleted = 0;
-        for db in &mut self.dbs {
+        for (i, db) in self.dbs.iter_mut().enumerate() {
             deleted += db.active_expire(now_ms, visits);
             // Hash fields with a TTL: the same bounded sweep, a few fields per hash.
             for key in db.due_field_ttl_keys(now_ms, visits) {
                 crate::types::hash::active_expire_fields(db, &key, now_ms, 64);
+                if i == crate::search::INDEXED_DB && !self.search.is_empty() {
+                    self.search.sync_key(db, &key, now_ms);
+                }
             }
+        }
+        if !self.search.is_empty() {
+            self.search_drain_expired();
         }
         self.log_expired(now_ms);
         deleted
@@ -461,6 +485,10 @@ impl Shard {
     pub fn take_entry(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Entry> {
         self.interest.touch(db, key);
         let taken = self.dbs.get_mut(db)?.remove(key, now_ms);
+        if !self.search.is_empty() && db == crate::search::INDEXED_DB {
+            self.search_drain_expired();
+            self.search.remove_key(key);
+        }
         self.log_expired(now_ms);
         if taken.is_some() {
             self.wal.dirty_bump();
@@ -482,7 +510,12 @@ impl Shard {
             self.interest.touch(db, entry.key());
             self.interest.signal_written(db, entry.key());
         }
+        let indexed = (!self.search.is_empty() && db == crate::search::INDEXED_DB)
+            .then(|| bytes::Bytes::copy_from_slice(entry.key()));
         table.insert(entry);
+        if let Some(k) = indexed {
+            self.search.sync_key(&self.dbs[db], &k, now_ms);
+        }
         self.wal.dirty_bump();
         if let Some(key) = key {
             self.log_image(db, &key, now_ms);
@@ -512,6 +545,105 @@ impl Shard {
                 .map(|v| Some(v.to_vec()))
                 .ok_or(OpError::WrongType),
         }
+    }
+}
+
+/// FT indexes (see `crate::search`): the shard's side of the registry.
+impl Shard {
+    /// The FT index registry.
+    pub fn search(&self) -> &crate::search::Registry {
+        &self.search
+    }
+
+    /// Un-indexes keys of the indexed database that expiry deleted since the last call.
+    fn search_drain_expired(&mut self) {
+        for key in self.dbs[crate::search::INDEXED_DB].take_index_log() {
+            self.search.remove_key(&key);
+        }
+    }
+
+    /// After a write op: re-sync the keys it named (or clear/rebuild for keyless writes).
+    #[cold]
+    fn search_after_write(&mut self, ctx: &ExecCtx, op: &Op) {
+        self.search_drain_expired();
+        let db0 = &self.dbs[crate::search::INDEXED_DB];
+        crate::search::after_write(&mut self.search, db0, ctx, op);
+    }
+
+    /// Executes an FT op on this shard's registry.
+    fn search_execute(&mut self, ctx: &ExecCtx, op: &crate::ir::ops::SearchOp) -> Reply {
+        if !op.is_write() {
+            let part = crate::search::read(&self.search, op);
+            return crate::search::merge_read(op, vec![part]);
+        }
+        let db = crate::search::INDEXED_DB;
+        let reply =
+            match crate::search::execute_write(&mut self.search, &self.dbs[db], op, ctx.now_ms) {
+                Err(e) => Reply::Err(OpError::Other(e)),
+                Ok(delete) => {
+                    for key in delete {
+                        if self.dbs[db].remove(&key, ctx.now_ms).is_some() {
+                            if !self.interest.is_idle() {
+                                self.interest.touch(db, &key);
+                            }
+                            self.notify(db, crate::notify::class::GENERIC, "del", &key);
+                        }
+                    }
+                    Reply::Ok
+                }
+            };
+        self.sync_index_log();
+        reply
+    }
+
+    /// The index log of the indexed database is on exactly while some index exists.
+    fn sync_index_log(&mut self) {
+        let on = !self.search.is_empty();
+        self.dbs[crate::search::INDEXED_DB].set_index_log(on);
+    }
+
+    /// One step of every running background scan (the worker's tick).
+    pub fn search_tick(&mut self, now_ms: u64) {
+        if self.search.is_empty() || !self.search.scanning() {
+            return;
+        }
+        let db0 = &self.dbs[crate::search::INDEXED_DB];
+        self.search.tick(db0, crate::search::SCAN_BUDGET, now_ms);
+    }
+
+    /// Forgets every index's contents and rescans (after recovery loaded keys unhooked).
+    pub fn search_rebuild(&mut self) {
+        if !self.search.is_empty() {
+            self.search.rebuild(&self.dbs[crate::search::INDEXED_DB]);
+        }
+    }
+
+    /// Adds one definition and its aliases outside `apply`, unlogged (snapshot load).
+    pub fn load_search_definition(
+        &mut self,
+        def: crate::search::IndexDef,
+        aliases: Vec<bytes::Bytes>,
+    ) -> Result<(), String> {
+        let name = def.name.clone();
+        // A definition the snapshot holds twice: the later one wins.
+        let _ = self.search.drop_index(&name);
+        self.search
+            .create(def, &self.dbs[crate::search::INDEXED_DB])?;
+        for a in aliases {
+            self.search.alias_set(&a, &name, true)?;
+        }
+        self.sync_index_log();
+        Ok(())
+    }
+
+    /// The snapshot's search section: every definition as `sink(name, encoded)` in name
+    /// order (see `crate::search::encode_definition`). Call it right after
+    /// [`Shard::snapshot_begin`], as [`Shard::snapshot_functions`].
+    pub fn snapshot_search(&self, sink: &mut FunctionSink<'_>) -> std::io::Result<()> {
+        for (def, aliases) in self.search.definitions() {
+            sink(&def.name, &crate::search::encode_definition(&def, &aliases))?;
+        }
+        Ok(())
     }
 }
 

@@ -89,6 +89,7 @@ impl Worker {
                 self.stats.error_replies = before;
                 (failed, true)
             }
+            Ok(Command::Op(op @ Op::Search(_))) => (self.search_op(conn, op), true),
             Ok(Command::Op(op)) => {
                 let (errors, seq) = (conn.errors, conn.next_seq);
                 self.dispatch_op(conn, op);

@@ -16,6 +16,7 @@ mod conn;
 mod conn_cmds;
 mod contain;
 mod dispatch;
+mod ft;
 mod info;
 pub mod latency;
 mod limits;

@@ -146,7 +146,7 @@ impl Worker {
             Ok(_) => {}
         }
         let queued = match parse(args) {
-            Ok(Command::Op(Op::Functions(_))) => {
+            Ok(Command::Op(Op::Functions(_) | Op::Search(_))) => {
                 multi.aborted = true;
                 conn.reply(err("ERR Command not allowed inside a transaction"));
                 return true;

@@ -384,6 +384,11 @@ impl Worker {
                 if let Err(e) = self
                     .shard
                     .snapshot_functions(&mut |name, code| writer.add_function(name, code))
+                    .and_then(|()| {
+                        // FT index definitions (section 6), also of the image's instant.
+                        self.shard
+                            .snapshot_search(&mut |name, def| writer.add_search_def(name, def))
+                    })
                 {
                     tracing::error!(shard = self.id, "cannot write a snapshot: {e}");
                     self.shard.snapshot_abort();

@@ -561,6 +561,7 @@ impl Worker {
             self.shard.active_expire_cycle(self.now_ms);
             self.latency_event("expire-cycle", t.elapsed().as_millis() as u64);
         }
+        self.shard.search_tick(self.now_ms);
         if self.shared.metrics.enabled() {
             crate::admin::metrics::publish(self);
         }

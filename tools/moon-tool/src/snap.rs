@@ -363,6 +363,7 @@ pub fn section_name(s: Section) -> String {
         Section::Graph => "graph".into(),
         Section::Vector => "vector".into(),
         Section::Text => "text".into(),
+        Section::Search => "search".into(),
         Section::Unknown(c) => format!("unknown({c})"),
     }
 }

@@ -338,6 +338,7 @@ impl Op {
             Dump(op) => return misc::dump(op, now_ms),
             Sort(op) => return misc::sort(op),
             Functions(op) => return misc::functions(op),
+            Search(op) => return crate::search::unparse(op),
             Get { .. }
             | MGet { .. }
             | StrLen { .. }

@@ -19,6 +19,7 @@ mod connection;
 mod db;
 pub mod docs;
 mod dump;
+mod ft;
 mod geo;
 mod glob;
 mod hash;

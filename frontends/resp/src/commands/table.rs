@@ -584,6 +584,7 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     acl::COMMANDS,
     bitmap::COMMANDS,
     dump::COMMANDS,
+    ft::COMMANDS,
     geo::COMMANDS,
     hash::COMMANDS,
     hll::COMMANDS,
@@ -630,7 +631,7 @@ macro_rules! registry {
 
 use super::acl;
 use super::{
-    bitmap, dump, geo, hash, hll, list, memory, ops, pubsub, scripting, sets, sort, stream,
+    bitmap, dump, ft, geo, hash, hll, list, memory, ops, pubsub, scripting, sets, sort, stream,
     transaction, zset,
 };
 use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};

@@ -479,6 +479,31 @@ const NOT_COVERED: &[(&str, &str)] = &[
         "function|restore",
         "scripting_tests::wal_commands_round_trip",
     ),
+    // They change FT index definitions, which the keyspace comparison here cannot see.
+    (
+        "ft.create",
+        "ft::tests::definition_writes_round_trip_through_the_wal_command",
+    ),
+    (
+        "ft.alter",
+        "ft::tests::definition_writes_round_trip_through_the_wal_command",
+    ),
+    (
+        "ft.dropindex",
+        "ft::tests::definition_writes_round_trip_through_the_wal_command",
+    ),
+    (
+        "ft.aliasadd",
+        "ft::tests::definition_writes_round_trip_through_the_wal_command",
+    ),
+    (
+        "ft.aliasupdate",
+        "ft::tests::definition_writes_round_trip_through_the_wal_command",
+    ),
+    (
+        "ft.aliasdel",
+        "ft::tests::definition_writes_round_trip_through_the_wal_command",
+    ),
 ];
 
 /// Every live key of every database, with its value and TTL, for comparing two shards.

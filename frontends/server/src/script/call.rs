@@ -195,7 +195,7 @@ impl CallState<'_> {
         let reply = match (spec.parse)(&argv) {
             Err(e) => Reply::Err(e),
             Ok(Command::Op(op)) => {
-                if matches!(op, Op::Functions(_)) {
+                if matches!(op, Op::Functions(_) | Op::Search(_)) {
                     return fail(lua, "ERR This Redis command is not allowed from script");
                 }
                 if writes && !self.wrote {

@@ -1,0 +1,477 @@
+//! Adjacency of one (relationship type, direction): a CSR base plus a mutable delta.
+//!
+//! Layout:
+//! - `csr`: `offsets[v]..offsets[v+1]` is node `v`'s segment of `entries`, each entry a packed
+//!   `(neighbour, edge)` pair of `u32`s, sorted by `(neighbour, edge)` within a segment. Nodes at
+//!   or past `offsets.len() - 1` have an empty segment.
+//! - `delta`: edges added since the last compaction, per node, in insertion order.
+//! - `dead`: edge ids deleted while still present in the CSR (or in a frozen delta, see below);
+//!   reads skip them and `dead_per_node` keeps `degree` O(1). Edges deleted from `delta` are
+//!   removed from it directly and never become dead.
+//!
+//! Compaction is incremental: `begin` freezes the current delta (new writes go to a fresh
+//! delta), then each `step` appends a bounded number of nodes' merged segments (old CSR
+//! segment + frozen delta, minus dead entries) to a new CSR built on the side. Reads keep using
+//! the old CSR + frozen + live delta throughout, so they are correct at every step; `finish`
+//! swaps the new CSR in and un-deads exactly the entries it left out (edges deleted after their
+//! node was copied stay dead, because the new CSR still holds them).
+//!
+//! Invariants: an edge id appears at most once in one adjacency; every id in `dead` occurs in
+//! the CSR or the frozen delta; `sum(dead_per_node) == dead.len()`.
+
+use hashbrown::HashMap;
+use roaring::RoaringBitmap;
+
+/// One adjacency entry: the node at the other end and the edge.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Adj {
+    pub nbr: u32,
+    pub edge: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Csr {
+    offsets: Vec<u32>,
+    entries: Vec<Adj>,
+}
+
+impl Csr {
+    #[inline]
+    pub fn segment(&self, v: u32) -> &[Adj] {
+        let v = v as usize;
+        match (self.offsets.get(v), self.offsets.get(v + 1)) {
+            (Some(&a), Some(&b)) => self.entries.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    #[inline]
+    fn seg_len(&self, v: u32) -> usize {
+        let v = v as usize;
+        match (self.offsets.get(v), self.offsets.get(v + 1)) {
+            (Some(&a), Some(&b)) => (b - a) as usize,
+            _ => 0,
+        }
+    }
+
+    fn heap_size(&self) -> usize {
+        self.offsets.capacity() * 4 + self.entries.capacity() * std::mem::size_of::<Adj>()
+    }
+}
+
+/// Builds fully compacted adjacencies for all types in two linear passes (counting sort), for
+/// snapshot loading. `edges` yields `(edge id, src, dst, rel)` with `src, dst < slots` and
+/// `rel < ntypes`; it is called twice and must yield the same sequence both times.
+pub(crate) fn build_all<I>(slots: u32, ntypes: usize, edges: impl Fn() -> I) -> Vec<[Adjacency; 2]>
+where
+    I: Iterator<Item = (u32, u32, u32, u32)>,
+{
+    let n = slots as usize;
+    // offsets[t][d] doubles as the per-node counter, then as the fill cursor.
+    let mut offsets: Vec<[Vec<u32>; 2]> = (0..ntypes).map(|_| [Vec::new(), Vec::new()]).collect();
+    for (_, src, dst, rel) in edges() {
+        let o = &mut offsets[rel as usize];
+        for (d, v) in [(0, src), (1, dst)] {
+            if o[d].is_empty() {
+                o[d] = vec![0; n + 1];
+            }
+            o[d][v as usize + 1] += 1;
+        }
+    }
+    let mut entries: Vec<[Vec<Adj>; 2]> = Vec::with_capacity(ntypes);
+    let mut cursors: Vec<[Vec<u32>; 2]> = Vec::with_capacity(ntypes);
+    for o in &mut offsets {
+        let mut e: [Vec<Adj>; 2] = [Vec::new(), Vec::new()];
+        for d in 0..2 {
+            for i in 1..o[d].len() {
+                o[d][i] += o[d][i - 1];
+            }
+            let total = o[d].last().copied().unwrap_or(0) as usize;
+            e[d] = vec![Adj { nbr: 0, edge: 0 }; total];
+        }
+        entries.push(e);
+        cursors.push([o[0].clone(), o[1].clone()]);
+    }
+    for (id, src, dst, rel) in edges() {
+        let (c, e) = (&mut cursors[rel as usize], &mut entries[rel as usize]);
+        for (d, v, nbr) in [(0, src, dst), (1, dst, src)] {
+            let pos = &mut c[d][v as usize];
+            e[d][*pos as usize] = Adj { nbr, edge: id };
+            *pos += 1;
+        }
+    }
+    offsets
+        .into_iter()
+        .zip(entries)
+        .map(|(o, e)| {
+            let [o0, o1] = o;
+            let [e0, e1] = e;
+            [
+                Adjacency::from_csr(Csr::sorted(o0, e0)),
+                Adjacency::from_csr(Csr::sorted(o1, e1)),
+            ]
+        })
+        .collect()
+}
+
+impl Csr {
+    /// Wraps filled arrays, sorting each node's segment.
+    fn sorted(offsets: Vec<u32>, mut entries: Vec<Adj>) -> Csr {
+        for w in offsets.windows(2) {
+            if let Some(seg) = entries.get_mut(w[0] as usize..w[1] as usize) {
+                seg.sort_unstable();
+            }
+        }
+        Csr { offsets, entries }
+    }
+}
+
+/// Work in progress of an incremental compaction.
+#[derive(Clone, Debug)]
+struct Build {
+    frozen: HashMap<u32, Vec<Adj>>,
+    next: u32,
+    limit: u32,
+    offsets: Vec<u32>,
+    entries: Vec<Adj>,
+    /// Dead entries left out of the new CSR: `(node, edge)`.
+    dropped: Vec<(u32, u32)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Adjacency {
+    csr: Csr,
+    delta: HashMap<u32, Vec<Adj>>,
+    delta_len: usize,
+    dead: RoaringBitmap,
+    dead_per_node: HashMap<u32, u32>,
+    build: Option<Build>,
+}
+
+/// What `remove` did with an edge.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Removed {
+    /// Gone from this adjacency.
+    Gone,
+    /// Marked dead; it stays in the CSR until a compaction drops it.
+    Dead,
+}
+
+impl Adjacency {
+    pub fn from_csr(csr: Csr) -> Adjacency {
+        Adjacency {
+            csr,
+            ..Adjacency::default()
+        }
+    }
+
+    pub fn insert(&mut self, v: u32, nbr: u32, edge: u32) {
+        self.delta.entry(v).or_default().push(Adj { nbr, edge });
+        self.delta_len += 1;
+    }
+
+    pub fn remove(&mut self, v: u32, edge: u32) -> Removed {
+        if let Some(list) = self.delta.get_mut(&v)
+            && let Some(i) = list.iter().position(|a| a.edge == edge)
+        {
+            list.swap_remove(i);
+            if list.is_empty() {
+                self.delta.remove(&v);
+            }
+            self.delta_len -= 1;
+            return Removed::Gone;
+        }
+        debug_assert!(
+            self.csr.segment(v).iter().any(|a| a.edge == edge)
+                || self
+                    .build
+                    .as_ref()
+                    .and_then(|b| b.frozen.get(&v))
+                    .is_some_and(|l| l.iter().any(|a| a.edge == edge)),
+            "removing an edge that is not in this adjacency"
+        );
+        let fresh = self.dead.insert(edge);
+        debug_assert!(fresh, "edge removed twice");
+        *self.dead_per_node.entry(v).or_insert(0) += 1;
+        Removed::Dead
+    }
+
+    /// Number of live entries of node `v`.
+    #[inline]
+    pub fn degree(&self, v: u32) -> usize {
+        let mut d = self.csr.seg_len(v);
+        if self.delta_len > 0
+            && let Some(l) = self.delta.get(&v)
+        {
+            d += l.len();
+        }
+        if let Some(b) = &self.build
+            && let Some(l) = b.frozen.get(&v)
+        {
+            d += l.len();
+        }
+        if !self.dead.is_empty()
+            && let Some(&n) = self.dead_per_node.get(&v)
+        {
+            d -= n as usize;
+        }
+        d
+    }
+
+    #[cfg(test)]
+    /// The (up to three) slices holding node `v`'s entries; the first two are subject to
+    /// `dead` filtering, the last (the live delta) never holds dead entries.
+    #[inline]
+    pub fn slices(&self, v: u32) -> [&[Adj]; 3] {
+        let frozen = match &self.build {
+            Some(b) => b.frozen.get(&v).map_or(&[][..], |l| &l[..]),
+            None => &[],
+        };
+        let delta = if self.delta_len == 0 {
+            &[][..]
+        } else {
+            self.delta.get(&v).map_or(&[][..], |l| &l[..])
+        };
+        [self.csr.segment(v), frozen, delta]
+    }
+
+    /// Slice `i` of `slices(v)` without looking up the others.
+    #[inline]
+    pub fn slice(&self, v: u32, i: u8) -> &[Adj] {
+        match i {
+            0 => self.csr.segment(v),
+            1 => match &self.build {
+                Some(b) => b.frozen.get(&v).map_or(&[][..], |l| &l[..]),
+                None => &[],
+            },
+            _ => {
+                if self.delta_len == 0 {
+                    &[]
+                } else {
+                    self.delta.get(&v).map_or(&[][..], |l| &l[..])
+                }
+            }
+        }
+    }
+
+    /// The dead set, if reads need to consult it.
+    #[inline]
+    pub fn dead_filter(&self) -> Option<&RoaringBitmap> {
+        if self.dead.is_empty() {
+            None
+        } else {
+            Some(&self.dead)
+        }
+    }
+
+    /// Entries not yet merged into the CSR (delta + dead), the measure of compaction debt.
+    pub fn pending(&self) -> usize {
+        self.delta_len
+            + self.dead.len() as usize
+            + self
+                .build
+                .as_ref()
+                .map_or(0, |b| b.frozen.values().map(Vec::len).sum())
+    }
+
+    /// Policy: compact once the debt is at least 1/4 of the CSR (amortising the O(CSR) rebuild
+    /// to a few copies per write) and not tiny, or when a compaction is already underway.
+    pub fn needs_compaction(&self) -> bool {
+        if self.build.is_some() {
+            return true;
+        }
+        let debt = self.delta_len + self.dead.len() as usize;
+        debt >= 64 && debt * 4 >= self.csr.entries.len()
+    }
+
+    /// Whether there is anything a compaction would change.
+    pub fn has_debt(&self) -> bool {
+        self.delta_len > 0 || !self.dead.is_empty() || self.build.is_some()
+    }
+
+    /// Starts a compaction over node slots `0..node_slots`.
+    pub fn begin(&mut self, node_slots: u32) {
+        if self.build.is_some() {
+            return;
+        }
+        let frozen = std::mem::take(&mut self.delta);
+        self.delta_len = 0;
+        let limit = node_slots.max(self.csr.offsets.len().saturating_sub(1) as u32);
+        let cap = self.csr.entries.len() + frozen.values().map(Vec::len).sum::<usize>();
+        self.build = Some(Build {
+            frozen,
+            next: 0,
+            limit,
+            offsets: Vec::with_capacity(limit as usize + 1),
+            entries: Vec::with_capacity(cap.saturating_sub(self.dead.len() as usize)),
+            dropped: Vec::new(),
+        });
+    }
+
+    /// Copies about `budget` entries (at least one node) into the new CSR. Returns the work
+    /// done and, when the compaction finished, the edge ids it removed from this adjacency.
+    pub fn step(&mut self, budget: usize) -> (usize, Option<Vec<u32>>) {
+        let Some(b) = self.build.as_mut() else {
+            return (0, None);
+        };
+        let mut work = 0usize;
+        while b.next < b.limit && (work < budget || work == 0) {
+            let v = b.next;
+            b.offsets.push(b.entries.len() as u32);
+            let start = b.entries.len();
+            let frozen = b.frozen.get(&v).map_or(&[][..], |l| &l[..]);
+            let seg = self.csr.segment(v);
+            for &a in seg.iter().chain(frozen.iter()) {
+                if !self.dead.is_empty() && self.dead.contains(a.edge) {
+                    b.dropped.push((v, a.edge));
+                } else {
+                    b.entries.push(a);
+                }
+            }
+            b.entries[start..].sort_unstable();
+            work += 1 + seg.len() + frozen.len();
+            b.next += 1;
+        }
+        if b.next < b.limit {
+            return (work, None);
+        }
+        // Finish: swap in the new CSR and forget the entries it left out.
+        let Some(mut b) = self.build.take() else {
+            return (work, None);
+        };
+        b.offsets.push(b.entries.len() as u32);
+        self.csr = Csr {
+            offsets: b.offsets,
+            entries: b.entries,
+        };
+        let mut gone = Vec::with_capacity(b.dropped.len());
+        for (v, e) in b.dropped {
+            self.dead.remove(e);
+            if let Some(n) = self.dead_per_node.get_mut(&v) {
+                *n -= 1;
+                if *n == 0 {
+                    self.dead_per_node.remove(&v);
+                }
+            }
+            gone.push(e);
+        }
+        debug_assert_eq!(
+            self.dead_per_node.values().map(|&n| n as u64).sum::<u64>(),
+            self.dead.len()
+        );
+        (work, Some(gone))
+    }
+
+    /// Runs a whole compaction (finishing one underway first); returns the removed edge ids.
+    pub fn compact_all(&mut self, node_slots: u32) -> Vec<u32> {
+        let mut gone = Vec::new();
+        // At most two passes: one to finish a compaction underway, one for the rest.
+        for _ in 0..2 {
+            if !self.has_debt() {
+                break;
+            }
+            self.begin(node_slots);
+            loop {
+                if let (_, Some(g)) = self.step(usize::MAX) {
+                    gone.extend(g);
+                    break;
+                }
+            }
+        }
+        gone
+    }
+
+    #[cfg(test)]
+    pub fn csr_len(&self) -> usize {
+        self.csr.entries.len()
+    }
+
+    pub fn heap_size(&self) -> usize {
+        let delta = self.delta.capacity() * (4 + 24 + 8)
+            + self.delta.values().map(|l| l.capacity() * 8).sum::<usize>();
+        let build = self.build.as_ref().map_or(0, |b| {
+            b.frozen.capacity() * (4 + 24 + 8)
+                + b.frozen.values().map(|l| l.capacity() * 8).sum::<usize>()
+                + b.offsets.capacity() * 4
+                + b.entries.capacity() * 8
+                + b.dropped.capacity() * 8
+        });
+        self.csr.heap_size()
+            + delta
+            + build
+            + self.dead.serialized_size()
+            + self.dead_per_node.capacity() * 12
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(a: &Adjacency, v: u32) -> Vec<Adj> {
+        let dead = a.dead_filter();
+        let [c, f, d] = a.slices(v);
+        let mut out: Vec<Adj> = c
+            .iter()
+            .chain(f.iter())
+            .filter(|x| dead.is_none_or(|dd| !dd.contains(x.edge)))
+            .chain(d.iter())
+            .copied()
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn insert_remove_compact() {
+        let mut a = Adjacency::default();
+        a.insert(0, 1, 10);
+        a.insert(0, 2, 11);
+        a.insert(3, 0, 12);
+        assert_eq!(a.degree(0), 2);
+        assert_eq!(a.remove(0, 11), Removed::Gone);
+        assert_eq!(a.degree(0), 1);
+        assert!(a.compact_all(4).is_empty());
+        assert_eq!(a.csr_len(), 2);
+        assert_eq!(live(&a, 0), vec![Adj { nbr: 1, edge: 10 }]);
+        assert_eq!(a.remove(0, 10), Removed::Dead);
+        assert_eq!(a.degree(0), 0);
+        assert!(live(&a, 0).is_empty());
+        assert_eq!(a.compact_all(4), vec![10]);
+        assert_eq!(a.csr_len(), 1);
+        assert_eq!(live(&a, 3), vec![Adj { nbr: 0, edge: 12 }]);
+    }
+
+    #[test]
+    fn writes_during_incremental_compaction() {
+        let mut a = Adjacency::default();
+        for e in 0..10 {
+            a.insert(e % 5, e, e);
+        }
+        a.compact_all(5);
+        a.insert(1, 100, 100);
+        a.begin(5);
+        assert_eq!(a.step(1).1, None); // node 0 copied
+        // Delete an already-copied edge (stays dead), one not yet copied (dropped), a frozen
+        // one, and add new ones.
+        assert_eq!(a.remove(0, 0), Removed::Dead);
+        assert_eq!(a.remove(4, 4), Removed::Dead);
+        assert_eq!(a.remove(1, 100), Removed::Dead);
+        a.insert(2, 7, 200);
+        assert_eq!(a.degree(0), 1);
+        assert_eq!(a.degree(1), 2);
+        let mut gone = None;
+        while gone.is_none() {
+            gone = a.step(1).1;
+        }
+        let mut gone = gone.unwrap_or_default();
+        gone.sort();
+        assert_eq!(gone, vec![4, 100]);
+        assert_eq!(live(&a, 0), vec![Adj { nbr: 5, edge: 5 }]);
+        assert_eq!(live(&a, 2).len(), 3);
+        assert_eq!(a.degree(4), 1);
+        assert_eq!(a.dead.len(), 1); // edge 0 still dead inside the new CSR
+        assert_eq!(a.compact_all(5), vec![0]);
+        assert!(!a.has_debt());
+    }
+}

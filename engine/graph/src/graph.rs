@@ -1,0 +1,492 @@
+//! The `Graph` value: entity stores, label bitmaps, per-type adjacency, indexes, and the
+//! read-side API (lookups, scans, compaction control, memory accounting).
+//!
+//! Storage invariants:
+//! - `nodes[s]` is `Some` iff node slot `s` is live; `node_free` holds exactly the `None` slots
+//!   (reused lowest-first); `node_count` is the number of live slots.
+//! - `edges[s].rel == FREE` iff edge slot `s` is not live. A dead slot is either in `edge_free`
+//!   (reusable) or in `edge_pending` (still referenced by `pending` CSR adjacencies as a dead
+//!   entry: its id must not be reused before compaction drops those entries).
+//! - `label_nodes[l]` holds exactly the live nodes carrying label `l`; node label sets are
+//!   sorted and unique.
+//! - `adj[t][0]` (out, keyed by source) and `adj[t][1]` (in, keyed by destination) hold every
+//!   live edge of type `t` exactly once each; `self_loops[(t, v)]` counts live `v→v` edges.
+//!
+//! Mutations live in `write.rs`, traversal in `traverse.rs`, snapshots in `snapshot.rs`.
+
+use crate::adjacency::Adjacency;
+use crate::ids::{EdgeId, LabelId, NodeId, PropKeyId, RelTypeId};
+use crate::index::{IndexEntity, IndexInfo, IndexKind, IndexRange, RangeIndex};
+use crate::mutation::Mutation;
+use crate::props::PropMap;
+use crate::schema::Schema;
+use crate::value::Value;
+use hashbrown::HashMap;
+use roaring::RoaringBitmap;
+use smallvec::SmallVec;
+
+/// Rel-type marker of a free edge slot.
+pub(crate) const FREE: u32 = u32::MAX;
+
+pub(crate) type LabelSet = SmallVec<[LabelId; 2]>;
+
+#[derive(Clone, Debug)]
+pub(crate) struct NodeRec {
+    pub labels: LabelSet,
+    pub props: PropMap,
+}
+
+/// 12 bytes: edge properties live in `Graph::edge_props`, keyed by slot, because most edges
+/// have none and the edge array is the largest per-edge cost after adjacency.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct EdgeRec {
+    pub src: u32,
+    pub dst: u32,
+    pub rel: u32,
+}
+
+impl EdgeRec {
+    pub fn free() -> EdgeRec {
+        EdgeRec {
+            src: 0,
+            dst: 0,
+            rel: FREE,
+        }
+    }
+}
+
+/// A relationship's endpoints and type.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EdgeRef {
+    pub id: EdgeId,
+    pub src: NodeId,
+    pub dst: NodeId,
+    pub rel: RelTypeId,
+}
+
+/// Errors of graph operations.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    #[error("node {0} does not exist")]
+    NodeNotFound(NodeId),
+    #[error("relationship {0} does not exist")]
+    EdgeNotFound(EdgeId),
+    #[error("node {node} still has {edges} relationships; use DETACH DELETE")]
+    NodeHasEdges { node: NodeId, edges: u64 },
+    #[error("unknown label id {0}")]
+    UnknownLabel(LabelId),
+    #[error("unknown relationship type id {0}")]
+    UnknownRelType(RelTypeId),
+    #[error("unknown property key id {0}")]
+    UnknownPropKey(PropKeyId),
+    #[error("graph is full (at most {} nodes or relationships)", crate::ids::MAX_ENTITIES - 1)]
+    CapacityExceeded,
+    #[error("id {0} is not available for this record")]
+    IdNotFree(u64),
+    #[error("schema record does not match the graph: {0}")]
+    SchemaMismatch(String),
+    #[error("an index on this property already exists")]
+    IndexExists,
+    #[error("no such index")]
+    IndexNotFound,
+}
+
+/// A property graph (see the crate doc). Single-threaded: reads take `&self`, writes `&mut self`.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    pub(crate) schema: Schema,
+    pub(crate) nodes: Vec<Option<NodeRec>>,
+    pub(crate) node_free: RoaringBitmap,
+    pub(crate) node_count: u64,
+    pub(crate) label_nodes: Vec<RoaringBitmap>,
+    pub(crate) edges: Vec<EdgeRec>,
+    /// Properties of the live edges that have any (no entry = no properties).
+    pub(crate) edge_props: HashMap<u32, PropMap>,
+    /// Returned by `edge_props` for an edge without properties (allocates nothing).
+    pub(crate) no_props: PropMap,
+    pub(crate) edge_free: RoaringBitmap,
+    /// Held-back edge slot → (its former type, adjacencies still holding it dead).
+    pub(crate) edge_pending: HashMap<u32, (u32, u8)>,
+    pub(crate) edge_count: u64,
+    pub(crate) type_counts: Vec<u64>,
+    pub(crate) adj: Vec<[Adjacency; 2]>,
+    pub(crate) self_loops: HashMap<(u32, u32), u32>,
+    pub(crate) indexes: Vec<RangeIndex>,
+    pub(crate) compact_cursor: usize,
+    pub(crate) recording: bool,
+    pub(crate) log: Vec<Mutation>,
+}
+
+impl Graph {
+    pub fn new() -> Graph {
+        Graph::default()
+    }
+
+    /// GRAPH.COPY: an independent deep copy (the mutation log is not copied).
+    pub fn copy(&self) -> Graph {
+        let mut g = self.clone();
+        g.log.clear();
+        g.recording = false;
+        g
+    }
+
+    // ---- schema ----
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Changes whenever a label, relationship type or property key is added.
+    pub fn schema_version(&self) -> u64 {
+        self.schema.version()
+    }
+
+    pub fn label_id(&self, name: &str) -> Option<LabelId> {
+        self.schema.labels.get(name).map(LabelId)
+    }
+
+    pub fn label_name(&self, id: LabelId) -> Option<&str> {
+        self.schema.labels.name(id.0)
+    }
+
+    pub fn rel_type_id(&self, name: &str) -> Option<RelTypeId> {
+        self.schema.rel_types.get(name).map(RelTypeId)
+    }
+
+    pub fn rel_type_name(&self, id: RelTypeId) -> Option<&str> {
+        self.schema.rel_types.name(id.0)
+    }
+
+    pub fn prop_key_id(&self, name: &str) -> Option<PropKeyId> {
+        self.schema.prop_keys.get(name).map(PropKeyId)
+    }
+
+    pub fn prop_key_name(&self, id: PropKeyId) -> Option<&str> {
+        self.schema.prop_keys.name(id.0)
+    }
+
+    // ---- nodes ----
+
+    pub(crate) fn node_rec(&self, id: NodeId) -> Option<&NodeRec> {
+        self.nodes.get(id.slot()? as usize)?.as_ref()
+    }
+
+    pub fn node_exists(&self, id: NodeId) -> bool {
+        self.node_rec(id).is_some()
+    }
+
+    pub fn node_count(&self) -> u64 {
+        self.node_count
+    }
+
+    /// One past the highest node id ever allocated (the slot count).
+    pub fn node_capacity(&self) -> u64 {
+        self.nodes.len() as u64
+    }
+
+    /// The node's labels, sorted by id.
+    pub fn node_labels(&self, id: NodeId) -> Option<&[LabelId]> {
+        self.node_rec(id).map(|n| &n.labels[..])
+    }
+
+    pub fn node_has_label(&self, id: NodeId, label: LabelId) -> bool {
+        self.node_rec(id).is_some_and(|n| n.labels.contains(&label))
+    }
+
+    pub fn node_props(&self, id: NodeId) -> Option<&PropMap> {
+        self.node_rec(id).map(|n| &n.props)
+    }
+
+    pub fn node_property(&self, id: NodeId, key: PropKeyId) -> Option<&Value> {
+        self.node_rec(id)?.props.get(key)
+    }
+
+    /// All live nodes in id order.
+    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_some())
+            .map(|(i, _)| NodeId(i as u64))
+    }
+
+    /// Label scan: the nodes carrying `label`, in id order.
+    pub fn nodes_with_label(&self, label: LabelId) -> impl Iterator<Item = NodeId> + '_ {
+        self.label_nodes
+            .get(label.0 as usize)
+            .into_iter()
+            .flat_map(|b| b.iter())
+            .map(|s| NodeId(u64::from(s)))
+    }
+
+    /// The label's node bitmap (for set algebra in the executor), if the label exists.
+    pub fn label_bitmap(&self, label: LabelId) -> Option<&RoaringBitmap> {
+        self.label_nodes.get(label.0 as usize)
+    }
+
+    pub fn label_count(&self, label: LabelId) -> u64 {
+        self.label_nodes
+            .get(label.0 as usize)
+            .map_or(0, |b| b.len())
+    }
+
+    // ---- edges ----
+
+    pub(crate) fn edge_rec(&self, id: EdgeId) -> Option<&EdgeRec> {
+        self.edges
+            .get(id.slot()? as usize)
+            .filter(|e| e.rel != FREE)
+    }
+
+    pub fn edge_exists(&self, id: EdgeId) -> bool {
+        self.edge_rec(id).is_some()
+    }
+
+    pub fn edge(&self, id: EdgeId) -> Option<EdgeRef> {
+        self.edge_rec(id).map(|e| EdgeRef {
+            id,
+            src: NodeId(u64::from(e.src)),
+            dst: NodeId(u64::from(e.dst)),
+            rel: RelTypeId(e.rel),
+        })
+    }
+
+    pub fn edge_props(&self, id: EdgeId) -> Option<&PropMap> {
+        self.edge_rec(id)?;
+        Some(
+            id.slot()
+                .and_then(|s| self.edge_props.get(&s))
+                .unwrap_or(&self.no_props),
+        )
+    }
+
+    pub fn edge_property(&self, id: EdgeId, key: PropKeyId) -> Option<&Value> {
+        self.edge_props.get(&id.slot()?)?.get(key)
+    }
+
+    pub fn edge_count(&self) -> u64 {
+        self.edge_count
+    }
+
+    pub fn edge_capacity(&self) -> u64 {
+        self.edges.len() as u64
+    }
+
+    /// Number of live relationships of one type.
+    pub fn rel_type_count(&self, rel: RelTypeId) -> u64 {
+        self.type_counts.get(rel.0 as usize).copied().unwrap_or(0)
+    }
+
+    /// All live relationships in id order.
+    pub fn edges(&self) -> impl Iterator<Item = EdgeRef> + '_ {
+        self.edges
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.rel != FREE)
+            .map(|(i, e)| EdgeRef {
+                id: EdgeId(i as u64),
+                src: NodeId(u64::from(e.src)),
+                dst: NodeId(u64::from(e.dst)),
+                rel: RelTypeId(e.rel),
+            })
+    }
+
+    // ---- indexes ----
+
+    pub(crate) fn find_index(&self, entity: IndexEntity, key: PropKeyId) -> Option<&RangeIndex> {
+        self.indexes
+            .iter()
+            .find(|ix| ix.entity == entity && ix.key == key)
+    }
+
+    pub fn has_index(&self, entity: IndexEntity, key: PropKeyId) -> bool {
+        self.find_index(entity, key).is_some()
+    }
+
+    /// For `db.indexes()`, in creation order.
+    pub fn list_indexes(&self) -> Vec<IndexInfo> {
+        self.indexes
+            .iter()
+            .map(|ix| IndexInfo {
+                entity: ix.entity,
+                key: ix.key,
+                kind: IndexKind::Range,
+            })
+            .collect()
+    }
+
+    /// Nodes with `label` whose `key` lies in `range`, grouped by ascending value (ids ascend
+    /// within a value). Empty if there is no such index.
+    pub fn index_seek_nodes<'a>(
+        &'a self,
+        label: LabelId,
+        key: PropKeyId,
+        range: &'a IndexRange,
+    ) -> impl Iterator<Item = NodeId> + 'a {
+        self.find_index(IndexEntity::Label(label), key)
+            .into_iter()
+            .flat_map(move |ix| ix.seek(range))
+            .map(|s| NodeId(u64::from(s)))
+    }
+
+    /// Relationships of type `rel` whose `key` lies in `range` (see `index_seek_nodes`).
+    pub fn index_seek_edges<'a>(
+        &'a self,
+        rel: RelTypeId,
+        key: PropKeyId,
+        range: &'a IndexRange,
+    ) -> impl Iterator<Item = EdgeId> + 'a {
+        self.find_index(IndexEntity::RelType(rel), key)
+            .into_iter()
+            .flat_map(move |ix| ix.seek(range))
+            .map(|s| EdgeId(u64::from(s)))
+    }
+
+    // ---- mutation recording ----
+
+    /// When on, every successful mutation (including `apply`) appends its record to an
+    /// internal log drained by `take_mutations`.
+    pub fn set_recording(&mut self, on: bool) {
+        self.recording = on;
+    }
+
+    pub fn is_recording(&self) -> bool {
+        self.recording
+    }
+
+    pub fn take_mutations(&mut self) -> Vec<Mutation> {
+        std::mem::take(&mut self.log)
+    }
+
+    pub(crate) fn record(&mut self, m: impl FnOnce() -> Mutation) {
+        if self.recording {
+            self.log.push(m());
+        }
+    }
+
+    // ---- compaction ----
+
+    /// Whether some adjacency's delta is large enough to be worth merging (or a merge is
+    /// underway).
+    pub fn needs_compaction(&self) -> bool {
+        self.adj.iter().flatten().any(Adjacency::needs_compaction)
+    }
+
+    /// Adjacency entries not yet merged into CSRs (delta + dead entries), for INFO/metrics.
+    pub fn compaction_debt(&self) -> usize {
+        self.adj.iter().flatten().map(Adjacency::pending).sum()
+    }
+
+    /// Does about `budget` units of compaction work (one unit ≈ one adjacency entry copied)
+    /// and returns whether more remains. Reads and writes stay correct between calls.
+    pub fn compact_step(&mut self, budget: usize) -> bool {
+        self.compact_step_with(budget, false)
+    }
+
+    /// `compact_step`; with `eager`, any adjacency with debt is compacted, not only those the
+    /// policy selects (tests use this to interleave small compactions with writes).
+    pub(crate) fn compact_step_with(&mut self, budget: usize, eager: bool) -> bool {
+        let total = self.adj.len() * 2;
+        let slots = self.nodes.len() as u32;
+        let mut used = 0usize;
+        let mut visited = 0usize;
+        while used < budget && visited < total {
+            let i = self.compact_cursor % total.max(1);
+            let a = &mut self.adj[i / 2][i % 2];
+            if a.needs_compaction() || (eager && a.has_debt()) {
+                a.begin(slots);
+                let (work, done) = a.step(budget - used);
+                used += work;
+                if let Some(gone) = done {
+                    self.release_edges(&gone);
+                    self.compact_cursor = (i + 1) % total;
+                    visited += 1;
+                }
+            } else {
+                self.compact_cursor = (i + 1) % total;
+                visited += 1;
+            }
+        }
+        self.needs_compaction()
+    }
+
+    /// Merges every delta and drops every dead entry.
+    pub fn compact_all(&mut self) {
+        let slots = self.nodes.len() as u32;
+        let mut gone = Vec::new();
+        for pair in &mut self.adj {
+            for a in pair.iter_mut() {
+                gone.extend(a.compact_all(slots));
+            }
+        }
+        self.release_edges(&gone);
+        debug_assert!(self.edge_pending.is_empty());
+    }
+
+    fn release_edges(&mut self, gone: &[u32]) {
+        for &e in gone {
+            if let Some((_, n)) = self.edge_pending.get_mut(&e) {
+                *n -= 1;
+                if *n == 0 {
+                    self.edge_pending.remove(&e);
+                    self.edge_free.insert(e);
+                }
+            }
+        }
+    }
+
+    /// Estimated bytes held by the graph (GRAPH.MEMORY USAGE / MEMORY USAGE).
+    pub fn memory_usage(&self) -> usize {
+        use std::mem::size_of;
+        let nodes = self.nodes.capacity() * size_of::<Option<NodeRec>>()
+            + self
+                .nodes
+                .iter()
+                .flatten()
+                .map(|n| {
+                    n.props.heap_size()
+                        + if n.labels.spilled() {
+                            n.labels.capacity() * 4
+                        } else {
+                            0
+                        }
+                })
+                .sum::<usize>();
+        let edges = self.edges.capacity() * size_of::<EdgeRec>()
+            + self.edge_props.capacity() * (size_of::<(u32, PropMap)>() + 1)
+            + self
+                .edge_props
+                .values()
+                .map(PropMap::heap_size)
+                .sum::<usize>();
+        let bitmaps = self
+            .label_nodes
+            .iter()
+            .map(|b| b.serialized_size())
+            .sum::<usize>()
+            + self.node_free.serialized_size()
+            + self.edge_free.serialized_size()
+            + self.edge_pending.capacity() * 12
+            + self.self_loops.capacity() * 16;
+        let adj = self
+            .adj
+            .iter()
+            .flatten()
+            .map(Adjacency::heap_size)
+            .sum::<usize>();
+        let indexes = self
+            .indexes
+            .iter()
+            .map(RangeIndex::heap_size)
+            .sum::<usize>();
+        size_of::<Graph>()
+            + self.schema.labels.heap_size()
+            + self.schema.rel_types.heap_size()
+            + self.schema.prop_keys.heap_size()
+            + nodes
+            + edges
+            + bitmaps
+            + adj
+            + indexes
+    }
+}

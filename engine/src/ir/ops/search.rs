@@ -1,0 +1,75 @@
+//! The op-IR variants of the FT admin commands (FT.CREATE, FT.ALTER, FT.DROPINDEX, FT.ALIAS*,
+//! FT.INFO, FT._LIST, FT.TAGVALS, FT.DEBUG, FT.CONFIG). They name no key: index definitions
+//! exist on every shard, so the server applies each definition write on all shards
+//! atomically, and answers reads by merging every shard's part (`crate::search::merge_read`).
+//!
+//! Invariant: the writes are exactly the variants [`SearchOp::is_write`] says; each has a
+//! canonical FT command (`ir::unparse`) that parses back to the same op, which is what the WAL
+//! logs. FT.DROPINDEX DD deletes the index's keys on each shard as part of the op (replay
+//! deletes the same keys, as the state it replays on is the same).
+
+use bytes::Bytes;
+
+use crate::ir::{KeyRouting, MergeKind};
+use crate::search::schema::{FieldDef, IndexDef};
+
+/// An FT admin command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchOp {
+    /// FT.CREATE.
+    Create(Box<IndexDef>),
+    /// FT.ALTER index [SKIPINITIALSCAN] SCHEMA ADD fields...
+    Alter {
+        index: Bytes,
+        skip_initial_scan: bool,
+        fields: Vec<FieldDef>,
+    },
+    /// FT.DROPINDEX index [DD].
+    DropIndex { index: Bytes, dd: bool },
+    /// FT.ALIASADD (`update: false`) / FT.ALIASUPDATE (`update: true`).
+    AliasSet {
+        alias: Bytes,
+        index: Bytes,
+        update: bool,
+    },
+    /// FT.ALIASDEL.
+    AliasDel { alias: Bytes },
+    /// FT.INFO index.
+    Info { index: Bytes },
+    /// FT._LIST.
+    List,
+    /// FT.TAGVALS index field.
+    TagVals { index: Bytes, field: Bytes },
+    /// FT.DEBUG DUMP_TAGIDX index field.
+    DumpTagIdx { index: Bytes, field: Bytes },
+    /// FT.DEBUG DUMP_NUMIDX index field.
+    DumpNumIdx { index: Bytes, field: Bytes },
+    /// FT.CONFIG GET pattern (answered by the server: the parameters are process-wide).
+    ConfigGet { pattern: Bytes },
+    /// FT.CONFIG SET name value (answered by the server).
+    ConfigSet { name: Bytes, value: Bytes },
+}
+
+impl SearchOp {
+    /// None: definitions are not keys.
+    pub fn keys(&self) -> Vec<&Bytes> {
+        Vec::new()
+    }
+
+    /// Every shard.
+    pub fn routing(&self) -> KeyRouting {
+        KeyRouting::AllShards(MergeKind::AllOk)
+    }
+
+    /// Definition changes (logged and applied on every shard).
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            SearchOp::Create(_)
+                | SearchOp::Alter { .. }
+                | SearchOp::DropIndex { .. }
+                | SearchOp::AliasSet { .. }
+                | SearchOp::AliasDel { .. }
+        )
+    }
+}

@@ -1,0 +1,296 @@
+//! One index on one shard: its definition, document table, per-field indexes, counters and
+//! the state of its background scan.
+//!
+//! Invariants: `fields.len() == def.fields.len()` (one [`FieldIndex`] per schema field, same
+//! order); a doc is in a field index exactly with the value its `Doc` records; a key that
+//! failed to index (a bad numeric, geo or vector value) has no doc at all, as in RediSearch.
+
+use bytes::Bytes;
+
+use super::docs::{Doc, DocTable, FieldValue};
+use super::numeric::{NumericIndex, parse_numeric};
+use super::schema::{FieldDef, FieldType, IndexDef};
+use super::tag::{TagIndex, split_tags};
+use crate::keyspace::{Db, Entry, LargeValue};
+use crate::types::hash::{HashValue, NO_TTL};
+
+/// The searchable structure of one field. Text and vector fields are placeholders until the
+/// text and vector engines plug in here; geo values are validated and kept in the doc table.
+#[derive(Debug, Clone)]
+pub enum FieldIndex {
+    Tag(TagIndex),
+    Numeric(NumericIndex),
+    /// TEXT: the inverted index is the text engine's (not built yet).
+    Text,
+    /// VECTOR: blobs are length-checked; the vector engine owns the index (not built yet).
+    Vector,
+    /// GEO: values validated and recorded per doc.
+    Geo,
+    /// NOINDEX fields: nothing to search.
+    None,
+}
+
+impl FieldIndex {
+    fn for_field(f: &FieldDef) -> FieldIndex {
+        if f.noindex {
+            return FieldIndex::None;
+        }
+        match f.ty {
+            FieldType::Tag { .. } => FieldIndex::Tag(TagIndex::default()),
+            FieldType::Numeric => FieldIndex::Numeric(NumericIndex::default()),
+            FieldType::Text { .. } => FieldIndex::Text,
+            FieldType::Vector(_) => FieldIndex::Vector,
+            FieldType::Geo => FieldIndex::Geo,
+        }
+    }
+}
+
+/// Progress of the background scan of existing keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan {
+    /// The DashTable cursor to continue from (0 before the first step).
+    pub cursor: u64,
+    /// Entries visited so far.
+    pub visited: u64,
+    /// Keys in the database when the scan started (for `percent_indexed`).
+    pub total: u64,
+    /// True once the first step ran (a cursor of 0 then means done).
+    pub started: bool,
+}
+
+/// See the module docs.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub def: IndexDef,
+    pub docs: DocTable,
+    pub fields: Vec<FieldIndex>,
+    /// `hash_indexing_failures`.
+    pub failures: u64,
+    /// `Some` while existing keys are being indexed.
+    pub scan: Option<Scan>,
+    /// Microseconds spent indexing (`total_indexing_time`, reported in ms).
+    pub indexing_us: u64,
+}
+
+impl Index {
+    /// An empty index for `def`.
+    pub fn new(def: IndexDef) -> Index {
+        let fields = def.fields.iter().map(FieldIndex::for_field).collect();
+        Index {
+            def,
+            docs: DocTable::default(),
+            fields,
+            failures: 0,
+            scan: None,
+            indexing_us: 0,
+        }
+    }
+
+    /// True if `key` starts with one of the index's prefixes (every key without prefixes).
+    pub fn matches(&self, key: &[u8]) -> bool {
+        self.def.prefixes.is_empty() || self.def.prefixes.iter().any(|p| key.starts_with(p))
+    }
+
+    /// Adds schema fields (FT.ALTER); existing docs get their values at the next scan.
+    pub fn add_fields(&mut self, fields: Vec<FieldDef>) {
+        for f in fields {
+            self.fields.push(FieldIndex::for_field(&f));
+            self.def.fields.push(f);
+        }
+        let n = self.def.fields.len();
+        for doc in self.docs.docs_mut() {
+            doc.values.resize(n, FieldValue::Absent);
+        }
+    }
+
+    /// (Re)indexes `key` from `entry` (None = gone): a hash is indexed, anything else (or a
+    /// missing key) is un-indexed.
+    pub fn sync(&mut self, key: &[u8], entry: Option<&Entry>, now_ms: u64) {
+        let started = std::time::Instant::now();
+        match entry.and_then(Entry::value) {
+            Some(LargeValue::Hash(h)) => self.index_hash(key, h, now_ms),
+            _ => self.remove(key),
+        }
+        self.indexing_us += started.elapsed().as_micros() as u64;
+    }
+
+    /// Removes `key`'s doc, if any, from every field index.
+    pub fn remove(&mut self, key: &[u8]) {
+        if let Some((id, doc)) = self.docs.remove(key) {
+            self.unindex_values(id, &doc.values);
+        }
+    }
+
+    fn unindex_values(&mut self, id: u32, values: &[FieldValue]) {
+        for (fi, v) in self.fields.iter_mut().zip(values) {
+            match (fi, v) {
+                (FieldIndex::Tag(t), FieldValue::Tags(tags)) => t.remove(id, tags),
+                (FieldIndex::Numeric(n), FieldValue::Num(x)) => n.remove(id, *x),
+                _ => {}
+            }
+        }
+    }
+
+    fn index_hash(&mut self, key: &[u8], h: &HashValue, now_ms: u64) {
+        let mut values = Vec::with_capacity(self.def.fields.len());
+        for f in &self.def.fields {
+            let raw = h
+                .get(&f.identifier)
+                .filter(|r| r.expire_at == NO_TTL || r.expire_at > now_ms)
+                .map(|r| r.value);
+            match field_value(f, raw) {
+                Some(v) => values.push(v),
+                None => {
+                    // RediSearch drops a doc with any bad value entirely and counts it.
+                    self.failures += 1;
+                    self.remove(key);
+                    return;
+                }
+            }
+        }
+        let (id, old) = self.docs.upsert(Doc {
+            key: Bytes::copy_from_slice(key),
+            values: values.clone(),
+        });
+        if let Some(old) = old {
+            self.unindex_values(id, &old.values);
+        }
+        for (fi, v) in self.fields.iter_mut().zip(&values) {
+            match (fi, v) {
+                (FieldIndex::Tag(t), FieldValue::Tags(tags)) => t.add(id, tags),
+                (FieldIndex::Numeric(n), FieldValue::Num(x)) => n.add(id, *x),
+                _ => {}
+            }
+        }
+    }
+
+    /// Forgets every doc (FLUSHDB of the indexed database); failures are history and stay.
+    pub fn clear_docs(&mut self) {
+        self.docs.clear();
+        self.fields = self.def.fields.iter().map(FieldIndex::for_field).collect();
+    }
+
+    /// Starts (or restarts) the background scan of the indexed database.
+    pub fn start_scan(&mut self, db: &Db) {
+        self.scan = Some(Scan {
+            cursor: 0,
+            visited: 0,
+            total: db.len() as u64,
+            started: false,
+        });
+    }
+
+    /// One bounded step of the background scan: at least `budget` entries (a DashTable scan
+    /// step finishes its bucket). Returns entries visited.
+    pub fn scan_step(&mut self, db: &Db, budget: usize, now_ms: u64) -> usize {
+        let Some(mut s) = self.scan else { return 0 };
+        if s.started && s.cursor == 0 {
+            self.scan = None;
+            return 0;
+        }
+        let mut found: Vec<Bytes> = Vec::new();
+        let mut visited = 0usize;
+        let next = db.scan(s.cursor, budget.max(1), |e| {
+            visited += 1;
+            if self.matches(e.key()) {
+                found.push(Bytes::copy_from_slice(e.key()));
+            }
+        });
+        for k in found {
+            self.sync(&k, db.peek(&k, now_ms), now_ms);
+        }
+        s.cursor = next;
+        s.started = true;
+        s.visited += visited as u64;
+        self.scan = if next == 0 { None } else { Some(s) };
+        visited
+    }
+
+    /// `percent_indexed`: 1 when no scan runs, else the visited share (capped below 1).
+    pub fn percent_indexed(&self) -> f64 {
+        match self.scan {
+            None => 1.0,
+            Some(s) if s.total == 0 => 0.0,
+            Some(s) => (s.visited as f64 / s.total as f64).min(0.99),
+        }
+    }
+
+    /// (Value, doc) records over the tag and numeric indexes.
+    pub fn records(&self) -> u64 {
+        self.fields
+            .iter()
+            .map(|f| match f {
+                FieldIndex::Tag(t) => t.records(),
+                FieldIndex::Numeric(n) => n.records(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Approximate heap bytes of the tag and numeric indexes.
+    pub fn inverted_bytes(&self) -> usize {
+        self.fields
+            .iter()
+            .map(|f| match f {
+                FieldIndex::Tag(t) => t.mem_bytes(),
+                FieldIndex::Numeric(n) => n.mem_bytes(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// The keys of the docs in `bitmap`, sorted.
+    pub fn keys_of(&self, ids: &roaring::RoaringBitmap) -> Vec<Bytes> {
+        let mut keys: Vec<Bytes> = ids
+            .iter()
+            .filter_map(|id| self.docs.get(id).map(|d| d.key.clone()))
+            .collect();
+        keys.sort();
+        keys
+    }
+}
+
+/// The value `f` takes from the hash field's raw bytes (`None` = indexing failure).
+fn field_value(f: &FieldDef, raw: Option<&[u8]>) -> Option<FieldValue> {
+    let Some(raw) = raw else {
+        return Some(FieldValue::Absent);
+    };
+    match &f.ty {
+        FieldType::Tag {
+            separator,
+            case_sensitive,
+            ..
+        } => Some(FieldValue::Tags(split_tags(
+            raw,
+            *separator,
+            *case_sensitive,
+        ))),
+        FieldType::Numeric => parse_numeric(raw).map(FieldValue::Num),
+        FieldType::Geo => parse_geo(raw).map(|(lon, lat)| FieldValue::Geo(lon, lat)),
+        FieldType::Vector(p) => (raw.len() == p.blob_len()).then_some(FieldValue::Absent),
+        FieldType::Text { .. } => Some(FieldValue::Absent),
+    }
+}
+
+/// `lon,lat` (RediSearch also accepts a space separator) within Redis's GEO limits.
+fn parse_geo(raw: &[u8]) -> Option<(f64, f64)> {
+    let s = std::str::from_utf8(raw).ok()?;
+    let (a, b) = s.split_once(',').or_else(|| s.split_once(' '))?;
+    let lon: f64 = a.trim().parse().ok()?;
+    let lat: f64 = b.trim().parse().ok()?;
+    let ok = (-180.0..=180.0).contains(&lon) && (-85.051_128_78..=85.051_128_78).contains(&lat);
+    ok.then_some((lon, lat))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geo_values() {
+        assert_eq!(parse_geo(b"1.5,2"), Some((1.5, 2.0)));
+        assert_eq!(parse_geo(b"1.5 2"), Some((1.5, 2.0)));
+        assert_eq!(parse_geo(b"200,2"), None);
+        assert_eq!(parse_geo(b"x"), None);
+    }
+}

@@ -1,0 +1,293 @@
+//! Server glue of the FT admin commands (`Op::Search`): definition writes run on every shard
+//! atomically (the freeze protocol, as FUNCTION LOAD), reads gather every shard's part and
+//! merge it (`moon_engine::search::merge_read`), FT.CONFIG is answered here from a
+//! process-wide parameter table.
+//!
+//! Invariants: definitions are identical on every shard because every definition write goes
+//! through `run_atomic` over all shards (each applies and logs it); FT.CONFIG values are
+//! process-wide, kept behind a mutex touched only by FT.CONFIG (never on a hot path).
+
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use moon_engine::ir::ops::SearchOp;
+use moon_engine::ir::{ExecCtx, Op, OpError, Reply};
+
+use crate::conn::{Conn, Part};
+use crate::worker::Worker;
+
+fn err(text: impl Into<String>) -> Reply {
+    Reply::Err(OpError::Other(text.into()))
+}
+
+impl Worker {
+    /// Runs one FT admin op for `conn`; returns true if it failed at once.
+    pub(crate) fn search_op(&mut self, conn: &mut Conn, op: Op) -> bool {
+        let Op::Search(sop) = op else {
+            conn.reply(err("ERR not an FT command"));
+            return true;
+        };
+        let ctx = ExecCtx {
+            db: moon_engine::search::INDEXED_DB,
+            now_ms: self.now_ms,
+            no_touch: false,
+        };
+        let shards = self.shared.shards();
+        let reply = match &sop {
+            SearchOp::ConfigGet { pattern } => config_get(pattern),
+            SearchOp::ConfigSet { name, value } => config_set(name, value),
+            _ if shards == 1 => self.shard.apply(&ctx, &Op::Search(sop)),
+            _ if sop.is_write() => {
+                let all = (0..shards).collect();
+                self.run_atomic(ctx, Op::Search(sop), all)
+            }
+            _ => {
+                self.search_read(conn, sop);
+                return false;
+            }
+        };
+        let failed = reply.is_err();
+        conn.reply(reply);
+        failed
+    }
+
+    /// A read over every shard: each computes its part, the last one merges.
+    fn search_read(&mut self, conn: &mut Conn, sop: SearchOp) {
+        let make_op = sop.clone();
+        self.broadcast(
+            conn,
+            move || {
+                let op = make_op.clone();
+                Box::new(move |w: &mut Worker| {
+                    let part = moon_engine::search::read(w.shard.search(), &op);
+                    Box::new(part) as Box<dyn std::any::Any + Send>
+                })
+            },
+            Box::new(move |parts| {
+                let mut all = Vec::with_capacity(parts.len());
+                for p in parts {
+                    match p {
+                        Part::Any(b) => {
+                            match b.downcast::<Result<moon_engine::search::ReadPart, String>>() {
+                                Ok(r) => all.push(*r),
+                                Err(_) => all.push(Err("ERR a shard did not respond".into())),
+                            }
+                        }
+                        _ => all.push(Err("ERR a shard did not respond".into())),
+                    }
+                }
+                moon_engine::search::merge_read(&sop, all)
+            }),
+        );
+    }
+}
+
+/// How a parameter may be set.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// An integer within bounds.
+    Int(i64, i64),
+    /// One of these words (stored lowercase).
+    Word(&'static [&'static str]),
+    /// `true`/`false`.
+    Bool,
+    /// Only at load time: FT.CONFIG SET refuses it.
+    LoadOnly,
+}
+
+/// RediSearch 2.8's FT.CONFIG parameters with their defaults (None = null).
+const PARAMS: &[(&str, Option<&str>, Kind)] = &[
+    ("EXTLOAD", None, Kind::LoadOnly),
+    ("SAFEMODE", Some("true"), Kind::LoadOnly),
+    ("CONCURRENT_WRITE_MODE", Some("false"), Kind::LoadOnly),
+    ("NOGC", Some("false"), Kind::LoadOnly),
+    ("MINPREFIX", Some("2"), Kind::Int(1, i64::MAX)),
+    (
+        "FORKGC_SLEEP_BEFORE_EXIT",
+        Some("0"),
+        Kind::Int(0, i64::MAX),
+    ),
+    ("MAXDOCTABLESIZE", Some("1000000"), Kind::LoadOnly),
+    ("MAXSEARCHRESULTS", Some("1000000"), Kind::Int(0, i64::MAX)),
+    (
+        "MAXAGGREGATERESULTS",
+        Some("unlimited"),
+        Kind::Int(0, i64::MAX),
+    ),
+    ("MAXEXPANSIONS", Some("200"), Kind::Int(1, i64::MAX)),
+    ("MAXPREFIXEXPANSIONS", Some("200"), Kind::Int(1, i64::MAX)),
+    ("TIMEOUT", Some("500"), Kind::Int(0, i64::MAX)),
+    ("INDEX_THREADS", Some("8"), Kind::LoadOnly),
+    ("SEARCH_THREADS", Some("20"), Kind::LoadOnly),
+    ("WORKER_THREADS", Some("0"), Kind::LoadOnly),
+    ("MT_MODE", Some("MT_MODE_OFF"), Kind::LoadOnly),
+    ("FRISOINI", None, Kind::LoadOnly),
+    (
+        "ON_TIMEOUT",
+        Some("return"),
+        Kind::Word(&["return", "fail"]),
+    ),
+    ("GCSCANSIZE", Some("100"), Kind::Int(1, i64::MAX)),
+    ("MIN_PHONETIC_TERM_LEN", Some("3"), Kind::Int(1, i64::MAX)),
+    ("GC_POLICY", Some("fork"), Kind::LoadOnly),
+    ("FORK_GC_RUN_INTERVAL", Some("30"), Kind::Int(1, i64::MAX)),
+    (
+        "FORK_GC_CLEAN_THRESHOLD",
+        Some("100"),
+        Kind::Int(0, i64::MAX),
+    ),
+    ("FORK_GC_RETRY_INTERVAL", Some("5"), Kind::Int(1, i64::MAX)),
+    (
+        "FORK_GC_CLEAN_NUMERIC_EMPTY_NODES",
+        Some("true"),
+        Kind::Bool,
+    ),
+    (
+        "_FORK_GC_CLEAN_NUMERIC_EMPTY_NODES",
+        Some("true"),
+        Kind::Bool,
+    ),
+    (
+        "_MAX_RESULTS_TO_UNSORTED_MODE",
+        Some("1000"),
+        Kind::Int(1, i64::MAX),
+    ),
+    ("UNION_ITERATOR_HEAP", Some("20"), Kind::Int(1, i64::MAX)),
+    ("CURSOR_MAX_IDLE", Some("300000"), Kind::Int(1, i64::MAX)),
+    ("NO_MEM_POOLS", Some("false"), Kind::LoadOnly),
+    ("PARTIAL_INDEXED_DOCS", Some("false"), Kind::LoadOnly),
+    (
+        "UPGRADE_INDEX",
+        Some("Upgrade config for upgrading"),
+        Kind::LoadOnly,
+    ),
+    ("_NUMERIC_COMPRESS", Some("false"), Kind::Bool),
+    ("_FREE_RESOURCE_ON_THREAD", Some("true"), Kind::Bool),
+    ("_PRINT_PROFILE_CLOCK", Some("true"), Kind::Bool),
+    ("RAW_DOCID_ENCODING", Some("false"), Kind::LoadOnly),
+    ("_NUMERIC_RANGES_PARENTS", Some("0"), Kind::Int(0, 2)),
+    ("DEFAULT_DIALECT", Some("1"), Kind::Int(1, 4)),
+    ("VSS_MAX_RESIZE", Some("0"), Kind::Int(0, i64::MAX)),
+];
+
+/// Current values, by position in [`PARAMS`] (filled with the defaults on first use).
+static VALUES: Mutex<Vec<Option<String>>> = Mutex::new(Vec::new());
+
+fn with_values<R>(f: impl FnOnce(&mut Vec<Option<String>>) -> R) -> R {
+    let mut v = VALUES.lock().unwrap_or_else(|p| p.into_inner());
+    if v.len() != PARAMS.len() {
+        *v = PARAMS
+            .iter()
+            .map(|(_, d, _)| d.map(str::to_string))
+            .collect();
+    }
+    f(&mut v)
+}
+
+/// FT.CONFIG GET: `*` for every parameter, else one name (any case); `[[name, value], ...]`.
+fn config_get(pattern: &Bytes) -> Reply {
+    with_values(|values| {
+        let all = pattern.as_ref() == b"*";
+        Reply::Array(
+            PARAMS
+                .iter()
+                .zip(values.iter())
+                .filter(|((name, _, _), _)| all || name.as_bytes().eq_ignore_ascii_case(pattern))
+                .map(|((name, _, _), v)| {
+                    Reply::Array(vec![
+                        Reply::bulk(name.as_bytes()),
+                        v.as_ref().map_or(Reply::Nil, |v| Reply::bulk(v.as_bytes())),
+                    ])
+                })
+                .collect(),
+        )
+    })
+}
+
+/// FT.CONFIG SET name value.
+fn config_set(name: &Bytes, value: &Bytes) -> Reply {
+    let Some(pos) = PARAMS
+        .iter()
+        .position(|(n, _, _)| n.as_bytes().eq_ignore_ascii_case(name))
+    else {
+        return err("Unknown option");
+    };
+    let (pname, _, kind) = PARAMS[pos];
+    let text = String::from_utf8_lossy(value).into_owned();
+    let stored = match kind {
+        Kind::LoadOnly => return err("Not modifiable at runtime"),
+        Kind::Int(lo, hi) => match text.parse::<i64>() {
+            Ok(v) if (lo..=hi).contains(&v) => v.to_string(),
+            Ok(_) => {
+                return err(format!(
+                    "Bad arguments for {pname}: Value is outside acceptable bounds"
+                ));
+            }
+            Err(_) if pname == "MAXAGGREGATERESULTS" && text.eq_ignore_ascii_case("unlimited") => {
+                "unlimited".to_string()
+            }
+            Err(_) => {
+                return err(format!(
+                    "Bad arguments for {pname}: Could not convert argument to expected type"
+                ));
+            }
+        },
+        Kind::Word(words) => match words.iter().find(|w| w.eq_ignore_ascii_case(&text)) {
+            Some(w) => w.to_string(),
+            None => return err(format!("Invalid {pname} value")),
+        },
+        Kind::Bool => match text.to_ascii_lowercase().as_str() {
+            "true" | "false" => text.to_ascii_lowercase(),
+            _ => {
+                return err(format!(
+                    "Bad arguments for {pname}: Could not convert argument to expected type"
+                ));
+            }
+        },
+    };
+    with_values(|values| {
+        if let Some(slot) = values.get_mut(pos) {
+            *slot = Some(stored);
+        }
+    });
+    Reply::Ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    #[test]
+    fn config_get_and_set() {
+        let got = config_get(&b("minprefix"));
+        assert_eq!(
+            got,
+            Reply::Array(vec![Reply::Array(vec![
+                Reply::bulk(b"MINPREFIX"),
+                Reply::bulk(b"2")
+            ])])
+        );
+        assert_eq!(config_get(&b("nope")), Reply::Array(vec![]));
+        let Reply::Array(all) = config_get(&b("*")) else {
+            panic!("array")
+        };
+        assert_eq!(all.len(), PARAMS.len());
+        assert_eq!(config_set(&b("TIMEOUT"), &b("100")), Reply::Ok);
+        assert_eq!(
+            config_get(&b("TIMEOUT")),
+            Reply::Array(vec![Reply::Array(vec![
+                Reply::bulk(b"TIMEOUT"),
+                Reply::bulk(b"100")
+            ])])
+        );
+        assert_eq!(config_set(&b("TIMEOUT"), &b("500")), Reply::Ok);
+        assert!(config_set(&b("TIMEOUT"), &b("x")).is_err());
+        assert!(config_set(&b("GC_POLICY"), &b("x")).is_err());
+        assert!(config_set(&b("BOGUS"), &b("1")).is_err());
+        assert!(config_set(&b("DEFAULT_DIALECT"), &b("5")).is_err());
+    }
+}

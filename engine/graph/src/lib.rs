@@ -13,14 +13,17 @@
 //! comparisons), `schema` (name ↔ id tables), `props` (per-entity property sets), `adjacency`
 //! (CSR + delta + incremental compaction), `graph` (the store and its read API), `traverse`
 //! (neighbour iteration, degrees), `write` (mutations, replay), `index` (range indexes),
-//! `mutation` (WAL records), `codec` (byte-level helpers), `snapshot` (whole-graph encoding).
+//! `mutation` (WAL records), `codec` (byte-level helpers), `snapshot` (whole-graph encoding),
+//! `plan` (the query plan IR front-ends lower to), `exec` (the plan executor).
 
 mod adjacency;
 mod codec;
+pub mod exec;
 mod graph;
 mod ids;
 mod index;
 mod mutation;
+pub mod plan;
 mod props;
 mod schema;
 mod snapshot;

@@ -9,25 +9,102 @@ use bytes::Bytes;
 
 use super::docs::{Doc, DocTable, FieldValue};
 use super::numeric::{NumericIndex, parse_numeric};
-use super::schema::{FieldDef, FieldType, IndexDef};
+use super::schema::{FieldDef, FieldType, IndexDef, Metric, VectorAlgo, VectorParams, VectorType};
 use super::tag::{TagIndex, split_tags};
 use crate::keyspace::{Db, Entry, LargeValue};
 use crate::types::hash::{HashValue, NO_TTL};
+use moon_vector::VectorIndex;
 
-/// The searchable structure of one field. Text and vector fields are placeholders until the
-/// text and vector engines plug in here; geo values are validated and kept in the doc table.
-#[derive(Debug, Clone)]
+/// The searchable structure of one field. Text fields are placeholders until the text
+/// engine plugs in here; geo values are validated and kept in the doc table.
+#[derive(Debug)]
 pub enum FieldIndex {
     Tag(TagIndex),
     Numeric(NumericIndex),
     /// TEXT: the inverted index is the text engine's (not built yet).
     Text,
-    /// VECTOR: blobs are length-checked; the vector engine owns the index (not built yet).
-    Vector,
+    /// VECTOR: the vector engine's index of the field (`None` if the vector engine refuses
+    /// the parameters, e.g. an `M` beyond its bound: blobs are then only length-checked).
+    Vector(Option<Box<VectorIndex>>),
     /// GEO: values validated and recorded per doc.
     Geo,
     /// NOINDEX fields: nothing to search.
     None,
+}
+
+impl Clone for FieldIndex {
+    /// A vector index is not `Clone`: a copy re-inserts the live vectors.
+    fn clone(&self) -> FieldIndex {
+        match self {
+            FieldIndex::Tag(t) => FieldIndex::Tag(t.clone()),
+            FieldIndex::Numeric(n) => FieldIndex::Numeric(n.clone()),
+            FieldIndex::Text => FieldIndex::Text,
+            FieldIndex::Vector(v) => {
+                FieldIndex::Vector(v.as_ref().and_then(|v| v.rebuild(None).ok().map(Box::new)))
+            }
+            FieldIndex::Geo => FieldIndex::Geo,
+            FieldIndex::None => FieldIndex::None,
+        }
+    }
+}
+
+/// The vector engine's parameters for a schema VECTOR field (FLOAT64 blobs are converted to
+/// f32 here, so the engine sees FLOAT32).
+pub fn vector_params(p: &VectorParams) -> moon_vector::VectorParams {
+    let metric = match p.metric {
+        Metric::L2 => moon_vector::Metric::L2,
+        Metric::Ip => moon_vector::Metric::Ip,
+        Metric::Cosine => moon_vector::Metric::Cosine,
+    };
+    let mut v = match p.algo {
+        VectorAlgo::Hnsw => moon_vector::VectorParams::hnsw(p.dim, metric),
+        VectorAlgo::Flat => moon_vector::VectorParams::flat(p.dim, metric),
+    };
+    v.data_type = match p.dtype {
+        VectorType::Float16 => moon_vector::ElementType::Float16,
+        VectorType::BFloat16 => moon_vector::ElementType::BFloat16,
+        VectorType::Float32 | VectorType::Float64 => moon_vector::ElementType::Float32,
+    };
+    let us = |x: u64| usize::try_from(x).unwrap_or(usize::MAX);
+    if let Some(m) = p.m {
+        v.m = us(m);
+    }
+    if let Some(e) = p.ef_construction {
+        v.ef_construction = us(e);
+    }
+    if let Some(e) = p.ef_runtime {
+        v.ef_runtime = us(e);
+    }
+    if let Some(e) = p.epsilon {
+        v.epsilon = e as f32;
+    }
+    v.quant_bits = p.quantization.map(|q| q.0);
+    if let Some(r) = p.rerank {
+        v.rerank = us(r);
+    }
+    v
+}
+
+/// Decodes a stored or query blob of field type `p` (`None`: wrong length).
+pub fn decode_vector(p: &VectorParams, blob: &[u8]) -> Option<Vec<f32>> {
+    if blob.len() != p.blob_len() {
+        return None;
+    }
+    match p.dtype {
+        VectorType::Float64 => Some(
+            blob.chunks_exact(8)
+                .map(|c| {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(c);
+                    f64::from_le_bytes(b) as f32
+                })
+                .collect(),
+        ),
+        _ => {
+            let vp = vector_params(p);
+            moon_vector::parse_blob(vp.data_type, p.dim, blob).ok()
+        }
+    }
 }
 
 impl FieldIndex {
@@ -39,7 +116,9 @@ impl FieldIndex {
             FieldType::Tag { .. } => FieldIndex::Tag(TagIndex::default()),
             FieldType::Numeric => FieldIndex::Numeric(NumericIndex::default()),
             FieldType::Text { .. } => FieldIndex::Text,
-            FieldType::Vector(_) => FieldIndex::Vector,
+            FieldType::Vector(ref p) => {
+                FieldIndex::Vector(VectorIndex::new(vector_params(p)).ok().map(Box::new))
+            }
             FieldType::Geo => FieldIndex::Geo,
         }
     }
@@ -126,6 +205,9 @@ impl Index {
             match (fi, v) {
                 (FieldIndex::Tag(t), FieldValue::Tags(tags)) => t.remove(id, tags),
                 (FieldIndex::Numeric(n), FieldValue::Num(x)) => n.remove(id, *x),
+                (FieldIndex::Vector(Some(v)), _) => {
+                    v.remove(id);
+                }
                 _ => {}
             }
         }
@@ -161,6 +243,22 @@ impl Index {
                 (FieldIndex::Numeric(n), FieldValue::Num(x)) => n.add(id, *x),
                 _ => {}
             }
+        }
+        let mut failed = false;
+        for (fi, f) in self.fields.iter_mut().zip(&self.def.fields) {
+            if let (FieldIndex::Vector(Some(v)), FieldType::Vector(p)) = (fi, &f.ty) {
+                let raw = h
+                    .get(&f.identifier)
+                    .filter(|r| r.expire_at == NO_TTL || r.expire_at > now_ms);
+                if let Some(r) = raw {
+                    let ok = decode_vector(p, r.value).is_some_and(|x| v.insert(id, &x).is_ok());
+                    failed |= !ok;
+                }
+            }
+        }
+        if failed {
+            self.failures += 1;
+            self.remove(key);
         }
     }
 
@@ -234,6 +332,17 @@ impl Index {
             .map(|f| match f {
                 FieldIndex::Tag(t) => t.mem_bytes(),
                 FieldIndex::Numeric(n) => n.mem_bytes(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// RAM bytes of the vector indexes (`vector_index_sz_mb`).
+    pub fn vector_bytes(&self) -> usize {
+        self.fields
+            .iter()
+            .map(|f| match f {
+                FieldIndex::Vector(Some(v)) => v.memory_usage(),
                 _ => 0,
             })
             .sum()

@@ -4,7 +4,9 @@
 //! - `schema`: index definitions (FT.CREATE/FT.ALTER syntax, canonical arguments).
 //! - `registry`: a shard's indexes, aliases and the prefix matcher.
 //! - `index`, `docs`: one index's doc table (key ↔ dense u32 id) and its field indexes.
-//! - `tag`, `numeric`: the TAG and NUMERIC field indexes (RoaringBitmaps of doc ids).
+//! - `tag`, `numeric`: the TAG and NUMERIC field indexes (RoaringBitmaps of doc ids); VECTOR
+//!   fields hold a `moon_vector::VectorIndex` (see `index`).
+//! - `query`: FT.SEARCH's plan, its per-shard execution and the cross-shard merge.
 //!
 //! Invariants: definitions are identical on every shard (definition ops run on all shards
 //! under the server's freeze protocol); each shard indexes only its own keys of database 0
@@ -16,6 +18,7 @@
 pub mod docs;
 pub mod index;
 pub mod numeric;
+pub mod query;
 pub mod registry;
 pub mod schema;
 pub mod tag;
@@ -121,6 +124,7 @@ pub struct InfoPart {
     pub inverted_bytes: u64,
     pub doc_table_bytes: u64,
     pub indexing_us: u64,
+    pub vector_bytes: u64,
 }
 
 /// One shard's answer to a read.
@@ -152,6 +156,7 @@ pub fn read(reg: &Registry, op: &SearchOp) -> Result<ReadPart, String> {
                 inverted_bytes: idx.inverted_bytes() as u64,
                 doc_table_bytes: idx.docs.mem_bytes() as u64,
                 indexing_us: idx.indexing_us,
+                vector_bytes: idx.vector_bytes() as u64,
             })))
         }
         SearchOp::TagVals { index, field } => {
@@ -374,7 +379,10 @@ pub fn info_reply(def: &IndexDef, parts: &[InfoPart], _aliases: &[Bytes]) -> Rep
         kv("num_terms", Reply::Double(0.0)),
         kv("num_records", Reply::Double(records as f64)),
         kv("inverted_sz_mb", Reply::Double(inverted_mb)),
-        kv("vector_index_sz_mb", Reply::Double(0.0)),
+        kv(
+            "vector_index_sz_mb",
+            Reply::Double(sum(|p| p.vector_bytes) as f64 / MB),
+        ),
         kv("total_inverted_index_blocks", Reply::Double(0.0)),
         kv("offset_vectors_sz_mb", Reply::Double(0.0)),
         kv(
@@ -583,7 +591,8 @@ pub fn unparse(op: &SearchOp) -> Option<Vec<Bytes>> {
         | SearchOp::DumpTagIdx { .. }
         | SearchOp::DumpNumIdx { .. }
         | SearchOp::ConfigGet { .. }
-        | SearchOp::ConfigSet { .. } => return None,
+        | SearchOp::ConfigSet { .. }
+        | SearchOp::Search(_) => return None,
     })
 }
 

@@ -212,3 +212,73 @@ fn definitions_round_trip_through_the_snapshot_encoding() {
     );
     assert!(crate::search::decode_definition(&enc[..enc.len() - 1]).is_err());
 }
+
+fn hset_bytes(s: &mut Shard, key: &str, pairs: Vec<(&str, Bytes)>) {
+    let op = Op::Hashes(HashOp::HSet {
+        key: b(key),
+        pairs: pairs.into_iter().map(|(f, v)| (b(f), v)).collect(),
+        legacy: false,
+    });
+    assert!(!s.apply(&ctx(0), &op).is_err());
+}
+
+fn vec_blob(v: &[f32]) -> Bytes {
+    Bytes::from(v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())
+}
+
+#[test]
+fn vector_fields_are_indexed_and_searched() {
+    use crate::search::query::{Knn, Query, SearchPlan, execute};
+    let mut s = Shard::new(0, ShardConfig::default());
+    let args = "v PREFIX 1 d: SCHEMA t TAG v VECTOR HNSW 6 TYPE FLOAT32 DIM 2 DISTANCE_METRIC L2";
+    assert_eq!(create(&mut s, args), Reply::Ok);
+    for i in 0..10 {
+        let tag = if i % 2 == 0 { "even" } else { "odd" };
+        hset_bytes(
+            &mut s,
+            &format!("d:{i}"),
+            vec![("t", b(tag)), ("v", vec_blob(&[i as f32, 0.0]))],
+        );
+    }
+    // A wrong-length blob drops the doc and counts a failure.
+    hset_bytes(&mut s, "d:3", vec![("v", b("xyz"))]);
+    assert_eq!(num_docs(&s, "v"), 9);
+    let plan = |query: Query, k: u64| SearchPlan {
+        index: b("v"),
+        query,
+        knn: Some(Knn {
+            field: b("v"),
+            k,
+            blob: vec_blob(&[3.2, 0.0]),
+            ef_runtime: None,
+            score_field: b("__v_score"),
+        }),
+        nocontent: true,
+        withscores: false,
+        return_fields: None,
+        sortby: None,
+        offset: 0,
+        num: 10,
+    };
+    let db = s.db(0).expect("db 0");
+    let got = execute(s.search(), db, &plan(Query::All, 3), NOW).expect("knn");
+    let keys: Vec<Bytes> = got.hits.iter().map(|h| h.key.clone()).collect();
+    assert_eq!(keys, vec![b("d:4"), b("d:2"), b("d:5")]);
+    let odd = Query::Tag {
+        field: b("t"),
+        values: vec![crate::search::query::TagMatch::Exact(b("ODD"))],
+    };
+    let got = execute(s.search(), db, &plan(odd, 2), NOW).expect("knn");
+    let keys: Vec<Bytes> = got.hits.iter().map(|h| h.key.clone()).collect();
+    assert_eq!(keys, vec![b("d:5"), b("d:1")]);
+    let err = execute(
+        s.search(),
+        db,
+        &SearchPlan {
+            index: b("nope"),
+            ..plan(Query::All, 1)
+        },
+        NOW,
+    );
+    assert_eq!(err, Err("nope: no such index".to_string()));
+}

@@ -555,6 +555,16 @@ impl Shard {
         &self.search
     }
 
+    /// This shard's part of an FT.SEARCH.
+    pub fn search_part(
+        &self,
+        plan: &crate::search::query::SearchPlan,
+        now_ms: u64,
+    ) -> Result<crate::search::query::SearchPart, String> {
+        let db = &self.dbs[crate::search::INDEXED_DB];
+        crate::search::query::execute(&self.search, db, plan, now_ms)
+    }
+
     /// Un-indexes keys of the indexed database that expiry deleted since the last call.
     fn search_drain_expired(&mut self) {
         for key in self.dbs[crate::search::INDEXED_DB].take_index_log() {
@@ -572,6 +582,11 @@ impl Shard {
 
     /// Executes an FT op on this shard's registry.
     fn search_execute(&mut self, ctx: &ExecCtx, op: &crate::ir::ops::SearchOp) -> Reply {
+        if let crate::ir::ops::SearchOp::Search(plan) = op {
+            // Only reached outside the server's FT path (which knows the protocol): RESP2 shape.
+            let part = self.search_part(plan, ctx.now_ms);
+            return crate::search::query::merge(plan, vec![part], false);
+        }
         if !op.is_write() {
             let part = crate::search::read(&self.search, op);
             return crate::search::merge_read(op, vec![part]);

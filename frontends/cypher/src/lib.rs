@@ -9,7 +9,8 @@
 //! Module map: `cypher.pest` (grammar), `parser` (pest entry, nesting
 //! pre-scan, syntax errors), `build_*` (pairs → `ast`), `literals` (number /
 //! string decoding), `semantic` (checks), `functions` (known function names),
-//! `visit` (expression traversal), `limits` (every bound on untrusted input).
+//! `visit` (expression traversal), `limits` (every bound on untrusted input),
+//! `lower` (checked AST → `moon_graph::plan::Plan`).
 //! See SPEC.md §9.2 for the grammar scope, AST shape and error codes.
 
 pub mod ast;
@@ -22,6 +23,7 @@ pub mod error;
 mod functions;
 pub mod limits;
 mod literals;
+pub mod lower;
 mod parser;
 mod semantic;
 pub mod visit;

@@ -255,7 +255,7 @@ fn group_pairs(
 
 const GONE: &str = "ERR a shard did not respond";
 
-fn gone() -> Reply {
+pub(crate) fn gone() -> Reply {
     Reply::Err(OpError::Other(GONE.into()))
 }
 

@@ -274,10 +274,28 @@ impl Worker {
         owners.sort_unstable();
         owners.dedup();
         // First attempt, synchronously (keys on several shards: under the freeze protocol).
-        let reply = if owners == [self.id] {
-            self.shard.apply(&ctx, &op)
+        let (reply, op) = if owners == [self.id] {
+            (self.shard.apply(&ctx, &op), op)
+        } else if let [owner] = owners[..] {
+            // One other shard owns every key: try the op and, if it finds nothing, pin
+            // XREAD's `$` in the same frozen section. Pinning later (when the waiter reaches
+            // the owner) would treat an entry added in between as old, and miss it.
+            let tried = self.run_frozen(&[owner], move |access| {
+                access.on(owner, move |s| {
+                    let reply = s.apply(&ctx, &op);
+                    let mut op = op;
+                    if matches!(reply, Reply::Nil | Reply::NilArray) {
+                        s.prepare_block(&ctx, &mut op);
+                    }
+                    (reply, op)
+                })
+            });
+            match tried.flatten() {
+                Some(done) => done,
+                None => return self.reply_counted(conn, crate::atomic::gone()),
+            }
         } else {
-            self.run_atomic(ctx, op.clone(), owners.clone())
+            (self.run_atomic(ctx, op.clone(), owners.clone()), op)
         };
         if !matches!(reply, Reply::Nil | Reply::NilArray) {
             return self.reply_counted(conn, reply);

@@ -12,6 +12,8 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use moon_engine::ir::ops::SearchOp;
 use moon_engine::ir::{ExecCtx, Op, OpError, Reply};
+use moon_engine::search::query::{SearchPart, SearchPlan};
+use moon_resp::codec::Proto;
 
 use crate::conn::{Conn, Part};
 use crate::worker::Worker;
@@ -36,6 +38,10 @@ impl Worker {
         let reply = match &sop {
             SearchOp::ConfigGet { pattern } => config_get(pattern),
             SearchOp::ConfigSet { name, value } => config_set(name, value),
+            SearchOp::Search(plan) => {
+                self.search_query(conn, (**plan).clone());
+                return false;
+            }
             _ if shards == 1 => self.shard.apply(&ctx, &Op::Search(sop)),
             _ if sop.is_write() => {
                 let all = (0..shards).collect();
@@ -77,6 +83,39 @@ impl Worker {
                     }
                 }
                 moon_engine::search::merge_read(&sop, all)
+            }),
+        );
+    }
+}
+
+impl Worker {
+    /// FT.SEARCH over every shard: each runs the plan over its docs, the last one merges
+    /// (`moon_engine::search::query::merge`).
+    fn search_query(&mut self, conn: &mut Conn, plan: SearchPlan) {
+        let resp3 = conn.proto == Proto::Resp3;
+        let plan = std::sync::Arc::new(plan);
+        let make_plan = plan.clone();
+        self.broadcast(
+            conn,
+            move || {
+                let plan = make_plan.clone();
+                Box::new(move |w: &mut Worker| {
+                    let part = w.shard.search_part(&plan, w.now_ms);
+                    Box::new(part) as Box<dyn std::any::Any + Send>
+                })
+            },
+            Box::new(move |parts| {
+                type PartResult = Result<SearchPart, String>;
+                let all = parts
+                    .into_iter()
+                    .map(|p| match p {
+                        Part::Any(b) => b
+                            .downcast::<PartResult>()
+                            .map_or_else(|_| Err("ERR a shard did not respond".into()), |r| *r),
+                        _ => Err("ERR a shard did not respond".into()),
+                    })
+                    .collect();
+                moon_engine::search::query::merge(&plan, all, resp3)
             }),
         );
     }

@@ -1,5 +1,6 @@
-//! The op-IR variants of the FT admin commands (FT.CREATE, FT.ALTER, FT.DROPINDEX, FT.ALIAS*,
-//! FT.INFO, FT._LIST, FT.TAGVALS, FT.DEBUG, FT.CONFIG). They name no key: index definitions
+//! The op-IR variants of the FT commands (FT.CREATE, FT.ALTER, FT.DROPINDEX, FT.ALIAS*,
+//! FT.INFO, FT._LIST, FT.TAGVALS, FT.DEBUG, FT.CONFIG, FT.SEARCH as a lowered
+//! `search::query::SearchPlan`). They name no key: index definitions
 //! exist on every shard, so the server applies each definition write on all shards
 //! atomically, and answers reads by merging every shard's part (`crate::search::merge_read`).
 //!
@@ -11,6 +12,7 @@
 use bytes::Bytes;
 
 use crate::ir::{KeyRouting, MergeKind};
+use crate::search::query::SearchPlan;
 use crate::search::schema::{FieldDef, IndexDef};
 
 /// An FT admin command.
@@ -48,6 +50,8 @@ pub enum SearchOp {
     ConfigGet { pattern: Bytes },
     /// FT.CONFIG SET name value (answered by the server).
     ConfigSet { name: Bytes, value: Bytes },
+    /// FT.SEARCH: every shard runs the plan over its docs, the server merges.
+    Search(Box<SearchPlan>),
 }
 
 impl SearchOp {

@@ -1,6 +1,7 @@
 //! Table entries and parsers of the FT admin commands (RediSearch's FT.CREATE, FT.ALTER,
 //! FT.DROPINDEX, FT.ALIASADD/ALIASUPDATE/ALIASDEL, FT.INFO, FT._LIST, FT.TAGVALS, FT.DEBUG
-//! DUMP_TAGIDX/DUMP_NUMIDX, FT.CONFIG GET/SET). They lower to `Op::Search`.
+//! DUMP_TAGIDX/DUMP_NUMIDX, FT.CONFIG GET/SET, and FT.SEARCH, whose query moon-ft parses and
+//! [`search_plan`] lowers into the engine's plan). They lower to `Op::Search`.
 //!
 //! Invariants: the schema syntax is parsed by `moon_engine::search::schema` (the engine needs
 //! the same parser to load snapshots), so this module only splits the outer arguments;
@@ -15,7 +16,9 @@ use bytes::Bytes;
 use moon_engine::ir::ops::SearchOp;
 use moon_engine::ir::{Op, OpError};
 use moon_engine::search::IndexDef;
+use moon_engine::search::query::{Knn, Query, SearchPlan, TagMatch};
 use moon_engine::search::schema::parse_fields_args;
+use moon_ft::{NodeKind, TagValue};
 
 use super::Command;
 use super::args::is;
@@ -182,6 +185,21 @@ pub static FT_CONFIG: CommandSpec = CommandSpec::new(
     ft_config,
 );
 
+pub static FT_SEARCH: CommandSpec = CommandSpec::new(
+    "ft.search",
+    -3,
+    READONLY,
+    0,
+    &[],
+    doc(
+        G,
+        "1.0.0",
+        "Searches the index with a textual query, returning either documents or just ids",
+        "O(N)",
+    ),
+    ft_search,
+);
+
 /// The FT family's table.
 pub static COMMANDS: &[&CommandSpec] = &[
     &FT_CREATE,
@@ -195,6 +213,7 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &FT_TAGVALS,
     &FT_DEBUG,
     &FT_CONFIG,
+    &FT_SEARCH,
 ];
 
 fn ft_create(args: &[Bytes]) -> Result<Command, OpError> {
@@ -321,6 +340,168 @@ fn ft_config(args: &[Bytes]) -> Result<Command, OpError> {
     }
 }
 
+/// FT.SEARCH index query [options]: parsed by moon-ft, lowered into the engine's plan.
+fn ft_search(args: &[Bytes]) -> Result<Command, OpError> {
+    let rest: Vec<&[u8]> = args[3..].iter().map(|a| &a[..]).collect();
+    let sargs = match moon_ft::parse_search_args(&rest) {
+        Ok(a) => a,
+        Err(e) => return fail(e.to_string()),
+    };
+    let tree = match moon_ft::parse_query(&args[2], &sargs.common.params, sargs.dialect()) {
+        Ok(t) => t,
+        Err(e) => return fail(e.to_string()),
+    };
+    match search_plan(args[1].clone(), &tree, &sargs) {
+        Ok(plan) => op(SearchOp::Search(Box::new(plan))),
+        Err(e) => fail(e),
+    }
+}
+
+fn bs(s: &str) -> Bytes {
+    Bytes::copy_from_slice(s.as_bytes())
+}
+
+/// Lowers a parsed FT.SEARCH into the engine's plan; `Err` for what Moon cannot run yet.
+pub fn search_plan(
+    index: Bytes,
+    tree: &moon_ft::QueryNode,
+    a: &moon_ft::SearchArgs,
+) -> Result<SearchPlan, String> {
+    if a.geofilter.is_some() {
+        return Err("ERR GEOFILTER is not supported yet".into());
+    }
+    if a.summarize.is_some() || a.highlight.is_some() {
+        return Err("ERR SUMMARIZE and HIGHLIGHT are not supported yet".into());
+    }
+    if a.query.inkeys.is_some() || a.query.infields.is_some() {
+        return Err("ERR INKEYS and INFIELDS are not supported yet".into());
+    }
+    if a.withpayloads || a.withsortkeys || a.explainscore {
+        return Err("ERR WITHPAYLOADS, WITHSORTKEYS and EXPLAINSCORE are not supported yet".into());
+    }
+    let (mut query, knn) = match &tree.kind {
+        NodeKind::VectorKnn(k) => {
+            let filter = match &k.filter {
+                Some(f) => lower(f)?,
+                None => Query::All,
+            };
+            let mut ef_runtime = None;
+            for (name, value) in &k.params {
+                if name.eq_ignore_ascii_case("EF_RUNTIME") {
+                    ef_runtime = Some(value.parse::<usize>().ok().filter(|v| *v > 0).ok_or_else(
+                        || format!("Error parsing vector similarity parameters: Invalid value `{value}` for EF_RUNTIME"),
+                    )?);
+                }
+            }
+            let knn = Knn {
+                field: bs(&k.field),
+                k: k.k,
+                blob: Bytes::copy_from_slice(&k.blob),
+                ef_runtime,
+                score_field: bs(&k.score_field),
+            };
+            (filter, Some(knn))
+        }
+        _ => (lower(tree)?, None),
+    };
+    for f in &a.filters {
+        let n = Query::Numeric {
+            field: bs(&f.field),
+            min: f.min,
+            max: f.max,
+            min_inclusive: f.min_inclusive,
+            max_inclusive: f.max_inclusive,
+        };
+        query = match query {
+            Query::All => n,
+            Query::And(mut v) => {
+                v.push(n);
+                Query::And(v)
+            }
+            q => Query::And(vec![q, n]),
+        };
+    }
+    let (offset, num) = a.offset_num();
+    Ok(SearchPlan {
+        index,
+        query,
+        knn,
+        nocontent: a.nocontent || a.return_fields.as_ref().is_some_and(Vec::is_empty),
+        withscores: a.withscores,
+        return_fields: a
+            .return_fields
+            .as_ref()
+            .map(|v| v.iter().map(|r| (bs(&r.path), bs(&r.name))).collect()),
+        sortby: a.sortby.as_ref().map(|s| (bs(&s.field), s.descending)),
+        offset,
+        num,
+    })
+}
+
+/// A query node as an engine filter.
+fn lower(n: &moon_ft::QueryNode) -> Result<Query, String> {
+    let all = |v: &[moon_ft::QueryNode]| v.iter().map(lower).collect::<Result<Vec<_>, _>>();
+    Ok(match &n.kind {
+        NodeKind::Wildcard => Query::All,
+        NodeKind::Null => Query::Nothing,
+        NodeKind::And(v) => Query::And(all(v)?),
+        NodeKind::Or(v) => Query::Or(all(v)?),
+        NodeKind::Not(c) => Query::Not(Box::new(lower(c)?)),
+        NodeKind::Optional(c) => Query::Optional(Box::new(lower(c)?)),
+        NodeKind::Tag { field, values } => Query::Tag {
+            field: bs(field),
+            values: values
+                .iter()
+                .map(|v| match v {
+                    TagValue::Exact(s) => Ok(TagMatch::Exact(bs(s))),
+                    TagValue::Words(w) => Ok(TagMatch::Exact(bs(&w.join(" ")))),
+                    TagValue::Prefix(s) => Ok(TagMatch::Prefix(bs(s))),
+                    TagValue::Suffix(s) => Ok(TagMatch::Suffix(bs(s))),
+                    TagValue::Infix(s) => Ok(TagMatch::Infix(bs(s))),
+                    TagValue::Pattern(_) => {
+                        Err("ERR tag wildcard patterns are not supported yet".to_string())
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        },
+        NodeKind::Numeric(r) => Query::Numeric {
+            field: bs(&r.field),
+            min: r.min,
+            max: r.max,
+            min_inclusive: r.min_inclusive,
+            max_inclusive: r.max_inclusive,
+        },
+        NodeKind::VectorRange(r) => {
+            let mut epsilon = None;
+            for (name, value) in &r.params {
+                if name.trim_start_matches('$').eq_ignore_ascii_case("EPSILON") {
+                    epsilon = Some(value.parse::<f64>().ok().filter(|e| *e > 0.0).ok_or_else(
+                        || format!("Error parsing vector similarity parameters: Invalid value `{value}` for EPSILON"),
+                    )?);
+                }
+            }
+            Query::Range {
+                field: bs(&r.field),
+                radius: r.radius,
+                blob: Bytes::copy_from_slice(&r.blob),
+                epsilon,
+                yield_as: r.yield_distance_as.as_deref().map(bs),
+            }
+        }
+        NodeKind::VectorKnn(_) => {
+            return Err("ERR a KNN clause is only supported at the top of the query".into());
+        }
+        NodeKind::Geo(_) => return Err("ERR geo queries are not supported yet".into()),
+        NodeKind::Term(_)
+        | NodeKind::Phrase(_)
+        | NodeKind::Prefix(_)
+        | NodeKind::Suffix(_)
+        | NodeKind::Infix(_)
+        | NodeKind::Pattern(_)
+        | NodeKind::Fuzzy { .. } => return Err("ERR text queries are not supported yet".into()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,5 +588,59 @@ mod tests {
             }
         }
         assert_eq!(Op::Search(SearchOp::List).to_command(0), None);
+    }
+
+    #[test]
+    fn ft_search_lowers_into_a_plan() {
+        let query = "@t:{a|B}=>[KNN 3 @v $B EF_RUNTIME 50 AS d]";
+        let mut args = bs("FT.SEARCH i");
+        args.push(Bytes::copy_from_slice(query.as_bytes()));
+        args.extend(bs(
+            "PARAMS 2 B xxxxxxxx RETURN 3 n AS m SORTBY n DESC LIMIT 2 5",
+        ));
+        let Ok(Command::Op(Op::Search(SearchOp::Search(p)))) = parse(&args) else {
+            panic!("not a search")
+        };
+        assert_eq!(
+            p.query,
+            Query::Tag {
+                field: Bytes::from_static(b"t"),
+                values: vec![
+                    TagMatch::Exact(Bytes::from_static(b"a")),
+                    TagMatch::Exact(Bytes::from_static(b"B"))
+                ],
+            }
+        );
+        let knn = p.knn.expect("knn");
+        assert_eq!((knn.k, knn.ef_runtime), (3, Some(50)));
+        assert_eq!(knn.score_field, Bytes::from_static(b"d"));
+        assert_eq!(knn.blob, Bytes::from_static(b"xxxxxxxx"));
+        assert_eq!(
+            p.return_fields,
+            Some(vec![(Bytes::from_static(b"n"), Bytes::from_static(b"m"))])
+        );
+        assert_eq!(p.sortby, Some((Bytes::from_static(b"n"), true)));
+        assert_eq!((p.offset, p.num), (2, 5));
+        let SearchOp::Search(p) = sop("FT.SEARCH i * NOCONTENT FILTER n 1 (2") else {
+            panic!("not a search")
+        };
+        assert!(p.nocontent && p.knn.is_none());
+        assert!(matches!(
+            p.query,
+            Query::Numeric {
+                min_inclusive: true,
+                max_inclusive: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            perr("FT.SEARCH i hello"),
+            "ERR text queries are not supported yet"
+        );
+        assert!(perr("FT.SEARCH i @t:{a").starts_with("Syntax error"));
+        assert_eq!(
+            perr("FT.SEARCH i"),
+            "ERR wrong number of arguments for 'ft.search' command"
+        );
     }
 }

@@ -1,0 +1,233 @@
+//! Executor tests on hand-built plans (the front-end's own end-to-end tests live in
+//! `moon-cypher`'s `lower`).
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+
+use super::{ExecError, ResultValue as RV, execute, execute_read};
+use crate::graph::Graph;
+use crate::ids::{Direction, NodeId};
+use crate::index::IndexEntity;
+use crate::plan::{AggCall, AggFunc, BinOp, CreateNode, Expr, Op, Plan};
+use crate::value::Value;
+
+fn lit(v: Value) -> Expr {
+    Expr::Lit(v)
+}
+
+fn int(i: i64) -> RV {
+    RV::Value(Value::Int(i))
+}
+
+/// Three `:P` nodes with `v` = 1, 2, 3 and a `:T` chain 0→1→2.
+fn graph() -> Graph {
+    let mut g = Graph::new();
+    let p = g.intern_label("P");
+    let v = g.intern_prop_key("v");
+    let t = g.intern_rel_type("T");
+    let ids: Vec<NodeId> = (1..=3)
+        .map(|i| {
+            g.create_node(&[p], vec![(v, Value::Int(i))])
+                .unwrap_or(NodeId(0))
+        })
+        .collect();
+    for w in ids.windows(2) {
+        g.create_edge(w[0], w[1], t, vec![]).ok();
+    }
+    g
+}
+
+fn plan(ops: Vec<Op>, slots: usize, cols: &[(&str, usize)]) -> Plan {
+    Plan {
+        ops,
+        slots,
+        columns: cols.iter().map(|(n, s)| (n.to_string(), *s)).collect(),
+    }
+}
+
+fn prop(slot: usize, key: &str) -> Expr {
+    Expr::Prop(Box::new(Expr::Slot(slot)), Arc::from(key))
+}
+
+#[test]
+fn index_seek_with_and_without_index() {
+    let mut g = graph();
+    let p = plan(
+        vec![Op::IndexSeek {
+            slot: 0,
+            label: Arc::from("P"),
+            prop: Arc::from("v"),
+            value: lit(Value::Float(2.0)),
+        }],
+        1,
+        &[("n", 0)],
+    );
+    let scan = execute_read(&g, &p, &[])
+        .map(|r| r.rows)
+        .unwrap_or_default();
+    let key = g.prop_key_id("v").unwrap_or(crate::PropKeyId(0));
+    let label = g.label_id("P").unwrap_or(crate::LabelId(0));
+    assert!(g.create_index(IndexEntity::Label(label), key).is_ok());
+    let seek = execute_read(&g, &p, &[])
+        .map(|r| r.rows)
+        .unwrap_or_default();
+    assert_eq!(scan.len(), 1);
+    assert!(matches!(scan[0][0], RV::Node(NodeId(1))));
+    assert!(matches!(seek[0][0], RV::Node(NodeId(1))));
+}
+
+#[test]
+fn optional_expand_pads_and_sort_orders_nulls_last() {
+    let g = graph();
+    let p = plan(
+        vec![
+            Op::LabelScan {
+                slot: 0,
+                label: Arc::from("P"),
+            },
+            Op::Optional {
+                ops: vec![Op::Expand {
+                    from: 0,
+                    rel_slot: 1,
+                    to: 2,
+                    to_bound: false,
+                    types: vec![Arc::from("T")],
+                    dir: Direction::Out,
+                }],
+                new_slots: vec![1, 2],
+            },
+            Op::Project(vec![(3, prop(2, "v"))]),
+            Op::Sort(vec![(Expr::Slot(3), false)]),
+        ],
+        4,
+        &[("m", 3)],
+    );
+    let rows = execute_read(&g, &p, &[])
+        .map(|r| r.rows)
+        .unwrap_or_default();
+    let got: Vec<RV> = rows.into_iter().map(|mut r| r.remove(0)).collect();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0].order_cmp(&int(2)), std::cmp::Ordering::Equal);
+    assert_eq!(got[1].order_cmp(&int(3)), std::cmp::Ordering::Equal);
+    assert!(got[2].is_null());
+}
+
+#[test]
+fn aggregate_with_keys_on_empty_input_is_empty() {
+    let g = Graph::new();
+    let agg = |keys: Vec<Expr>| {
+        plan(
+            vec![
+                Op::AllNodesScan { slot: 0 },
+                Op::Aggregate {
+                    keys,
+                    aggs: vec![(
+                        1,
+                        AggCall {
+                            func: AggFunc::CountStar,
+                            distinct: false,
+                            arg: None,
+                        },
+                    )],
+                },
+            ],
+            2,
+            &[("c", 1)],
+        )
+    };
+    let rows = |p: &Plan| execute_read(&g, p, &[]).map(|r| r.rows).unwrap_or_default();
+    assert_eq!(rows(&agg(vec![Expr::Slot(0)])).len(), 0);
+    let one = rows(&agg(vec![]));
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0][0].order_cmp(&int(0)), std::cmp::Ordering::Equal);
+}
+
+#[test]
+fn write_plans_need_exclusive_access_and_roll_back() {
+    let mut g = graph();
+    g.set_recording(true);
+    let x = g.intern_prop_key("x");
+    g.set_node_property(NodeId(0), x, Value::Int(7)).ok();
+    let earlier = 2; // AddPropKey + SetNodeProps
+    let create = |v: Expr| {
+        plan(
+            vec![Op::Create {
+                nodes: vec![CreateNode {
+                    slot: 0,
+                    labels: vec![Arc::from("New")],
+                    props: vec![(Arc::from("v"), v)],
+                }],
+                rels: vec![],
+            }],
+            1,
+            &[],
+        )
+    };
+    let bad = create(Expr::Binary(
+        BinOp::Div,
+        Box::new(lit(Value::Int(1))),
+        Box::new(lit(Value::Int(0))),
+    ));
+    assert_eq!(
+        execute_read(&g, &create(lit(Value::Int(1))), &[])
+            .err()
+            .map(|_| ()),
+        Some(())
+    );
+    assert_eq!(
+        execute(&mut g, &bad, &[]).err(),
+        Some(ExecError::DivisionByZero)
+    );
+    assert_eq!(g.node_count(), 3);
+    assert!(g.label_id("New").is_none(), "interned label rolled back");
+    assert!(g.is_recording());
+    assert_eq!(g.take_mutations().len(), earlier);
+    let ok = execute(&mut g, &create(lit(Value::Int(1))), &[]).map(|r| r.stats.nodes_created);
+    assert_eq!(ok, Ok(1));
+    assert_eq!(g.node_count(), 4);
+}
+
+fn arith(op: BinOp, a: i64, b: i64) -> Result<RV, ExecError> {
+    let g = Graph::new();
+    let p = plan(
+        vec![Op::Project(vec![(
+            0,
+            Expr::Binary(
+                op,
+                Box::new(lit(Value::Int(a))),
+                Box::new(lit(Value::Int(b))),
+            ),
+        )])],
+        1,
+        &[("r", 0)],
+    );
+    execute_read(&g, &p, &[]).map(|mut r| r.rows.remove(0).remove(0))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Integer arithmetic equals checked i64 arithmetic; overflow and zero division are typed
+    /// errors, never wraps or panics.
+    #[test]
+    fn integer_arithmetic_is_checked(a in any::<i64>(), b in prop_oneof![any::<i64>(), -2i64..3]) {
+        let cases = [
+            (BinOp::Add, a.checked_add(b)),
+            (BinOp::Sub, a.checked_sub(b)),
+            (BinOp::Mul, a.checked_mul(b)),
+            (BinOp::Div, a.checked_div(b)),
+            (BinOp::Mod, a.checked_rem(b)),
+        ];
+        for (op, want) in cases {
+            let got = arith(op, a, b);
+            match want {
+                Some(w) => prop_assert_eq!(got.map(|v| v.order_cmp(&int(w)).is_eq()), Ok(true)),
+                None if b == 0 && matches!(op, BinOp::Div | BinOp::Mod) => {
+                    prop_assert_eq!(got.err(), Some(ExecError::DivisionByZero));
+                }
+                None => prop_assert_eq!(got.err(), Some(ExecError::IntegerOverflow)),
+            }
+        }
+    }
+}

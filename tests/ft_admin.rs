@@ -10,7 +10,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{Server, err_text, keys_on_shards, wait_until};
@@ -706,18 +705,5 @@ fn redis_py_search_admin() {
     let python = common::venv::redis_py()
         .unwrap_or_else(|why| panic!("cannot run the redis-py FT test: {why}"));
     let s = Server::start(ARGS);
-    let out = Command::new(&python)
-        .args(["-c", PY, &s.port().to_string()])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run python");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && text.contains("ft redis-py ok"),
-        "{text}"
-    );
+    common::venv::assert_python_ok(&python, PY, &[&s.port().to_string()], "ft redis-py ok");
 }

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{Server, err_text, wait_until};
@@ -526,19 +525,11 @@ fn redis_py_parses_search_replies() {
     let python = common::venv::redis_py()
         .unwrap_or_else(|why| panic!("cannot run the redis-py FT.SEARCH test: {why}"));
     let srv = Server::start(ARGS);
-    let out = Command::new(&python)
-        .args(["-c", PY, &srv.port().to_string()])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run python");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && text.contains("ft search redis-py ok"),
-        "{text}"
+    common::venv::assert_python_ok(
+        &python,
+        PY,
+        &[&srv.port().to_string()],
+        "ft search redis-py ok",
     );
 }
 

@@ -149,3 +149,21 @@ pub fn redis_py() -> Result<PathBuf, String> {
         probe: "import redis, redis.commands.search, sys; sys.exit(redis.__version__ != '5.2.1')",
     })
 }
+
+/// Runs the python program `code` with `args` and asserts it exits 0 having printed
+/// `ok_line` (so a program that stops early, or prints nothing, fails the test).
+pub fn assert_python_ok(python: &Path, code: &str, args: &[&str], ok_line: &str) {
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run python");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && text.contains(ok_line), "{text}");
+}

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::docs::{Doc, DocTable, FieldValue};
 use super::numeric::{NumericIndex, parse_numeric};
-use super::schema::{FieldDef, FieldType, IndexDef, Metric, VectorAlgo, VectorParams, VectorType};
+use super::schema::{FieldDef, FieldType, IndexDef, VectorAlgo, VectorParams, VectorType};
 use super::tag::{TagIndex, split_tags};
 use crate::keyspace::{Db, Entry, LargeValue};
 use crate::types::hash::{HashValue, NO_TTL};
@@ -51,11 +51,7 @@ impl Clone for FieldIndex {
 /// The vector engine's parameters for a schema VECTOR field (FLOAT64 blobs are converted to
 /// f32 here, so the engine sees FLOAT32).
 pub fn vector_params(p: &VectorParams) -> moon_vector::VectorParams {
-    let metric = match p.metric {
-        Metric::L2 => moon_vector::Metric::L2,
-        Metric::Ip => moon_vector::Metric::Ip,
-        Metric::Cosine => moon_vector::Metric::Cosine,
-    };
+    let metric = p.metric;
     let mut v = match p.algo {
         VectorAlgo::Hnsw => moon_vector::VectorParams::hnsw(p.dim, metric),
         VectorAlgo::Flat => moon_vector::VectorParams::flat(p.dim, metric),

@@ -60,27 +60,8 @@ impl VectorType {
     }
 }
 
-/// A vector distance metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    /// Euclidean.
-    L2,
-    /// Inner product.
-    Ip,
-    /// Cosine.
-    Cosine,
-}
-
-impl Metric {
-    /// The name as FT.CREATE spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::L2 => "L2",
-            Metric::Ip => "IP",
-            Metric::Cosine => "COSINE",
-        }
-    }
-}
+/// A vector distance metric: the vector engine's own type (one spelling of L2/IP/COSINE).
+pub use moon_vector::Metric;
 
 /// Moon's TurboQuant vector quantization (`QUANTIZATION TQ1|TQ2|TQ4|TQ8`): bits per element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,38 +414,7 @@ impl IndexDef {
     }
 }
 
-/// Languages RediSearch's stemmer knows (LANGUAGE's accepted values).
-const LANGUAGES: &[&str] = &[
-    "arabic",
-    "armenian",
-    "basque",
-    "catalan",
-    "chinese",
-    "danish",
-    "dutch",
-    "english",
-    "finnish",
-    "french",
-    "german",
-    "greek",
-    "hindi",
-    "hungarian",
-    "indonesian",
-    "irish",
-    "italian",
-    "lithuanian",
-    "nepali",
-    "norwegian",
-    "portuguese",
-    "romanian",
-    "russian",
-    "serbian",
-    "spanish",
-    "swedish",
-    "tamil",
-    "turkish",
-    "yiddish",
-];
+use moon_text::REDISEARCH_LANGUAGES as LANGUAGES;
 
 /// Parses schema fields until the arguments end (FT.CREATE after SCHEMA; FT.ALTER after
 /// `SCHEMA ADD`). `existing` are the fields already defined (duplicates are errors).

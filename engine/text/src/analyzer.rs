@@ -61,6 +61,40 @@ pub enum Language {
     Turkish,
 }
 
+/// Every name RediSearch accepts for `LANGUAGE` (FT.CREATE, FT.SEARCH); the stemmer knows
+/// the subset [`Language::from_name`] accepts.
+pub const REDISEARCH_LANGUAGES: &[&str] = &[
+    "arabic",
+    "armenian",
+    "basque",
+    "catalan",
+    "chinese",
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "greek",
+    "hindi",
+    "hungarian",
+    "indonesian",
+    "irish",
+    "italian",
+    "lithuanian",
+    "nepali",
+    "norwegian",
+    "portuguese",
+    "romanian",
+    "russian",
+    "serbian",
+    "spanish",
+    "swedish",
+    "tamil",
+    "turkish",
+    "yiddish",
+];
+
 const LANGUAGES: [(Language, &str); 18] = [
     (Language::Arabic, "arabic"),
     (Language::Danish, "danish"),

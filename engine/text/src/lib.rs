@@ -20,7 +20,7 @@ pub mod spell;
 pub mod suggest;
 pub mod term_dict;
 
-pub use analyzer::{Analyzer, Language, StopWords, Token};
+pub use analyzer::{Analyzer, Language, REDISEARCH_LANGUAGES, StopWords, Token};
 pub use error::{DecodeError, TextError};
 pub use index::{DocInfo, FieldSpec, MaintainReport, QueryTerm, TextIndex};
 pub use scoring::{GlobalStats, LocalStats, ScoreExplain, Scorer, Stats};

@@ -155,38 +155,8 @@ impl SearchArgs {
     }
 }
 
-/// RediSearch's languages (`LANGUAGE`).
-pub const LANGUAGES: &[&str] = &[
-    "arabic",
-    "armenian",
-    "basque",
-    "catalan",
-    "chinese",
-    "danish",
-    "dutch",
-    "english",
-    "finnish",
-    "french",
-    "german",
-    "greek",
-    "hindi",
-    "hungarian",
-    "indonesian",
-    "irish",
-    "italian",
-    "lithuanian",
-    "nepali",
-    "norwegian",
-    "portuguese",
-    "romanian",
-    "russian",
-    "serbian",
-    "spanish",
-    "swedish",
-    "tamil",
-    "turkish",
-    "yiddish",
-];
+/// RediSearch's languages (`LANGUAGE`): the analyzer's list.
+pub use moon_text::REDISEARCH_LANGUAGES as LANGUAGES;
 
 /// The query-level options (`parseQueryArgs`' spec table). Returns whether one was consumed.
 pub(crate) fn parse_query_flag(c: &mut Cursor<'_>, q: &mut QueryFlags) -> Result<bool, ArgError> {

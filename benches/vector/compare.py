@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side vector search benchmark: moon-vector vs hnswlib vs faiss, same data, same ground truth.
 
-Creates a venv (default /tmp/moon-vector-venv) with numpy, hnswlib and faiss-cpu; builds
+Creates a venv (default target/vector-venv) with numpy, hnswlib and faiss-cpu; builds
 moon-vector's `vector_bench` example (release); writes the dataset file with it (seeded clustered
 synthetic set, or pass --file); measures, single-threaded and pinned with `taskset -c CPU` when
 available:

@@ -136,27 +136,14 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             dir,
         } => {
             let gr = g.get();
-            let mut type_ids: Vec<RelTypeId> = Vec::with_capacity(types.len());
-            for t in types {
-                if let Some(id) = gr.rel_type_id(t) {
-                    type_ids.push(id);
-                }
-            }
+            let type_ids = rel_type_ids(gr, types);
             if !types.is_empty() && type_ids.is_empty() {
                 return Ok(Vec::new());
             }
             let mut out = Vec::new();
             for row in rows {
-                let Some(RV::Node(src)) = row.get(*from).cloned() else {
+                let Some((src, target)) = endpoints(&row, *from, *to, *to_bound) else {
                     continue;
-                };
-                let target = if *to_bound {
-                    match row.get(*to) {
-                        Some(RV::Node(n)) => Some(*n),
-                        _ => continue,
-                    }
-                } else {
-                    None
                 };
                 for (e, nbr) in gr.neighbors(src, *dir, &type_ids) {
                     if target.is_some_and(|t| t != nbr) {
@@ -205,27 +192,14 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             max,
         } => {
             let gr = g.get();
-            let mut type_ids: Vec<RelTypeId> = Vec::with_capacity(types.len());
-            for t in types {
-                if let Some(id) = gr.rel_type_id(t) {
-                    type_ids.push(id);
-                }
-            }
+            let type_ids = rel_type_ids(gr, types);
             if !types.is_empty() && type_ids.is_empty() && *min > 0 {
                 return Ok(Vec::new());
             }
             let mut out = Vec::new();
             for row in rows {
-                let Some(RV::Node(src)) = row.get(*from).cloned() else {
+                let Some((src, target)) = endpoints(&row, *from, *to, *to_bound) else {
                     continue;
-                };
-                let target = if *to_bound {
-                    match row.get(*to) {
-                        Some(RV::Node(n)) => Some(*n),
-                        _ => continue,
-                    }
-                } else {
-                    None
                 };
                 let mut emit = |edges: &[crate::ids::EdgeId], end: NodeId| {
                     if target.is_some_and(|t| t != end) {
@@ -727,4 +701,30 @@ fn aggregate(
             row
         })
         .collect())
+}
+
+/// The ids of the relationship types named in an expand step; names the graph has never seen
+/// are left out (no relationship can have them).
+fn rel_type_ids(gr: &Graph, types: &[std::sync::Arc<str>]) -> Vec<RelTypeId> {
+    types.iter().filter_map(|t| gr.rel_type_id(t)).collect()
+}
+
+/// An expand step's start node and, when the pattern's far end is already bound, its node;
+/// `None` when a slot does not hold a node (the row expands to nothing).
+fn endpoints(
+    row: &[RV],
+    from: usize,
+    to: usize,
+    to_bound: bool,
+) -> Option<(NodeId, Option<NodeId>)> {
+    let Some(RV::Node(src)) = row.get(from) else {
+        return None;
+    };
+    if !to_bound {
+        return Some((*src, None));
+    }
+    match row.get(to) {
+        Some(RV::Node(n)) => Some((*src, Some(*n))),
+        _ => None,
+    }
 }

@@ -355,6 +355,12 @@ impl<W: Write> SnapshotWriter<W> {
         self.add_record(Section::Search, 0, name, 0, def)
     }
 
+    /// Adds one FT.DICTADD dictionary (section 6, database 1, SPEC §8.2): key = dictionary
+    /// name, value = its terms (`moon_engine::search::dict::encode_dict`).
+    pub fn add_search_dict(&mut self, name: &[u8], terms: &[u8]) -> io::Result<()> {
+        self.add_record(Section::Search, 1, name, 0, terms)
+    }
+
     /// One record of the keyspace layout into the open block of `section`/`db`.
     fn add_record(
         &mut self,

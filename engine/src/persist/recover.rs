@@ -258,12 +258,21 @@ fn load_search(
             Ok(e) => e,
             Err(e) => return corrupt_or_skip(path, e.offset, e.to_string(), opts, report),
         };
-        let loaded = crate::search::decode_definition(entry.value).and_then(|(def, aliases)| {
-            if def.name != entry.key {
-                return Err("name differs from the record key".into());
-            }
-            shard.load_search_definition(def, aliases)
-        });
+        let loaded = if block.db == crate::search::dict::DICT_RECORD_DB {
+            crate::search::dict::decode_dict(entry.value).map(|terms| {
+                shard.load_search_dict(bytes::Bytes::copy_from_slice(entry.key), terms);
+            })
+        } else {
+            crate::search::decode_index(entry.value).and_then(|(def, aliases, synonyms)| {
+                if def.name != entry.key {
+                    return Err("name differs from the record key".into());
+                }
+                let name = def.name.clone();
+                shard.load_search_definition(def, aliases)?;
+                shard.load_search_synonyms(&name, synonyms);
+                Ok(())
+            })
+        };
         if let Err(e) = loaded {
             corrupt_or_skip(
                 path,

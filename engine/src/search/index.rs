@@ -11,6 +11,7 @@ use super::docs::{Doc, DocTable, FieldValue};
 use super::numeric::{NumericIndex, parse_numeric};
 use super::schema::{FieldDef, FieldType, IndexDef, VectorAlgo, VectorParams, VectorType};
 use super::tag::{TagIndex, split_tags};
+use super::text::TextState;
 use crate::keyspace::{Db, Entry, LargeValue};
 use crate::types::hash::{HashValue, NO_TTL};
 use moon_vector::VectorIndex;
@@ -70,6 +71,7 @@ pub fn vector_params(p: &VectorParams) -> moon_vector::VectorParams {
     }
     if let Some(e) = p.ef_runtime {
         v.ef_runtime = us(e);
+        v.ef_runtime_auto = false;
     }
     if let Some(e) = p.epsilon {
         v.epsilon = e as f32;
@@ -145,12 +147,17 @@ pub struct Index {
     pub scan: Option<Scan>,
     /// Microseconds spent indexing (`total_indexing_time`, reported in ms).
     pub indexing_us: u64,
+    /// The TEXT fields' inverted index (`None` without indexed TEXT fields).
+    pub text: Option<TextState>,
+    /// FT.SYNUPDATE's groups.
+    pub synonyms: super::synonyms::Synonyms,
 }
 
 impl Index {
     /// An empty index for `def`.
     pub fn new(def: IndexDef) -> Index {
         let fields = def.fields.iter().map(FieldIndex::for_field).collect();
+        let text = TextState::new(&def);
         Index {
             def,
             docs: DocTable::default(),
@@ -158,6 +165,8 @@ impl Index {
             failures: 0,
             scan: None,
             indexing_us: 0,
+            text,
+            synonyms: Default::default(),
         }
     }
 
@@ -168,6 +177,20 @@ impl Index {
 
     /// Adds schema fields (FT.ALTER); existing docs get their values at the next scan.
     pub fn add_fields(&mut self, fields: Vec<FieldDef>) {
+        match &mut self.text {
+            Some(t) => t.add_fields(&fields),
+            None => {
+                let mut def = self.def.clone();
+                def.fields.extend(fields.iter().cloned());
+                if let Some(mut t) = TextState::new(&def) {
+                    // Existing docs join the text index with no text yet (N counts them).
+                    for (id, _) in self.docs.iter() {
+                        t.index_doc(&def, id, &HashValue::default(), 0);
+                    }
+                    self.text = Some(t);
+                }
+            }
+        }
         for f in fields {
             self.fields.push(FieldIndex::for_field(&f));
             self.def.fields.push(f);
@@ -193,6 +216,10 @@ impl Index {
     pub fn remove(&mut self, key: &[u8]) {
         if let Some((id, doc)) = self.docs.remove(key) {
             self.unindex_values(id, &doc.values);
+            // An update re-adds through `index_doc`, which replaces the postings itself.
+            if let Some(t) = &mut self.text {
+                t.remove(id);
+            }
         }
     }
 
@@ -240,6 +267,9 @@ impl Index {
                 _ => {}
             }
         }
+        if let Some(t) = &mut self.text {
+            t.index_doc(&self.def, id, h, now_ms);
+        }
         let mut failed = false;
         for (fi, f) in self.fields.iter_mut().zip(&self.def.fields) {
             if let (FieldIndex::Vector(Some(v)), FieldType::Vector(p)) = (fi, &f.ty) {
@@ -262,6 +292,7 @@ impl Index {
     pub fn clear_docs(&mut self) {
         self.docs.clear();
         self.fields = self.def.fields.iter().map(FieldIndex::for_field).collect();
+        self.text = TextState::new(&self.def);
     }
 
     /// Starts (or restarts) the background scan of the indexed database.
@@ -309,28 +340,38 @@ impl Index {
         }
     }
 
-    /// (Value, doc) records over the tag and numeric indexes.
+    /// (Value, doc) records over the tag and numeric indexes, plus the text index's
+    /// (term, doc) postings.
     pub fn records(&self) -> u64 {
-        self.fields
+        let text = self.text.as_ref().map_or(0, |t| t.info().1);
+        text + self
+            .fields
             .iter()
             .map(|f| match f {
                 FieldIndex::Tag(t) => t.records(),
                 FieldIndex::Numeric(n) => n.records(),
                 _ => 0,
             })
-            .sum()
+            .sum::<u64>()
     }
 
-    /// Approximate heap bytes of the tag and numeric indexes.
+    /// Distinct terms of the text index (`num_terms`).
+    pub fn num_terms(&self) -> u64 {
+        self.text.as_ref().map_or(0, |t| t.info().0)
+    }
+
+    /// Approximate heap bytes of the tag, numeric and text indexes.
     pub fn inverted_bytes(&self) -> usize {
-        self.fields
+        let text = self.text.as_ref().map_or(0, |t| t.index.postings_bytes());
+        text + self
+            .fields
             .iter()
             .map(|f| match f {
                 FieldIndex::Tag(t) => t.mem_bytes(),
                 FieldIndex::Numeric(n) => n.mem_bytes(),
                 _ => 0,
             })
-            .sum()
+            .sum::<usize>()
     }
 
     /// RAM bytes of the vector indexes (`vector_index_sz_mb`).

@@ -7,6 +7,7 @@
 //! - `tag`, `numeric`: the TAG and NUMERIC field indexes (RoaringBitmaps of doc ids); VECTOR
 //!   fields hold a `moon_vector::VectorIndex` (see `index`).
 //! - `query`: FT.SEARCH's plan, its per-shard execution and the cross-shard merge.
+//! - `text`: TEXT fields (a `moon_text::TextIndex` per index), query-side text helpers, geo.
 //!
 //! Invariants: definitions are identical on every shard (definition ops run on all shards
 //! under the server's freeze protocol); each shard indexes only its own keys of database 0
@@ -15,13 +16,20 @@
 //! primitives call [`after_write`] / `Registry::sync_key` only when the registry is not
 //! empty, so a shard without indexes pays one `is_empty()` branch per write).
 
+pub mod aggregate;
+pub mod dict;
 pub mod docs;
 pub mod index;
 pub mod numeric;
+pub mod profile;
 pub mod query;
 pub mod registry;
 pub mod schema;
+pub mod spellcheck;
+pub mod synonyms;
 pub mod tag;
+pub mod text;
+pub mod vector_stats;
 
 use bytes::Bytes;
 
@@ -118,6 +126,8 @@ pub struct InfoPart {
     pub num_docs: u64,
     pub max_doc_id: u64,
     pub num_records: u64,
+    /// Distinct text terms (summed over shards: a term on two shards counts twice).
+    pub num_terms: u64,
     pub failures: u64,
     pub indexing: bool,
     pub percent_indexed: f64,
@@ -125,6 +135,8 @@ pub struct InfoPart {
     pub doc_table_bytes: u64,
     pub indexing_us: u64,
     pub vector_bytes: u64,
+    /// Per vector field figures (`vector_stats`).
+    pub vectors: Vec<vector_stats::FieldStats>,
 }
 
 /// One shard's answer to a read.
@@ -137,12 +149,27 @@ pub enum ReadPart {
     Tags(Vec<(Bytes, Vec<Bytes>)>),
     /// DUMP_NUMIDX: `(value, keys)`.
     Nums(Vec<(f64, Vec<Bytes>)>),
+    /// FT.EXPLAIN / FT.EXPLAINCLI: the rendered reply.
+    Explain(Reply),
 }
 
 /// This shard's part of a read op.
 pub fn read(reg: &Registry, op: &SearchOp) -> Result<ReadPart, String> {
     match op {
         SearchOp::List => Ok(ReadPart::Names(reg.names())),
+        SearchOp::Explain { index, lines, cli } => {
+            reg.get(index).ok_or_else(|| query::no_such_index(index))?;
+            Ok(ReadPart::Explain(if *cli {
+                Reply::Array(lines.iter().map(|l| bulk(l)).collect())
+            } else {
+                let mut text = String::new();
+                for l in lines {
+                    text.push_str(l);
+                    text.push('\n');
+                }
+                Reply::Bulk(Bytes::from(text))
+            }))
+        }
         SearchOp::Info { index } => {
             let idx = reg.get(index).ok_or(UNKNOWN_INDEX)?;
             Ok(ReadPart::Info(Box::new(InfoPart {
@@ -150,6 +177,7 @@ pub fn read(reg: &Registry, op: &SearchOp) -> Result<ReadPart, String> {
                 num_docs: idx.docs.len() as u64,
                 max_doc_id: u64::from(idx.docs.max_doc_id()),
                 num_records: idx.records(),
+                num_terms: idx.num_terms(),
                 failures: idx.failures,
                 indexing: idx.scan.is_some(),
                 percent_indexed: idx.percent_indexed(),
@@ -157,6 +185,7 @@ pub fn read(reg: &Registry, op: &SearchOp) -> Result<ReadPart, String> {
                 doc_table_bytes: idx.docs.mem_bytes() as u64,
                 indexing_us: idx.indexing_us,
                 vector_bytes: idx.vector_bytes() as u64,
+                vectors: vector_stats::collect(idx),
             })))
         }
         SearchOp::TagVals { index, field } => {
@@ -212,6 +241,10 @@ pub fn merge_read(op: &SearchOp, parts: Vec<Result<ReadPart, String>>) -> Reply 
         }
     }
     match op {
+        SearchOp::Explain { .. } => match ok.into_iter().next() {
+            Some(ReadPart::Explain(r)) => r,
+            _ => err("ERR not an index read command"),
+        },
         SearchOp::List | SearchOp::TagVals { .. } => {
             let mut all: Vec<Bytes> = ok
                 .into_iter()
@@ -348,7 +381,10 @@ pub fn info_reply(def: &IndexDef, parts: &[InfoPart], _aliases: &[Bytes]) -> Rep
     if let Some(f) = &def.payload_field {
         definition.push(kv("payload_field", Reply::Bulk(f.clone())));
     }
-    let attributes: Vec<Reply> = def.fields.iter().map(attribute_reply).collect();
+    let mut attributes: Vec<Reply> = def.fields.iter().map(attribute_reply).collect();
+    let vector_parts: Vec<&[vector_stats::FieldStats]> =
+        parts.iter().map(|p| p.vectors.as_slice()).collect();
+    vector_stats::annotate(&mut attributes, def, &vector_parts);
     let no_errors = || {
         Reply::Map(vec![
             kv("indexing failures", Reply::Int(0)),
@@ -376,7 +412,7 @@ pub fn info_reply(def: &IndexDef, parts: &[InfoPart], _aliases: &[Bytes]) -> Rep
         kv("attributes", Reply::Array(attributes)),
         kv("num_docs", Reply::Double(num_docs as f64)),
         kv("max_doc_id", Reply::Double(sum(|p| p.max_doc_id) as f64)),
-        kv("num_terms", Reply::Double(0.0)),
+        kv("num_terms", Reply::Double(sum(|p| p.num_terms) as f64)),
         kv("num_records", Reply::Double(records as f64)),
         kv("inverted_sz_mb", Reply::Double(inverted_mb)),
         kv(
@@ -585,6 +621,29 @@ pub fn unparse(op: &SearchOp) -> Option<Vec<Bytes>> {
             index.clone(),
         ],
         SearchOp::AliasDel { alias } => vec![s("FT.ALIASDEL"), alias.clone()],
+        SearchOp::DictAdd { dict, terms } | SearchOp::DictDel { dict, terms } => {
+            let name = if matches!(op, SearchOp::DictAdd { .. }) {
+                "FT.DICTADD"
+            } else {
+                "FT.DICTDEL"
+            };
+            let mut a = vec![s(name), dict.clone()];
+            a.extend(terms.iter().cloned());
+            a
+        }
+        SearchOp::SynUpdate {
+            index,
+            group,
+            skip_initial_scan,
+            terms,
+        } => {
+            let mut a = vec![s("FT.SYNUPDATE"), index.clone(), group.clone()];
+            if *skip_initial_scan {
+                a.push(s("SKIPINITIALSCAN"));
+            }
+            a.extend(terms.iter().cloned());
+            a
+        }
         SearchOp::Info { .. }
         | SearchOp::List
         | SearchOp::TagVals { .. }
@@ -592,7 +651,15 @@ pub fn unparse(op: &SearchOp) -> Option<Vec<Bytes>> {
         | SearchOp::DumpNumIdx { .. }
         | SearchOp::ConfigGet { .. }
         | SearchOp::ConfigSet { .. }
-        | SearchOp::Search(_) => return None,
+        | SearchOp::Search(_)
+        | SearchOp::Aggregate(_)
+        | SearchOp::CursorRead { .. }
+        | SearchOp::CursorDel { .. }
+        | SearchOp::DictDump { .. }
+        | SearchOp::SynDump { .. }
+        | SearchOp::SpellCheck(_)
+        | SearchOp::Explain { .. }
+        | SearchOp::Profile(_) => return None,
     })
 }
 
@@ -608,6 +675,38 @@ pub fn encode_definition(def: &IndexDef, aliases: &[Bytes]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// [`encode_definition`] followed, when the index has synonym groups, by a third list:
+/// the groups as `dict::synonyms_list` flattens them.
+pub fn encode_index(def: &IndexDef, aliases: &[Bytes], synonyms: &synonyms::Synonyms) -> Vec<u8> {
+    let mut out = encode_definition(def, aliases);
+    if !synonyms.is_empty() {
+        let list = dict::synonyms_list(synonyms);
+        dict::encode_strings(&mut out, list.iter().map(|b| &b[..]));
+    }
+    out
+}
+
+/// Decodes [`encode_index`]'s bytes: the definition, its aliases and its synonym groups.
+pub fn decode_index(b: &[u8]) -> Result<(IndexDef, Vec<Bytes>, synonyms::Synonyms), String> {
+    let mut rest = b;
+    let mut lists = Vec::new();
+    for _ in 0..2 {
+        lists.push(dict::decode_strings(&mut rest)?);
+    }
+    let syn = if rest.is_empty() {
+        synonyms::Synonyms::default()
+    } else {
+        let list = dict::decode_strings(&mut rest)?;
+        dict::synonyms_from_list(&list)?
+    };
+    if !rest.is_empty() {
+        return Err("trailing bytes after definition".into());
+    }
+    let aliases = lists.pop().unwrap_or_default();
+    let args = lists.pop().unwrap_or_default();
+    Ok((IndexDef::parse(&args)?, aliases, syn))
 }
 
 /// Decodes [`encode_definition`]'s bytes; `Err` names what is wrong.
@@ -642,3 +741,5 @@ pub fn decode_definition(mut b: &[u8]) -> Result<(IndexDef, Vec<Bytes>), String>
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod text_tests;

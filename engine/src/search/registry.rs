@@ -21,6 +21,8 @@ pub struct Registry {
     aliases: BTreeMap<Bytes, Bytes>,
     prefixes: Vec<(Bytes, Bytes)>,
     prefix_lens: Vec<usize>,
+    /// FT.DICTADD's dictionaries (process-wide: the same on every shard).
+    pub dicts: super::dict::Dicts,
 }
 
 /// RediSearch's reply to a name that is neither an index nor an alias.
@@ -38,6 +40,12 @@ impl Registry {
         self.indexes
             .get(name)
             .or_else(|| self.aliases.get(name).and_then(|n| self.indexes.get(n)))
+    }
+
+    /// The index called `name`, or the one alias `name` points to, mutably.
+    pub fn get_mut(&mut self, name: &[u8]) -> Option<&mut Index> {
+        let real = self.resolve(name)?;
+        self.indexes.get_mut(&real)
     }
 
     /// The real name of index or alias `name`.

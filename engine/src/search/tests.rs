@@ -259,6 +259,7 @@ fn vector_fields_are_indexed_and_searched() {
         sortby: None,
         offset: 0,
         num: 10,
+        text: Default::default(),
     };
     let db = s.db(0).expect("db 0");
     let got = execute(s.search(), db, &plan(Query::All, 3), NOW).expect("knn");

@@ -582,6 +582,19 @@ impl Shard {
 
     /// Executes an FT op on this shard's registry.
     fn search_execute(&mut self, ctx: &ExecCtx, op: &crate::ir::ops::SearchOp) -> Reply {
+        if let Some(reply) = crate::search::dict::execute(&mut self.search, op) {
+            return reply;
+        }
+        if let crate::ir::ops::SearchOp::Aggregate(plan) = op {
+            // Only reached outside the server's FT path: the loaded rows, RESP2 shape.
+            let db = &self.dbs[crate::search::INDEXED_DB];
+            let part = crate::search::aggregate::execute(&self.search, db, plan, ctx.now_ms);
+            return crate::search::aggregate::part_reply(part);
+        }
+        if let crate::ir::ops::SearchOp::SpellCheck(plan) = op {
+            let part = crate::search::spellcheck::execute(&self.search, plan);
+            return crate::search::spellcheck::merge(plan, vec![part], false);
+        }
         if let crate::ir::ops::SearchOp::Search(plan) = op {
             // Only reached outside the server's FT path (which knows the protocol): RESP2 shape.
             let part = self.search_part(plan, ctx.now_ms);
@@ -656,9 +669,38 @@ impl Shard {
     /// [`Shard::snapshot_begin`], as [`Shard::snapshot_functions`].
     pub fn snapshot_search(&self, sink: &mut FunctionSink<'_>) -> std::io::Result<()> {
         for (def, aliases) in self.search.definitions() {
-            sink(&def.name, &crate::search::encode_definition(&def, &aliases))?;
+            let encoded = match self.search.get(&def.name) {
+                Some(idx) => crate::search::encode_index(&def, &aliases, &idx.synonyms),
+                None => crate::search::encode_definition(&def, &aliases),
+            };
+            sink(&def.name, &encoded)?;
         }
         Ok(())
+    }
+
+    /// The snapshot's FT.DICTADD dictionaries as `sink(name, encoded terms)` (section 6,
+    /// database 1; `crate::search::dict`).
+    pub fn snapshot_search_dicts(&self, sink: &mut FunctionSink<'_>) -> std::io::Result<()> {
+        for (name, terms) in self.search.dicts.iter() {
+            sink(name, &crate::search::dict::encode_dict(terms))?;
+        }
+        Ok(())
+    }
+
+    /// Loads one dictionary outside `apply`, unlogged (snapshot load).
+    pub fn load_search_dict(&mut self, name: bytes::Bytes, terms: Vec<bytes::Bytes>) {
+        self.search.dicts.load(name, terms);
+    }
+
+    /// Sets an index's synonym groups outside `apply`, unlogged (snapshot load).
+    pub fn load_search_synonyms(
+        &mut self,
+        index: &[u8],
+        synonyms: crate::search::synonyms::Synonyms,
+    ) {
+        if let Some(idx) = self.search.get_mut(index) {
+            idx.synonyms = synonyms;
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 //! | 3 | 1 | data type: 0 FLOAT32, 1 FLOAT16, 2 BFLOAT16 |
 //! | 4 | 1 | metric: 0 L2, 1 IP, 2 COSINE |
 //! | 5 | 1 | quantization bits: 0 none, or 1, 2, 4, 8 |
-//! | 6 | 1 | flags: bit 0 = graph present (HNSW links follow each slot) |
+//! | 6 | 1 | flags: bit 0 = graph present (HNSW links follow each slot), bit 1 = EF_RUNTIME automatic |
 //! | 7 | 1 | reserved, 0 |
 //! | 8 | 4 | dim |
 //! | 12 | 4 | M |
@@ -131,7 +131,7 @@ impl VectorIndex {
         out.push(p.data_type.code());
         out.push(p.metric.code());
         out.push(p.quant_bits.unwrap_or(0));
-        out.push(graph as u8);
+        out.push(graph as u8 | (u8::from(p.ef_runtime_auto) << 1));
         out.push(0);
         for v in [p.dim, p.m, p.ef_construction, p.ef_runtime] {
             out.extend_from_slice(&(v as u32).to_le_bytes());
@@ -154,7 +154,9 @@ impl VectorIndex {
                     for l in 0..=h.levels[s] as usize {
                         let links = h.links(s as u32, l);
                         out.extend_from_slice(&(links.len() as u16).to_le_bytes());
-                        out.extend_from_slice(bytemuck::cast_slice(links));
+                        for t in links.iter() {
+                            out.extend_from_slice(&t.to_le_bytes());
+                        }
                     }
                 }
             }
@@ -207,7 +209,8 @@ impl VectorIndex {
         };
         let flags = r.u8()?;
         let graph = flags & 1 == 1;
-        if flags & !1 != 0 || r.u8()? != 0 {
+        let ef_runtime_auto = flags & 2 == 2;
+        if flags & !3 != 0 || r.u8()? != 0 {
             return r.err("bad flags");
         }
         let dim = r.u32()? as usize;
@@ -237,6 +240,7 @@ impl VectorIndex {
             m,
             ef_construction,
             ef_runtime,
+            ef_runtime_auto,
             epsilon,
             initial_cap: 0,
             quant_bits,

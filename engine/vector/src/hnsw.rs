@@ -2,7 +2,9 @@
 //!
 //! Layout (slot = dense `u32` position; `slot_ids[s]` its external id, `id_slots` the inverse):
 //! - vectors in [`Storage`] (one f32 arena or a disk file, plus optional TurboQuant codes);
-//! - level-0 links in `links0`, fixed stride `m0 + 1`: `[count, n_1 .. n_m0]`;
+//! - level-0 links in `links0`, bytes, fixed stride `2 + 3·m0`: a `u16` count, then `m0`
+//!   3-byte little-endian slot numbers (which caps a graph at [`MAX_SLOTS`] slots and saves a
+//!   fifth of the per-vector memory of a TurboQuant-4 index, SPEC.md §9.4);
 //! - links of levels ≥ 1 in the flat `upper` array: slot `s` owns `upper_cap[s]` consecutive
 //!   lists of stride `m + 1` from `upper_off[s]` (level `l` at `upper_off + (l-1)(m+1)`);
 //! - `levels[s]` is the top level of `s`; a list of level `l` only exists when
@@ -32,6 +34,64 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::sync::{Mutex, TryLockError};
+
+/// Most slots a graph may have: level-0 links are stored in 3 bytes.
+pub const MAX_SLOTS: usize = 1 << 24;
+
+/// One node's links at one level: 4-byte slots (upper levels) or 3-byte packed (level 0).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Links<'a> {
+    Wide(&'a [u32]),
+    /// Exactly `3 × len` bytes.
+    Packed(&'a [u8]),
+}
+
+impl<'a> Links<'a> {
+    /// Number of links.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Links::Wide(w) => w.len(),
+            Links::Packed(p) => p.len() / 3,
+        }
+    }
+
+    /// The link targets.
+    #[inline]
+    pub(crate) fn iter(self) -> LinksIter<'a> {
+        match self {
+            Links::Wide(w) => LinksIter::Wide(w.iter()),
+            Links::Packed(p) => LinksIter::Packed(p.chunks_exact(3)),
+        }
+    }
+
+    /// Whether `t` is one of the targets.
+    pub(crate) fn contains(&self, t: u32) -> bool {
+        self.iter().any(|x| x == t)
+    }
+
+    /// The targets, copied.
+    pub(crate) fn to_vec(self) -> Vec<u32> {
+        self.iter().collect()
+    }
+}
+
+/// Iterator over [`Links`].
+pub(crate) enum LinksIter<'a> {
+    Wide(std::slice::Iter<'a, u32>),
+    Packed(std::slice::ChunksExact<'a, u8>),
+}
+
+impl Iterator for LinksIter<'_> {
+    type Item = u32;
+    #[inline(always)]
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            LinksIter::Wide(w) => w.next().copied(),
+            LinksIter::Packed(p) => p.next().map(|b| u32::from_le_bytes([b[0], b[1], b[2], 0])),
+        }
+    }
+}
 
 /// Highest level a node may get (levels are stored in a `u8`; with M ≥ 2 a level above ~20
 /// has probability below 2^-20 per node anyway).
@@ -120,7 +180,7 @@ pub struct HnswIndex {
     id_slots: HashMap<u32, u32>,
     pub(crate) levels: Vec<u8>,
     pub(crate) deleted: Vec<bool>,
-    links0: Vec<u32>,
+    links0: Vec<u8>,
     upper_off: Vec<u32>,
     upper_cap: Vec<u8>,
     upper: Vec<u32>,
@@ -195,27 +255,37 @@ impl HnswIndex {
         if level == 0 { self.m0 } else { self.params.m }
     }
 
+    /// Bytes of one level-0 row.
+    #[inline(always)]
+    fn stride0(&self) -> usize {
+        2 + 3 * self.m0
+    }
+
     /// The links of `slot` at `level` (empty when the slot has no such level).
     #[inline]
-    pub(crate) fn links(&self, slot: u32, level: usize) -> &[u32] {
+    pub(crate) fn links(&self, slot: u32, level: usize) -> Links<'_> {
         let s = slot as usize;
-        let list = if level == 0 {
-            let stride = self.m0 + 1;
-            self.links0.get(s * stride..(s + 1) * stride)
-        } else {
-            if level > *self.levels.get(s).unwrap_or(&0) as usize {
-                return &[];
-            }
-            let stride = self.params.m + 1;
-            let off = self.upper_off[s] as usize + (level - 1) * stride;
-            self.upper.get(off..off + stride)
-        };
-        match list {
+        if level == 0 {
+            let stride = self.stride0();
+            return match self.links0.get(s * stride..(s + 1) * stride) {
+                Some(row) => {
+                    let n = (u16::from_le_bytes([row[0], row[1]]) as usize).min(self.m0);
+                    Links::Packed(&row[2..2 + 3 * n])
+                }
+                None => Links::Wide(&[]),
+            };
+        }
+        if level > *self.levels.get(s).unwrap_or(&0) as usize {
+            return Links::Wide(&[]);
+        }
+        let stride = self.params.m + 1;
+        let off = self.upper_off[s] as usize + (level - 1) * stride;
+        match self.upper.get(off..off + stride) {
             Some(l) => {
                 let n = (l[0] as usize).min(l.len() - 1);
-                &l[1..1 + n]
+                Links::Wide(&l[1..1 + n])
             }
-            None => &[],
+            None => Links::Wide(&[]),
         }
     }
 
@@ -235,7 +305,7 @@ impl HnswIndex {
     #[inline(always)]
     fn prefetch_links(&self, slot: u32, level: usize) {
         if level == 0
-            && let Some(row) = self.links0.get(slot as usize * (self.m0 + 1)..)
+            && let Some(row) = self.links0.get(slot as usize * self.stride0()..)
         {
             crate::kernels::prefetch(row);
         }
@@ -251,10 +321,17 @@ impl HnswIndex {
         );
         let s = slot as usize;
         let n = links.len().min(self.cap(level));
-        let list = if level == 0 {
-            let stride = self.m0 + 1;
-            &mut self.links0[s * stride..(s + 1) * stride]
-        } else {
+        if level == 0 {
+            let stride = self.stride0();
+            let row = &mut self.links0[s * stride..(s + 1) * stride];
+            row[..2].copy_from_slice(&(n as u16).to_le_bytes());
+            for (dst, &t) in row[2..].chunks_exact_mut(3).zip(&links[..n]) {
+                debug_assert!((t as usize) < MAX_SLOTS);
+                dst.copy_from_slice(&t.to_le_bytes()[..3]);
+            }
+            return;
+        }
+        let list = {
             debug_assert!(level <= self.levels[s] as usize);
             let stride = self.params.m + 1;
             let off = self.upper_off[s] as usize + (level - 1) * stride;
@@ -273,7 +350,12 @@ impl HnswIndex {
 
     /// A slot for a new node of `level`: a free one if any, else a new one. Its links are
     /// emptied and its upper lists allocated.
-    fn alloc_slot(&mut self, id: u32, level: u8) -> u32 {
+    fn alloc_slot(&mut self, id: u32, level: u8) -> io::Result<u32> {
+        if self.free.is_empty() && self.slot_ids.len() >= MAX_SLOTS {
+            return Err(io::Error::other(format!(
+                "an HNSW index holds at most {MAX_SLOTS} vectors"
+            )));
+        }
         let slot = match self.free.pop() {
             Some(s) => {
                 let s = s as usize;
@@ -287,13 +369,14 @@ impl HnswIndex {
                 self.slot_ids.push(id);
                 self.levels.push(level);
                 self.deleted.push(false);
-                self.links0.resize((s + 1) * (self.m0 + 1), 0);
+                self.links0.resize((s + 1) * self.stride0(), 0);
                 self.upper_off.push(0);
                 self.upper_cap.push(0);
                 s
             }
         };
-        self.links0[slot * (self.m0 + 1)] = 0;
+        let stride0 = self.stride0();
+        self.links0[slot * stride0..slot * stride0 + 2].fill(0);
         let stride = self.params.m + 1;
         if level > self.upper_cap[slot] {
             self.upper_off[slot] = self.upper.len() as u32;
@@ -306,7 +389,7 @@ impl HnswIndex {
                 self.upper[off + l * stride] = 0;
             }
         }
-        slot as u32
+        Ok(slot as u32)
     }
 
     /// Inserts `id` with the metric-prepared vector `v`, replacing a previous vector of `id`
@@ -316,7 +399,7 @@ impl HnswIndex {
             self.remove(id);
         }
         let level = self.random_level();
-        let slot = self.alloc_slot(id, level);
+        let slot = self.alloc_slot(id, level)?;
         if let Err(e) = self.storage.set(slot as usize, v) {
             // Leave the slot as a deleted one so the structure stays consistent.
             self.deleted[slot as usize] = true;
@@ -386,7 +469,7 @@ impl HnswIndex {
     fn add_link(&mut self, node: u32, new: u32, score: f32, level: usize) {
         let cap = self.cap(level);
         let current = self.links(node, level);
-        if current.contains(&new) {
+        if current.contains(new) {
             return;
         }
         if current.len() < cap {
@@ -397,7 +480,7 @@ impl HnswIndex {
         }
         let mut cands: Vec<Scored> = current
             .iter()
-            .map(|&t| Scored::new(self.storage.score_slots(node as usize, t as usize), t))
+            .map(|t| Scored::new(self.storage.score_slots(node as usize, t as usize), t))
             .collect();
         cands.push(Scored::new(score, new));
         cands.sort_unstable();
@@ -436,7 +519,7 @@ impl HnswIndex {
     fn greedy(&self, score: impl Fn(u32, f32) -> f32, mut cur: Scored, level: usize) -> Scored {
         loop {
             let mut changed = false;
-            for &n in self.links(cur.key, level) {
+            for n in self.links(cur.key, level).iter() {
                 if !self.has_level(n, level) {
                     continue;
                 }
@@ -484,7 +567,7 @@ impl HnswIndex {
                 self.prefetch_links(next.key, level);
             }
             batch.clear();
-            for &n in self.links(c.key, level) {
+            for n in self.links(c.key, level).iter() {
                 if self.has_level(n, level) && sc.visit(n) {
                     self.storage.prefetch(n as usize, quant);
                     batch.push(n);
@@ -547,7 +630,7 @@ impl HnswIndex {
         for level in 0..=self.levels[s] as usize {
             let neighbours = self.links(slot, level).to_vec();
             for &n in &neighbours {
-                if self.deleted[n as usize] || !self.links(n, level).contains(&slot) {
+                if self.deleted[n as usize] || !self.links(n, level).contains(slot) {
                     continue;
                 }
                 self.repair(n, slot, level, &neighbours);
@@ -569,8 +652,7 @@ impl HnswIndex {
         let mut pool: Vec<u32> = self
             .links(node, level)
             .iter()
-            .chain(gone_links)
-            .copied()
+            .chain(gone_links.iter().copied())
             .filter(|&t| {
                 t != gone && t != node && !self.deleted[t as usize] && self.has_level(t, level)
             })
@@ -742,7 +824,7 @@ impl HnswIndex {
             if c.score > boundary {
                 break;
             }
-            for &n in self.links(c.key, 0) {
+            for n in self.links(c.key, 0).iter() {
                 if !sc.visit(n) {
                     continue;
                 }
@@ -772,7 +854,7 @@ impl HnswIndex {
     /// RAM bytes.
     pub fn memory_usage(&self) -> usize {
         self.storage.memory_bytes()
-            + self.links0.capacity() * 4
+            + self.links0.capacity()
             + self.upper.capacity() * 4
             + self.upper_off.capacity() * 4
             + self.upper_cap.capacity()
@@ -796,7 +878,12 @@ impl HnswIndex {
         self.slot_ids.push(id);
         self.levels.push(level);
         self.deleted.push(deleted);
-        self.links0.resize((s + 1) * (self.m0 + 1), 0);
+        if s >= MAX_SLOTS {
+            return Err(io::Error::other(format!(
+                "an HNSW index holds at most {MAX_SLOTS} vectors"
+            )));
+        }
+        self.links0.resize((s + 1) * self.stride0(), 0);
         self.upper_off.push(self.upper.len() as u32);
         self.upper_cap.push(level);
         self.upper
@@ -833,10 +920,7 @@ impl HnswIndex {
                 if links.len() > self.cap(l) {
                     return Err(format!("slot {s} level {l}: {} links", links.len()));
                 }
-                if let Some(&t) = links
-                    .iter()
-                    .find(|&&t| t as usize >= self.slots() || t == s)
-                {
+                if let Some(t) = links.iter().find(|&t| t as usize >= self.slots() || t == s) {
                     return Err(format!("slot {s} level {l}: bad link {t}"));
                 }
             }
@@ -852,5 +936,24 @@ impl HnswIndex {
             return Err("live + free != slots".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Links;
+
+    #[test]
+    fn packed_and_wide_links_read_alike() {
+        let wide = [0u32, 1, 0x00AB_CDEF, (1 << 24) - 1];
+        let packed: Vec<u8> = wide
+            .iter()
+            .flat_map(|t| t.to_le_bytes()[..3].to_vec())
+            .collect();
+        for l in [Links::Wide(&wide), Links::Packed(&packed)] {
+            assert_eq!(l.len(), 4);
+            assert_eq!(l.to_vec(), wide);
+            assert!(l.contains(0x00AB_CDEF) && !l.contains(2));
+        }
     }
 }

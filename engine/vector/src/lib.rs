@@ -10,6 +10,7 @@ pub mod blob;
 mod codec;
 mod disk;
 pub mod distance;
+pub mod estimate;
 pub mod flat;
 pub mod hnsw;
 pub mod index;
@@ -23,5 +24,7 @@ pub mod turboquant;
 pub use blob::{BlobError, ElementType, encode_blob, parse_blob};
 pub use codec::{DecodeError, FORMAT_VERSION};
 pub use distance::Metric;
-pub use index::{Algorithm, SearchPlan, VectorError, VectorIndex, VectorInfo, VectorParams};
+pub use index::{
+    AUTO_BEAM_PER_K, Algorithm, SearchPlan, VectorError, VectorIndex, VectorInfo, VectorParams,
+};
 pub use roaring::RoaringBitmap;

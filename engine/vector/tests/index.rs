@@ -468,3 +468,30 @@ fn huge_k_and_rerank_do_not_allocate_by_them() {
         }
     }
 }
+
+/// Without an EF_RUNTIME the beam grows with k (recall ≥ 0.95 at the defaults); an explicit
+/// EF_RUNTIME, on the field or the query, is honoured as given.
+#[test]
+fn automatic_beam_and_explicit_ef_runtime() {
+    use moon_vector::AUTO_BEAM_PER_K;
+    let idx = VectorIndex::new(VectorParams::hnsw(DIM, Metric::L2)).unwrap();
+    assert!(idx.params().ef_runtime_auto);
+    assert_eq!(idx.beam(10, None), 10 * AUTO_BEAM_PER_K);
+    assert_eq!(idx.beam(1, None), 10);
+    assert_eq!(idx.beam(10, Some(7)), 7);
+    let fixed = VectorIndex::new(VectorParams {
+        ef_runtime: 12,
+        ef_runtime_auto: false,
+        ..VectorParams::hnsw(DIM, Metric::L2)
+    })
+    .unwrap();
+    assert_eq!(fixed.beam(10, None), 12);
+    assert!(!fixed.info().ef_runtime_auto);
+    // The flag survives a snapshot.
+    let mut buf = Vec::new();
+    fixed.encode(&mut buf);
+    assert!(!VectorIndex::decode(&buf).unwrap().params().ef_runtime_auto);
+    buf.clear();
+    idx.encode(&mut buf);
+    assert!(VectorIndex::decode(&buf).unwrap().params().ef_runtime_auto);
+}

@@ -185,6 +185,7 @@ impl Worker {
             ConnCmd::PubSub(cmd) => return self.pubsub_cmd(conn, cmd),
             ConnCmd::Script(cmd) => return self.script_cmd(conn, cmd),
             ConnCmd::Ops(cmd) => return self.ops_cmd(conn, cmd),
+            ConnCmd::FtAggregate(a) => return self.ft_aggregate(conn, *a),
             ConnCmd::Acl(cmd) => return self.acl_cmd(conn, cmd),
             ConnCmd::Lastsave => Reply::Int(self.shared.last_save() as i64),
             ConnCmd::Save => {

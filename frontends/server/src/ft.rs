@@ -7,15 +7,17 @@
 //! through `run_atomic` over all shards (each applies and logs it); FT.CONFIG values are
 //! process-wide, kept behind a mutex touched only by FT.CONFIG (never on a hot path).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use moon_engine::ir::ops::SearchOp;
 use moon_engine::ir::{ExecCtx, Op, OpError, Reply};
 use moon_engine::search::query::{SearchPart, SearchPlan};
+use moon_engine::search::text::Stats;
 use moon_resp::codec::Proto;
 
-use crate::conn::{Conn, Part};
+use crate::conn::{Conn, Finish, Part};
+use crate::mailbox::{CallFn, Msg, ReplyTo};
 use crate::worker::Worker;
 
 fn err(text: impl Into<String>) -> Reply {
@@ -40,6 +42,20 @@ impl Worker {
             SearchOp::ConfigSet { name, value } => config_set(name, value),
             SearchOp::Search(plan) => {
                 self.search_query(conn, (**plan).clone());
+                return false;
+            }
+            SearchOp::Aggregate(_)
+            | SearchOp::CursorRead { .. }
+            | SearchOp::CursorDel { .. }
+            | SearchOp::SpellCheck(_) => {
+                return self.aggregate_op(conn, sop);
+            }
+            // Every shard holds the same dictionaries and synonyms: this one answers.
+            SearchOp::DictDump { .. } | SearchOp::SynDump { .. } => {
+                self.shard.apply(&ctx, &Op::Search(sop))
+            }
+            SearchOp::Profile(p) => {
+                self.search_profile(conn, (**p).clone());
                 return false;
             }
             _ if shards == 1 => self.shard.apply(&ctx, &Op::Search(sop)),
@@ -92,6 +108,9 @@ impl Worker {
     /// FT.SEARCH over every shard: each runs the plan over its docs, the last one merges
     /// (`moon_engine::search::query::merge`).
     fn search_query(&mut self, conn: &mut Conn, plan: SearchPlan) {
+        if self.shared.shards() > 1 && plan.text.stats.is_none() && plan.has_text() {
+            return self.search_two_phase(conn, plan);
+        }
         let resp3 = conn.proto == Proto::Resp3;
         let plan = std::sync::Arc::new(plan);
         let make_plan = plan.clone();
@@ -118,6 +137,94 @@ impl Worker {
                 moon_engine::search::query::merge(&plan, all, resp3)
             }),
         );
+    }
+}
+
+/// Phase 1 of a multi-shard text search: the statistics gathered so far.
+struct StatsGather {
+    stats: Stats,
+    remaining: usize,
+}
+
+impl Worker {
+    /// A text search over several shards in two phases, so that scores use collection
+    /// statistics summed over every shard (a doc scores the same on any shard):
+    /// 1. every shard computes its `local_stats` for the plan and adds them to a shared
+    ///    accumulator; the shard that completes it starts phase 2 itself (no round trip
+    ///    through the connection's shard);
+    /// 2. every shard runs the plan with the merged statistics and answers the connection's
+    ///    deferred reply (part = shard), merged as a one-phase search.
+    ///
+    /// Phase 1 never fails the query: a shard's error (an unknown index, ...) contributes
+    /// nothing and phase 2 reports it. A panic while computing statistics is contained so
+    /// that the count always reaches zero.
+    fn search_two_phase(&mut self, conn: &mut Conn, plan: SearchPlan) {
+        let shards = self.shared.shards();
+        let resp3 = conn.proto == Proto::Resp3;
+        let merge_plan = Arc::new(plan.clone());
+        let seq = conn.defer(
+            shards,
+            Finish::Custom(Box::new(move |parts| {
+                type PartResult = Result<SearchPart, String>;
+                let all = parts
+                    .into_iter()
+                    .map(|p| match p {
+                        Part::Any(b) => b
+                            .downcast::<PartResult>()
+                            .map_or_else(|_| Err("ERR a shard did not respond".into()), |r| *r),
+                        _ => Err("ERR a shard did not respond".into()),
+                    })
+                    .collect();
+                moon_engine::search::query::merge(&merge_plan, all, resp3)
+            })),
+        );
+        let (home, client) = (self.id, conn.id);
+        let plan = Arc::new(plan);
+        let gather = Arc::new(Mutex::new(StatsGather {
+            stats: Stats::default(),
+            remaining: shards,
+        }));
+        for s in 0..shards {
+            let (plan, gather) = (plan.clone(), gather.clone());
+            let f: CallFn = Box::new(move |w: &mut Worker| {
+                let local = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    moon_engine::search::query::local_stats(w.shard.search(), &plan)
+                }));
+                let done = {
+                    let mut g = gather.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Ok(Ok(st)) = &local {
+                        g.stats.merge(st);
+                    }
+                    g.remaining -= 1;
+                    (g.remaining == 0).then(|| std::mem::take(&mut g.stats))
+                };
+                if let Some(stats) = done {
+                    let mut p = (*plan).clone();
+                    p.text.stats = Some(stats);
+                    let p = Arc::new(p);
+                    for t in 0..w.shared.shards() {
+                        let p = p.clone();
+                        let to = ReplyTo {
+                            shard: home,
+                            client,
+                            seq,
+                            part: t,
+                        };
+                        let f: CallFn = Box::new(move |w: &mut Worker| {
+                            let part = w.shard.search_part(&p, w.now_ms);
+                            Box::new(part) as Box<dyn std::any::Any + Send>
+                        });
+                        w.outboxes[t].send(Msg::Call { to, f });
+                    }
+                }
+                Box::new(()) as Box<dyn std::any::Any + Send>
+            });
+            if s == self.id {
+                f(self);
+            } else {
+                self.post(s, f);
+            }
+        }
     }
 }
 

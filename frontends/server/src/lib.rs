@@ -17,6 +17,8 @@ mod conn_cmds;
 mod contain;
 mod dispatch;
 mod ft;
+mod ft_aggregate;
+mod ft_profile;
 mod info;
 pub mod latency;
 mod limits;

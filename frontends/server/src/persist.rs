@@ -389,6 +389,11 @@ impl Worker {
                         self.shard
                             .snapshot_search(&mut |name, def| writer.add_search_def(name, def))
                     })
+                    .and_then(|()| {
+                        self.shard.snapshot_search_dicts(&mut |name, terms| {
+                            writer.add_search_dict(name, terms)
+                        })
+                    })
                 {
                     tracing::error!(shard = self.id, "cannot write a snapshot: {e}");
                     self.shard.snapshot_abort();

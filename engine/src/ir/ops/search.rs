@@ -52,6 +52,43 @@ pub enum SearchOp {
     ConfigSet { name: Bytes, value: Bytes },
     /// FT.SEARCH: every shard runs the plan over its docs, the server merges.
     Search(Box<SearchPlan>),
+    /// FT.AGGREGATE: every shard returns its rows, the server runs the pipeline.
+    Aggregate(Box<crate::search::aggregate::AggregatePlan>),
+    /// FT.CURSOR READ index id [COUNT n] (answered by the server's cursor table).
+    CursorRead {
+        index: Bytes,
+        id: u64,
+        count: Option<u64>,
+    },
+    /// FT.CURSOR DEL index id.
+    CursorDel { index: Bytes, id: u64 },
+    /// FT.DICTADD dict term...
+    DictAdd { dict: Bytes, terms: Vec<Bytes> },
+    /// FT.DICTDEL dict term...
+    DictDel { dict: Bytes, terms: Vec<Bytes> },
+    /// FT.DICTDUMP dict.
+    DictDump { dict: Bytes },
+    /// FT.SYNUPDATE index group [SKIPINITIALSCAN] term...
+    SynUpdate {
+        index: Bytes,
+        group: Bytes,
+        skip_initial_scan: bool,
+        terms: Vec<Bytes>,
+    },
+    /// FT.SYNDUMP index.
+    SynDump { index: Bytes },
+    /// FT.SPELLCHECK: every shard checks the terms against its index, the server merges.
+    SpellCheck(Box<crate::search::spellcheck::SpellPlan>),
+    /// FT.EXPLAIN (`cli: false`) / FT.EXPLAINCLI: the front-end renders the query; a shard
+    /// checks that the index exists and replies the text.
+    Explain {
+        index: Bytes,
+        lines: Vec<String>,
+        cli: bool,
+    },
+    /// FT.PROFILE index SEARCH [LIMITED] QUERY ...: an FT.SEARCH with measurements
+    /// (`crate::search::profile`).
+    Profile(Box<crate::search::profile::ProfileOp>),
 }
 
 impl SearchOp {
@@ -62,7 +99,13 @@ impl SearchOp {
 
     /// Every shard.
     pub fn routing(&self) -> KeyRouting {
-        KeyRouting::AllShards(MergeKind::AllOk)
+        match self {
+            // Every shard answers alike: any one's reply is the reply.
+            SearchOp::DictAdd { .. } | SearchOp::DictDel { .. } => {
+                KeyRouting::AllShards(MergeKind::AnyNonNil)
+            }
+            _ => KeyRouting::AllShards(MergeKind::AllOk),
+        }
     }
 
     /// Definition changes (logged and applied on every shard).
@@ -74,6 +117,9 @@ impl SearchOp {
                 | SearchOp::DropIndex { .. }
                 | SearchOp::AliasSet { .. }
                 | SearchOp::AliasDel { .. }
+                | SearchOp::DictAdd { .. }
+                | SearchOp::DictDel { .. }
+                | SearchOp::SynUpdate { .. }
         )
     }
 }

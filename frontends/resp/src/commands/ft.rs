@@ -16,8 +16,11 @@ use bytes::Bytes;
 use moon_engine::ir::ops::SearchOp;
 use moon_engine::ir::{Op, OpError};
 use moon_engine::search::IndexDef;
-use moon_engine::search::query::{Knn, Query, SearchPlan, TagMatch};
+use moon_engine::search::query::{
+    HighlightPlan, Knn, Query, SearchPlan, SummarizePlan, TagMatch, TextKind, TextOpts, TextQuery,
+};
 use moon_engine::search::schema::parse_fields_args;
+use moon_engine::search::text::Scorer;
 use moon_ft::{NodeKind, TagValue};
 
 use super::Command;
@@ -200,6 +203,36 @@ pub static FT_SEARCH: CommandSpec = CommandSpec::new(
     ft_search,
 );
 
+pub static FT_EXPLAIN: CommandSpec = CommandSpec::new(
+    "ft.explain",
+    -3,
+    READONLY,
+    0,
+    &[],
+    doc(
+        G,
+        "1.0.0",
+        "Returns the execution plan for a complex query",
+        "O(1)",
+    ),
+    ft_explain,
+);
+
+pub static FT_EXPLAINCLI: CommandSpec = CommandSpec::new(
+    "ft.explaincli",
+    -3,
+    READONLY,
+    0,
+    &[],
+    doc(
+        G,
+        "1.0.0",
+        "Returns the execution plan for a complex query",
+        "O(1)",
+    ),
+    ft_explaincli,
+);
+
 /// The FT family's table.
 pub static COMMANDS: &[&CommandSpec] = &[
     &FT_CREATE,
@@ -214,6 +247,8 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &FT_DEBUG,
     &FT_CONFIG,
     &FT_SEARCH,
+    &FT_EXPLAIN,
+    &FT_EXPLAINCLI,
 ];
 
 fn ft_create(args: &[Bytes]) -> Result<Command, OpError> {
@@ -347,7 +382,14 @@ fn ft_search(args: &[Bytes]) -> Result<Command, OpError> {
         Ok(a) => a,
         Err(e) => return fail(e.to_string()),
     };
-    let tree = match moon_ft::parse_query(&args[2], &sargs.common.params, sargs.dialect()) {
+    // Stop words are the index's (the engine drops them), so the parser keeps every word.
+    let none = moon_ft::Stopwords::none();
+    let opts = moon_ft::QueryOptions {
+        params: &sargs.common.params,
+        dialect: sargs.dialect(),
+        stopwords: &none,
+    };
+    let tree = match moon_ft::parse_query_with(&args[2], &opts) {
         Ok(t) => t,
         Err(e) => return fail(e.to_string()),
     };
@@ -355,6 +397,39 @@ fn ft_search(args: &[Bytes]) -> Result<Command, OpError> {
         Ok(plan) => op(SearchOp::Search(Box::new(plan))),
         Err(e) => fail(e),
     }
+}
+
+fn ft_explain(args: &[Bytes]) -> Result<Command, OpError> {
+    explain_cmd(args, false)
+}
+
+fn ft_explaincli(args: &[Bytes]) -> Result<Command, OpError> {
+    explain_cmd(args, true)
+}
+
+/// FT.EXPLAIN / FT.EXPLAINCLI index query [DIALECT n] [PARAMS ...]: moon-ft parses (default
+/// stop words) and renders with English stem expansion; a shard checks the index.
+fn explain_cmd(args: &[Bytes], cli: bool) -> Result<Command, OpError> {
+    let rest: Vec<&[u8]> = args[3..].iter().map(|a| &a[..]).collect();
+    let sargs = match moon_ft::parse_search_args(&rest) {
+        Ok(a) => a,
+        Err(e) => return fail(e.to_string()),
+    };
+    let tree = match moon_ft::parse_query(&args[2], &sargs.common.params, sargs.dialect()) {
+        Ok(t) => t,
+        Err(e) => return fail(e.to_string()),
+    };
+    let expand = |t: &str| moon_engine::search::text::explain_expansions(t);
+    let lines = if sargs.query.verbatim {
+        moon_ft::explain_cli(&tree, &moon_ft::NoExpansion)
+    } else {
+        moon_ft::explain_cli(&tree, &expand)
+    };
+    op(SearchOp::Explain {
+        index: args[1].clone(),
+        lines,
+        cli,
+    })
 }
 
 fn bs(s: &str) -> Bytes {
@@ -367,22 +442,17 @@ pub fn search_plan(
     tree: &moon_ft::QueryNode,
     a: &moon_ft::SearchArgs,
 ) -> Result<SearchPlan, String> {
-    if a.geofilter.is_some() {
-        return Err("ERR GEOFILTER is not supported yet".into());
+    if a.withpayloads || a.withsortkeys {
+        return Err("ERR WITHPAYLOADS and WITHSORTKEYS are not supported yet".into());
     }
-    if a.summarize.is_some() || a.highlight.is_some() {
-        return Err("ERR SUMMARIZE and HIGHLIGHT are not supported yet".into());
-    }
-    if a.query.inkeys.is_some() || a.query.infields.is_some() {
-        return Err("ERR INKEYS and INFIELDS are not supported yet".into());
-    }
-    if a.withpayloads || a.withsortkeys || a.explainscore {
-        return Err("ERR WITHPAYLOADS, WITHSORTKEYS and EXPLAINSCORE are not supported yet".into());
-    }
+    let lw = Lower {
+        slop: a.query.slop,
+        inorder: a.query.inorder,
+    };
     let (mut query, knn) = match &tree.kind {
         NodeKind::VectorKnn(k) => {
             let filter = match &k.filter {
-                Some(f) => lower(f)?,
+                Some(f) => lw.lower(f, None, 1.0)?,
                 None => Query::All,
             };
             let mut ef_runtime = None;
@@ -402,8 +472,27 @@ pub fn search_plan(
             };
             (filter, Some(knn))
         }
-        _ => (lower(tree)?, None),
+        _ => (lw.lower(tree, None, 1.0)?, None),
     };
+    let and = |query: Query, n: Query| match query {
+        Query::All => n,
+        Query::And(mut v) => {
+            v.push(n);
+            Query::And(v)
+        }
+        q => Query::And(vec![q, n]),
+    };
+    if let Some(g) = &a.geofilter {
+        query = and(
+            query,
+            Query::Geo {
+                field: bs(&g.field),
+                lon: g.lon,
+                lat: g.lat,
+                radius_m: g.radius * g.unit.meters(),
+            },
+        );
+    }
     for f in &a.filters {
         let n = Query::Numeric {
             field: bs(&f.field),
@@ -412,94 +501,223 @@ pub fn search_plan(
             min_inclusive: f.min_inclusive,
             max_inclusive: f.max_inclusive,
         };
-        query = match query {
-            Query::All => n,
-            Query::And(mut v) => {
-                v.push(n);
-                Query::And(v)
-            }
-            q => Query::And(vec![q, n]),
-        };
+        query = and(query, n);
     }
     let (offset, num) = a.offset_num();
+    let scorer = match &a.query.scorer {
+        None => None,
+        Some(name) => {
+            Some(Scorer::from_name(name).ok_or_else(|| format!("No such scorer {name}"))?)
+        }
+    };
+    let names = |v: &[String]| v.iter().map(|f| bs(f)).collect::<Vec<_>>();
+    let highlight = a.highlight.as_ref().map(|h| HighlightPlan {
+        fields: names(&h.fields),
+        open: h.open_tag.clone(),
+        close: h.close_tag.clone(),
+    });
+    let summarize = a.summarize.as_ref().map(|s| SummarizePlan {
+        fields: names(&s.fields),
+        frags: usize::try_from(s.frags).unwrap_or(usize::MAX),
+        len: usize::try_from(s.len).unwrap_or(usize::MAX),
+        separator: s.separator.clone(),
+    });
+    let mut return_fields: Option<Vec<(Bytes, Bytes)>> = a
+        .return_fields
+        .as_ref()
+        .map(|v| v.iter().map(|r| (bs(&r.path), bs(&r.name))).collect());
+    // Fields named by HIGHLIGHT / SUMMARIZE are returned even when RETURN omits them (as
+    // RediSearch adds them to its output field list).
+    if let Some(list) = return_fields.as_mut().filter(|l| !l.is_empty()) {
+        let extra = highlight
+            .iter()
+            .flat_map(|h| h.fields.iter())
+            .chain(summarize.iter().flat_map(|s| s.fields.iter()));
+        for f in extra {
+            if !list.iter().any(|(p, n)| p == f || n == f) {
+                list.push((f.clone(), f.clone()));
+            }
+        }
+    }
+    let text = TextOpts {
+        scorer,
+        explainscore: a.explainscore,
+        verbatim: a.query.verbatim,
+        nostopwords: a.query.nostopwords,
+        infields: a.query.infields.as_deref().map(names),
+        inkeys: a
+            .query
+            .inkeys
+            .as_ref()
+            .map(|k| k.iter().map(|k| Bytes::copy_from_slice(k)).collect()),
+        highlight,
+        summarize,
+        stats: None,
+    };
     Ok(SearchPlan {
         index,
         query,
         knn,
         nocontent: a.nocontent || a.return_fields.as_ref().is_some_and(Vec::is_empty),
         withscores: a.withscores,
-        return_fields: a
-            .return_fields
-            .as_ref()
-            .map(|v| v.iter().map(|r| (bs(&r.path), bs(&r.name))).collect()),
+        return_fields,
         sortby: a.sortby.as_ref().map(|s| (bs(&s.field), s.descending)),
         offset,
         num,
+        text,
     })
 }
 
-/// A query node as an engine filter.
-fn lower(n: &moon_ft::QueryNode) -> Result<Query, String> {
-    let all = |v: &[moon_ft::QueryNode]| v.iter().map(lower).collect::<Result<Vec<_>, _>>();
-    Ok(match &n.kind {
-        NodeKind::Wildcard => Query::All,
-        NodeKind::Null => Query::Nothing,
-        NodeKind::And(v) => Query::And(all(v)?),
-        NodeKind::Or(v) => Query::Or(all(v)?),
-        NodeKind::Not(c) => Query::Not(Box::new(lower(c)?)),
-        NodeKind::Optional(c) => Query::Optional(Box::new(lower(c)?)),
-        NodeKind::Tag { field, values } => Query::Tag {
-            field: bs(field),
-            values: values
-                .iter()
-                .map(|v| match v {
-                    TagValue::Exact(s) => Ok(TagMatch::Exact(bs(s))),
-                    TagValue::Words(w) => Ok(TagMatch::Exact(bs(&w.join(" ")))),
-                    TagValue::Prefix(s) => Ok(TagMatch::Prefix(bs(s))),
-                    TagValue::Suffix(s) => Ok(TagMatch::Suffix(bs(s))),
-                    TagValue::Infix(s) => Ok(TagMatch::Infix(bs(s))),
-                    TagValue::Pattern(_) => {
-                        Err("ERR tag wildcard patterns are not supported yet".to_string())
+/// Lowering context: the global SLOP / INORDER options.
+struct Lower {
+    slop: Option<i64>,
+    inorder: bool,
+}
+
+fn text_leaf(fields: Option<&[String]>, kind: TextKind, weight: f64) -> Query {
+    Query::Text(Box::new(TextQuery {
+        fields: fields.map(|f| f.iter().map(|f| bs(f)).collect()),
+        kind,
+        weight,
+    }))
+}
+
+/// A slop attribute or option as the engine's (negative = unlimited).
+fn slop_of(s: Option<i64>) -> Option<u32> {
+    s.and_then(|s| u32::try_from(s).ok())
+}
+
+impl Lower {
+    /// A query node as an engine filter; `scope` is the field scope inherited from an
+    /// enclosing `@f:( ... )`, `weight` the product of the enclosing `$weight`s.
+    fn lower(
+        &self,
+        n: &moon_ft::QueryNode,
+        scope: Option<&[String]>,
+        weight: f64,
+    ) -> Result<Query, String> {
+        let scope = n.fields.as_deref().or(scope);
+        let weight = weight * n.attrs.weight;
+        let all = |v: &[moon_ft::QueryNode]| {
+            v.iter()
+                .map(|c| self.lower(c, scope, weight))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(match &n.kind {
+            NodeKind::Wildcard => Query::All,
+            NodeKind::Null => Query::Nothing,
+            NodeKind::And(v) => {
+                let qs = all(v)?;
+                let slop = n.attrs.slop.or(self.slop);
+                let inorder = n.attrs.inorder.unwrap_or(self.inorder);
+                if slop.is_some() || inorder {
+                    Query::Near {
+                        qs,
+                        slop: slop_of(slop),
+                        inorder,
                     }
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        },
-        NodeKind::Numeric(r) => Query::Numeric {
-            field: bs(&r.field),
-            min: r.min,
-            max: r.max,
-            min_inclusive: r.min_inclusive,
-            max_inclusive: r.max_inclusive,
-        },
-        NodeKind::VectorRange(r) => {
-            let mut epsilon = None;
-            for (name, value) in &r.params {
-                if name.trim_start_matches('$').eq_ignore_ascii_case("EPSILON") {
-                    epsilon = Some(value.parse::<f64>().ok().filter(|e| *e > 0.0).ok_or_else(
-                        || format!("Error parsing vector similarity parameters: Invalid value `{value}` for EPSILON"),
-                    )?);
+                } else {
+                    Query::And(qs)
                 }
             }
-            Query::Range {
-                field: bs(&r.field),
-                radius: r.radius,
-                blob: Bytes::copy_from_slice(&r.blob),
-                epsilon,
-                yield_as: r.yield_distance_as.as_deref().map(bs),
+            NodeKind::Or(v) => Query::Or(all(v)?),
+            NodeKind::Not(c) => Query::Not(Box::new(self.lower(c, scope, weight)?)),
+            NodeKind::Optional(c) => Query::Optional(Box::new(self.lower(c, scope, weight)?)),
+            NodeKind::Term(t) => text_leaf(
+                scope,
+                TextKind::Term {
+                    word: t.text.clone(),
+                    verbatim: t.verbatim,
+                },
+                weight,
+            ),
+            NodeKind::Phrase(words) => {
+                let words = words
+                    .iter()
+                    .filter_map(|w| match &w.kind {
+                        NodeKind::Term(t) => Some((t.text.clone(), t.verbatim)),
+                        _ => None,
+                    })
+                    .collect();
+                // An exact phrase; `$slop` / `$inorder` attributes loosen it.
+                let slop = match n.attrs.slop {
+                    None => 0,
+                    Some(s) => slop_of(Some(s)).unwrap_or(u32::MAX / 2),
+                };
+                let inorder = n.attrs.inorder.unwrap_or(n.attrs.slop.is_none());
+                text_leaf(
+                    scope,
+                    TextKind::Phrase {
+                        words,
+                        slop,
+                        inorder,
+                    },
+                    weight,
+                )
             }
-        }
-        NodeKind::VectorKnn(_) => {
-            return Err("ERR a KNN clause is only supported at the top of the query".into());
-        }
-        NodeKind::Geo(_) => return Err("ERR geo queries are not supported yet".into()),
-        NodeKind::Term(_)
-        | NodeKind::Phrase(_)
-        | NodeKind::Prefix(_)
-        | NodeKind::Suffix(_)
-        | NodeKind::Infix(_)
-        | NodeKind::Pattern(_)
-        | NodeKind::Fuzzy { .. } => return Err("ERR text queries are not supported yet".into()),
-    })
+            NodeKind::Prefix(t) => text_leaf(scope, TextKind::Prefix(t.text.clone()), weight),
+            NodeKind::Suffix(t) => text_leaf(scope, TextKind::Suffix(t.text.clone()), weight),
+            NodeKind::Infix(t) => text_leaf(scope, TextKind::Infix(t.text.clone()), weight),
+            NodeKind::Pattern(p) => text_leaf(scope, TextKind::Wildcard(p.clone()), weight),
+            NodeKind::Fuzzy { term, distance } => text_leaf(
+                scope,
+                TextKind::Fuzzy {
+                    word: term.text.clone(),
+                    distance: u32::from(*distance),
+                },
+                weight,
+            ),
+            NodeKind::Tag { field, values } => Query::Tag {
+                field: bs(field),
+                values: values
+                    .iter()
+                    .map(|v| match v {
+                        TagValue::Exact(s) => Ok(TagMatch::Exact(bs(s))),
+                        TagValue::Words(w) => Ok(TagMatch::Exact(bs(&w.join(" ")))),
+                        TagValue::Prefix(s) => Ok(TagMatch::Prefix(bs(s))),
+                        TagValue::Suffix(s) => Ok(TagMatch::Suffix(bs(s))),
+                        TagValue::Infix(s) => Ok(TagMatch::Infix(bs(s))),
+                        TagValue::Pattern(_) => {
+                            Err("ERR tag wildcard patterns are not supported yet".to_string())
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            },
+            NodeKind::Numeric(r) => Query::Numeric {
+                field: bs(&r.field),
+                min: r.min,
+                max: r.max,
+                min_inclusive: r.min_inclusive,
+                max_inclusive: r.max_inclusive,
+            },
+            NodeKind::Geo(g) => Query::Geo {
+                field: bs(&g.field),
+                lon: g.lon,
+                lat: g.lat,
+                radius_m: g.radius * g.unit.meters(),
+            },
+            NodeKind::VectorRange(r) => {
+                let mut epsilon = None;
+                for (name, value) in &r.params {
+                    if name.trim_start_matches('$').eq_ignore_ascii_case("EPSILON") {
+                        epsilon = Some(value.parse::<f64>().ok().filter(|e| *e > 0.0).ok_or_else(
+                            || format!("Error parsing vector similarity parameters: Invalid value `{value}` for EPSILON"),
+                        )?);
+                    }
+                }
+                Query::Range {
+                    field: bs(&r.field),
+                    radius: r.radius,
+                    blob: Bytes::copy_from_slice(&r.blob),
+                    epsilon,
+                    yield_as: r.yield_distance_as.as_deref().map(bs),
+                }
+            }
+            NodeKind::VectorKnn(_) => {
+                return Err("ERR a KNN clause is only supported at the top of the query".into());
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -633,10 +851,20 @@ mod tests {
                 ..
             }
         ));
+        let SearchOp::Search(p) = sop("FT.SEARCH i @t:hel* SCORER TFIDF VERBATIM") else {
+            panic!("not a search")
+        };
         assert_eq!(
-            perr("FT.SEARCH i hello"),
-            "ERR text queries are not supported yet"
+            p.query,
+            Query::Text(Box::new(TextQuery {
+                fields: Some(vec![Bytes::from_static(b"t")]),
+                kind: TextKind::Prefix("hel".into()),
+                weight: 1.0,
+            }))
         );
+        assert_eq!(p.text.scorer, Some(Scorer::TfIdf));
+        assert!(p.text.verbatim);
+        assert_eq!(perr("FT.SEARCH i x SCORER nope"), "No such scorer nope");
         assert!(perr("FT.SEARCH i @t:{a").starts_with("Syntax error"));
         assert_eq!(
             perr("FT.SEARCH i"),

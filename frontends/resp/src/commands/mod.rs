@@ -20,6 +20,9 @@ mod db;
 pub mod docs;
 mod dump;
 mod ft;
+mod ft_aggregate;
+pub use ft_aggregate::FtAggregate;
+mod ft_profile;
 mod geo;
 mod glob;
 mod hash;
@@ -177,6 +180,8 @@ pub enum ConnCmd {
     Acl(AclCmd),
     /// SLOWLOG, LATENCY, MONITOR, MEMORY STATS/DOCTOR/..., CONFIG REWRITE.
     Ops(OpsCmd),
+    /// FT.AGGREGATE: the server splits it into the shards' op and the pipeline it runs.
+    FtAggregate(Box<FtAggregate>),
 }
 
 /// CLIENT KILL's two forms.

@@ -585,6 +585,8 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     bitmap::COMMANDS,
     dump::COMMANDS,
     ft::COMMANDS,
+    ft_aggregate::COMMANDS,
+    ft_profile::COMMANDS,
     geo::COMMANDS,
     hash::COMMANDS,
     hll::COMMANDS,
@@ -630,6 +632,8 @@ macro_rules! registry {
 }
 
 use super::acl;
+use super::ft_aggregate;
+use super::ft_profile;
 use super::{
     bitmap, dump, ft, geo, hash, hll, list, memory, ops, pubsub, scripting, sets, sort, stream,
     transaction, zset,

@@ -17,6 +17,7 @@ mod conn_cmds;
 mod contain;
 mod dispatch;
 mod ft;
+mod graph;
 mod info;
 pub mod latency;
 mod limits;

@@ -21,6 +21,7 @@ pub mod docs;
 mod dump;
 mod ft;
 mod geo;
+mod graph;
 mod glob;
 mod hash;
 mod hll;

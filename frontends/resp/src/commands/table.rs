@@ -586,6 +586,7 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     dump::COMMANDS,
     ft::COMMANDS,
     geo::COMMANDS,
+    graph::COMMANDS,
     hash::COMMANDS,
     hll::COMMANDS,
     list::COMMANDS,
@@ -631,7 +632,7 @@ macro_rules! registry {
 
 use super::acl;
 use super::{
-    bitmap, dump, ft, geo, hash, hll, list, memory, ops, pubsub, scripting, sets, sort, stream,
+    bitmap, dump, ft, geo, graph, hash, hll, list, memory, ops, pubsub, scripting, sets, sort, stream,
     transaction, zset,
 };
 use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};

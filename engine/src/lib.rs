@@ -4,6 +4,7 @@
 
 pub mod cmd;
 pub mod functions;
+pub mod graph;
 pub mod ir;
 pub mod keyspace;
 pub mod notify;

@@ -22,6 +22,8 @@ use crate::checksum;
 use crate::error::{DecodeError, ErrorKind};
 use crate::wal::{check_magic, check_version, parse_numbered, read_u16};
 
+pub mod graph;
+
 /// The newest snapshot format version this build reads and the one it writes.
 pub const VERSION: u16 = 1;
 /// Length of the file header.
@@ -201,7 +203,7 @@ pub enum Section {
     Keyspace,
     /// Functions (code 2, reserved).
     Functions,
-    /// Graph (code 3, reserved).
+    /// Property graphs (code 3): each graph key is a run of consecutive parts ([`graph`]).
     Graph,
     /// Vector (code 4, reserved).
     Vector,

@@ -21,6 +21,7 @@ use crate::mutation::Mutation;
 use crate::props::PropMap;
 use crate::schema::Schema;
 use crate::value::Value;
+use crate::vector_index::{GraphVectorIndex, VectorIndexInfo};
 use hashbrown::HashMap;
 use roaring::RoaringBitmap;
 use smallvec::SmallVec;
@@ -89,6 +90,10 @@ pub enum GraphError {
     IndexExists,
     #[error("no such index")]
     IndexNotFound,
+    #[error("Vector dimension mismatch, expected {expected} but got {got}")]
+    VectorDimMismatch { expected: u32, got: usize },
+    #[error("Invalid vector index configuration: {0}")]
+    InvalidVectorIndex(String),
 }
 
 /// A property graph (see the crate doc). Single-threaded: reads take `&self`, writes `&mut self`.
@@ -112,6 +117,7 @@ pub struct Graph {
     pub(crate) adj: Vec<[Adjacency; 2]>,
     pub(crate) self_loops: HashMap<(u32, u32), u32>,
     pub(crate) indexes: Vec<RangeIndex>,
+    pub(crate) vector_indexes: Vec<GraphVectorIndex>,
     pub(crate) compact_cursor: usize,
     pub(crate) recording: bool,
     pub(crate) log: Vec<Mutation>,
@@ -342,6 +348,45 @@ impl Graph {
             .map(|s| EdgeId(u64::from(s)))
     }
 
+    pub(crate) fn find_vector_index(
+        &self,
+        entity: IndexEntity,
+        key: PropKeyId,
+    ) -> Option<&GraphVectorIndex> {
+        self.vector_indexes
+            .iter()
+            .find(|ix| ix.entity == entity && ix.key == key)
+    }
+
+    pub fn has_vector_index(&self, entity: IndexEntity, key: PropKeyId) -> bool {
+        self.find_vector_index(entity, key).is_some()
+    }
+
+    /// Vector indexes, in creation order (for `db.indexes()`).
+    pub fn list_vector_indexes(&self) -> Vec<VectorIndexInfo> {
+        self.vector_indexes.iter().map(|ix| ix.info()).collect()
+    }
+
+    /// The `k` entities of `entity` whose `key` vector is nearest to `query`, closest first,
+    /// with their scores (squared L2 for euclidean, `1 - cos` for cosine). Ids are node ids for
+    /// a label index and relationship ids for a type index.
+    pub fn vector_knn(
+        &self,
+        entity: IndexEntity,
+        key: PropKeyId,
+        query: &[f32],
+        k: usize,
+    ) -> Result<Vec<(u64, f32)>, GraphError> {
+        let ix = self
+            .find_vector_index(entity, key)
+            .ok_or(GraphError::IndexNotFound)?;
+        Ok(ix
+            .knn(query, k)?
+            .into_iter()
+            .map(|(s, d)| (u64::from(s), d))
+            .collect())
+    }
+
     // ---- mutation recording ----
 
     /// When on, every successful mutation (including `apply`) appends its record to an
@@ -478,7 +523,12 @@ impl Graph {
             .indexes
             .iter()
             .map(RangeIndex::heap_size)
-            .sum::<usize>();
+            .sum::<usize>()
+            + self
+                .vector_indexes
+                .iter()
+                .map(GraphVectorIndex::heap_size)
+                .sum::<usize>();
         size_of::<Graph>()
             + self.schema.labels.heap_size()
             + self.schema.rel_types.heap_size()

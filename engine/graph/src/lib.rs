@@ -13,12 +13,14 @@
 //! comparisons), `schema` (name ↔ id tables), `props` (per-entity property sets), `adjacency`
 //! (CSR + delta + incremental compaction), `graph` (the store and its read API), `traverse`
 //! (neighbour iteration, degrees), `write` (mutations, replay), `index` (range indexes),
-//! `mutation` (WAL records), `codec` (byte-level helpers), `snapshot` (whole-graph encoding),
+//! `mutation` (WAL records), `codec` (byte-level helpers), `vector_index` (HNSW
+//! vector indexes), `snapshot` (whole-graph encoding),
 //! `plan` (the query plan IR front-ends lower to), `exec` (the plan executor).
 
 mod adjacency;
 mod codec;
 pub mod exec;
+pub mod explain;
 mod graph;
 mod ids;
 mod index;
@@ -29,6 +31,7 @@ mod schema;
 mod snapshot;
 mod traverse;
 mod value;
+mod vector_index;
 mod write;
 
 #[cfg(test)]
@@ -47,4 +50,5 @@ pub use value::{
     Equiv, RANK_BOOL, RANK_LIST, RANK_MAP, RANK_NODE, RANK_NULL, RANK_NUMBER, RANK_PATH,
     RANK_POINT, RANK_REL, RANK_STRING, RANK_VECF32, Value,
 };
+pub use vector_index::{VectorIndexInfo, VectorOptions, VectorSimilarity};
 pub use write::NewEdge;

@@ -5,7 +5,9 @@
 //! same state with the same ids. A detach-delete is logged as its `DeleteEdge`s followed by the
 //! `DeleteNode`. Schema additions are logged as `Add*` records before their first use.
 //!
-//! Encoding (little-endian): a single record is `u8 version (=1)`, `u8 tag`, payload; a batch is
+//! Encoding (little-endian): a single record is `u8 version (=1)`, `u8 tag`, payload (tags 22/23, vector index DDL,
+//! were added without a version bump: older readers never see them unless a vector index is
+//! used); a batch is
 //! `u8 version (=1)`, `u32 count`, then `count` times `u8 tag`, payload. Payloads are listed on
 //! [`Mutation`]'s variants; `ids` are `u32 count` + `u32` each, `props` are `u32 count` + per
 //! entry `u32 key` + value (see `codec`).
@@ -14,6 +16,9 @@ use crate::codec::{DecodeError, Reader, put_len, put_str, put_u8, put_u32, put_u
 use crate::ids::{EdgeId, LabelId, NodeId, PropKeyId, RelTypeId};
 use crate::index::{IndexEntity, IndexKind};
 use crate::value::Value;
+use crate::vector_index::{
+    VectorOptions, put_entity, put_vector_descriptor, read_entity, read_vector_descriptor,
+};
 
 /// Current record format version.
 pub const MUTATION_VERSION: u8 = 1;
@@ -72,6 +77,16 @@ pub enum Mutation {
         key: PropKeyId,
         kind: IndexKind,
     },
+    /// Tag 22: `u8 entity kind (0 label, 1 rel type)`, `u32 entity id`, `u32 key`,
+    /// `u32 dimension`, `u8 similarity (0 euclidean, 1 cosine)`, `u32 M`,
+    /// `u32 efConstruction`, `u32 efRuntime`.
+    CreateVectorIndex {
+        entity: IndexEntity,
+        key: PropKeyId,
+        options: VectorOptions,
+    },
+    /// Tag 23: `u8 entity kind`, `u32 entity id`, `u32 key`.
+    DropVectorIndex { entity: IndexEntity, key: PropKeyId },
 }
 
 fn put_ids(out: &mut Vec<u8>, ids: &[LabelId]) {
@@ -264,6 +279,18 @@ impl Mutation {
                 put_u8(out, 21);
                 put_index(out, *entity, *key, *kind);
             }
+            Mutation::CreateVectorIndex {
+                entity,
+                key,
+                options,
+            } => {
+                put_u8(out, 22);
+                put_vector_descriptor(out, *entity, *key, options);
+            }
+            Mutation::DropVectorIndex { entity, key } => {
+                put_u8(out, 23);
+                put_entity(out, *entity, *key);
+            }
         }
     }
 
@@ -323,6 +350,18 @@ impl Mutation {
             21 => {
                 let (entity, key, kind) = read_index(r)?;
                 Mutation::DropIndex { entity, key, kind }
+            }
+            22 => {
+                let (entity, key, options) = read_vector_descriptor(r)?;
+                Mutation::CreateVectorIndex {
+                    entity,
+                    key,
+                    options,
+                }
+            }
+            23 => {
+                let (entity, key) = read_entity(r)?;
+                Mutation::DropVectorIndex { entity, key }
             }
             t => return Err(r.err_at(at, format!("unknown mutation tag {t}"))),
         })
@@ -407,10 +446,37 @@ pub(crate) mod tests {
                 key: PropKeyId(k),
                 kind: IndexKind::Range
             }),
-            (entity, any::<u32>()).prop_map(|(entity, k)| Mutation::DropIndex {
+            (entity.clone(), any::<u32>()).prop_map(|(entity, k)| Mutation::DropIndex {
                 entity,
                 key: PropKeyId(k),
                 kind: IndexKind::Range
+            }),
+            (
+                entity.clone(),
+                any::<u32>(),
+                any::<[u32; 4]>(),
+                any::<bool>()
+            )
+                .prop_map(|(entity, k, [d, m, c, r], cos)| {
+                    Mutation::CreateVectorIndex {
+                        entity,
+                        key: PropKeyId(k),
+                        options: crate::vector_index::VectorOptions {
+                            dimension: d,
+                            similarity: if cos {
+                                crate::VectorSimilarity::Cosine
+                            } else {
+                                crate::VectorSimilarity::Euclidean
+                            },
+                            m,
+                            ef_construction: c,
+                            ef_runtime: r,
+                        },
+                    }
+                }),
+            (entity, any::<u32>()).prop_map(|(entity, k)| Mutation::DropVectorIndex {
+                entity,
+                key: PropKeyId(k)
             }),
         ]
     }

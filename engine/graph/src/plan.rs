@@ -43,6 +43,17 @@ pub enum Op {
         prop: Arc<str>,
         value: Expr,
     },
+    /// For each row, the nodes with `label` for which `n.prop <cmp> value` is true; `cmp` is
+    /// one of `Eq`, `Lt`, `Le`, `Gt`, `Ge`, `In`. Uses a range index when one exists at run
+    /// time (else a label scan); every candidate is re-checked with the comparison itself, and
+    /// nodes come out in id order either way.
+    IndexScan {
+        slot: Slot,
+        label: Arc<str>,
+        prop: Arc<str>,
+        cmp: BinOp,
+        value: Expr,
+    },
     /// Fixed-length expansion from the node in `from` over `types` (empty = any) in `dir`.
     /// When `to_bound` the node in `to` is already bound and only edges reaching it match
     /// ("expand into"); otherwise `to` receives the neighbour. A null `from` yields nothing.
@@ -122,6 +133,61 @@ pub enum Op {
     },
     /// Deletes the nodes/relationships (or lists/paths of them) each expression yields.
     Delete { exprs: Vec<Expr>, detach: bool },
+    /// `MERGE`: for each row, runs `pattern` on the row alone; if it yields rows, runs
+    /// `on_match` on them, else creates `nodes` then `rels` into the row (a null property value
+    /// is an error) and runs `on_create` on it. Rows are handled one at a time against the live
+    /// graph, so a later row matches what an earlier row created.
+    Merge {
+        pattern: Vec<Op>,
+        nodes: Vec<CreateNode>,
+        rels: Vec<CreateRel>,
+        on_match: Vec<Op>,
+        on_create: Vec<Op>,
+    },
+    /// `FOREACH (x IN list | updates)`: for each row and each element (in `slot`), runs `body`
+    /// on a copy of the row; the input rows pass through unchanged.
+    Foreach {
+        slot: Slot,
+        list: Expr,
+        body: Vec<Op>,
+    },
+    /// `CALL proc(args) YIELD ...`: for each row, one row per procedure output record, each
+    /// yielded output column (by procedure column name) stored in its slot.
+    Call {
+        /// Lowercased dotted name.
+        name: String,
+        args: Vec<Expr>,
+        yields: Vec<(String, Slot)>,
+    },
+    /// Keeps, for each row, the shortest paths from `from` to `to` (both bound) over `types` in
+    /// `dir` within `min..=max` hops, binding the path into `path` (`all`: every shortest
+    /// path, else one). Nodes are not revisited; no row when unreachable.
+    ShortestPath {
+        from: Slot,
+        to: Slot,
+        path: Slot,
+        rel_slot: Slot,
+        types: Vec<Arc<str>>,
+        dir: Direction,
+        min: u64,
+        max: Option<u64>,
+        all: bool,
+    },
+    /// `CREATE INDEX` / `DROP INDEX` (`drop`) on `(label, props)`; `rel` = relationship index.
+    IndexDdl {
+        label: Arc<str>,
+        props: Vec<Arc<str>>,
+        rel: bool,
+        drop: bool,
+    },
+    /// `CREATE VECTOR INDEX ... OPTIONS {...}` (`options` is `Some`) or `DROP VECTOR INDEX`
+    /// (`None`) on `(label, prop)`; `rel` = relationship index.
+    VectorIndexDdl {
+        label: Arc<str>,
+        prop: Arc<str>,
+        rel: bool,
+        options: Option<crate::VectorOptions>,
+    },
 }
 
 /// A node to create into `slot`.
@@ -160,6 +226,15 @@ pub enum AggFunc {
     Min,
     Max,
     Collect,
+    /// Sample standard deviation (`stDev`); 0 for fewer than two values.
+    StDev,
+    /// Population standard deviation (`stDevP`).
+    StDevP,
+    /// `percentileCont(v, p)`: linear interpolation between the two nearest values. The call's
+    /// `arg` evaluates to the list `[v, p]` (the percentile is read from the first row).
+    PercentileCont,
+    /// `percentileDisc(v, p)`: the nearest value at or above rank `p` (argument as above).
+    PercentileDisc,
 }
 
 /// One aggregate call; `arg` is `None` only for `CountStar`.
@@ -194,6 +269,8 @@ pub enum BinOp {
     StartsWith,
     EndsWith,
     Contains,
+    /// `=~`: the whole string matches the regular expression.
+    Regex,
     Add,
     Sub,
     Mul,
@@ -256,6 +333,30 @@ pub enum Expr {
         slot: Slot,
         list: Box<Expr>,
         predicate: Box<Expr>,
+    },
+    /// A pattern predicate: true when `ops` (read-only, run on the current row alone) yield a
+    /// row.
+    Exists(Vec<Op>),
+    /// A pattern comprehension: `projection` evaluated on every row `ops` yield for the
+    /// current row, as a list.
+    PatternList {
+        ops: Vec<Op>,
+        projection: Box<Expr>,
+    },
+    /// `reduce(acc = init, x IN list | expr)`.
+    Reduce {
+        acc: Slot,
+        init: Box<Expr>,
+        slot: Slot,
+        list: Box<Expr>,
+        expr: Box<Expr>,
+    },
+    /// `v {.a, .*, k: e}`: `all` copies every property of `target` first; then the entries
+    /// (later keys win).
+    MapProjection {
+        target: Box<Expr>,
+        all: bool,
+        entries: Vec<(Arc<str>, Expr)>,
     },
 }
 

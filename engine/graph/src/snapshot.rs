@@ -5,7 +5,9 @@
 //! types, prop keys) · `u64 node_slots` · `u64 node_count` · `u64 edge_slots` ·
 //! `u64 edge_count` · node records (`u64 id`, `u32 nlabels`, `u32` labels, props) in
 //! ascending id order · edge records (`u64 id`, `u64 src`, `u64 dst`, `u32 rel`, props) in
-//! ascending id order · `u32 index count` + index descriptors.
+//! ascending id order · `u32 index count` + index descriptors · (version ≥ 2) `u32 vector
+//! index count` + per index its descriptor, `u64 payload length` and moon-vector's HNSW
+//! snapshot payload (length 0: rebuilt from the stored vecf32 properties on decode).
 //!
 //! The CSR layout, deltas and dead entries are not persisted: the decoder rebuilds compacted
 //! adjacency (every held-back edge id becomes free) and refills indexes from the data. Free
@@ -20,10 +22,21 @@ use crate::mutation::{put_index, put_props, read_index, read_props};
 use crate::props::PropMap;
 use crate::schema::NameTable;
 use crate::value::Value;
+use crate::vector_index::{
+    GraphVectorIndex, VectorOptions, put_vector_descriptor, read_vector_descriptor,
+};
 use roaring::RoaringBitmap;
 
-/// Current snapshot format version.
-pub const SNAPSHOT_VERSION: u8 = 1;
+/// Current snapshot format version (2 added the vector index section; 1 is still decoded).
+pub const SNAPSHOT_VERSION: u8 = 2;
+
+/// How a vector index's contents are written: the HNSW structure itself (fast to load), or
+/// nothing (the decoder re-inserts the vectors from the node/edge properties).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum VectorPayload {
+    Hnsw,
+    Rebuild,
+}
 
 #[derive(Copy, Clone, Debug)]
 enum Stage {
@@ -41,6 +54,7 @@ pub struct SnapshotChunks<'g> {
     g: &'g Graph,
     max_bytes: usize,
     stage: Stage,
+    vectors: VectorPayload,
 }
 
 impl Iterator for SnapshotChunks<'_> {
@@ -76,6 +90,19 @@ impl Iterator for SnapshotChunks<'_> {
                     put_len(&mut out, self.g.indexes.len());
                     for ix in &self.g.indexes {
                         put_index(&mut out, ix.entity, ix.key, IndexKind::Range);
+                    }
+                    put_len(&mut out, self.g.vector_indexes.len());
+                    for vx in &self.g.vector_indexes {
+                        put_vector_descriptor(&mut out, vx.entity, vx.key, &vx.options);
+                        match self.vectors {
+                            VectorPayload::Rebuild => put_u64(&mut out, 0),
+                            VectorPayload::Hnsw => {
+                                let mut payload = Vec::new();
+                                vx.index.encode(&mut payload);
+                                put_u64(&mut out, payload.len() as u64);
+                                out.extend_from_slice(&payload);
+                            }
+                        }
                     }
                     self.stage = Stage::Done;
                 }
@@ -151,6 +178,23 @@ impl Graph {
             g: self,
             max_bytes: max_bytes.max(1),
             stage: Stage::Header,
+            vectors: VectorPayload::Hnsw,
+        }
+    }
+
+    /// `encode` without the vector indexes' HNSW structure: smaller, but `decode` rebuilds
+    /// each index by re-inserting every vector (for the load-time comparison in SPEC §9.1;
+    /// servers use `encode`).
+    #[doc(hidden)]
+    pub fn encode_rebuilding_vectors(&self, out: &mut Vec<u8>) {
+        let chunks = SnapshotChunks {
+            g: self,
+            max_bytes: 1 << 20,
+            stage: Stage::Header,
+            vectors: VectorPayload::Rebuild,
+        };
+        for chunk in chunks {
+            out.extend_from_slice(&chunk);
         }
     }
 
@@ -164,7 +208,7 @@ impl Graph {
     pub fn decode_with_limit(buf: &[u8], max_slots: u64) -> Result<Graph, DecodeError> {
         let mut r = Reader::new(buf);
         let v = r.u8()?;
-        if v != SNAPSHOT_VERSION {
+        if v != SNAPSHOT_VERSION && v != 1 {
             return Err(r.err_at(0, format!("unsupported snapshot version {v}")));
         }
         let mut g = Graph::new();
@@ -282,6 +326,31 @@ impl Graph {
             }
             g.indexes.push(RangeIndex::new(entity, key));
         }
+        let mut vectors: Vec<(IndexEntity, PropKeyId, VectorOptions, usize, &[u8])> = Vec::new();
+        if v >= 2 {
+            let nvx = r.count(30)?;
+            for _ in 0..nvx {
+                let at = r.pos();
+                let (entity, key, options) = read_vector_descriptor(&mut r)?;
+                let ok = match entity {
+                    IndexEntity::Label(l) => (l.0 as usize) < nl,
+                    IndexEntity::RelType(t) => (t.0 as usize) < nt,
+                } && (key.0 as usize) < nk;
+                if !ok || vectors.iter().any(|(e, k, ..)| (*e, *k) == (entity, key)) {
+                    return Err(r.err_at(at, "vector index on unknown schema id, or duplicate"));
+                }
+                options
+                    .validate()
+                    .map_err(|e| r.err_at(at, e.to_string()))?;
+                let pat = r.pos();
+                let len = r.u64()?;
+                if len > r.remaining() as u64 {
+                    return Err(r.err_at(pat, "vector index payload exceeds input"));
+                }
+                let payload = r.bytes(len as usize)?;
+                vectors.push((entity, key, options, pat, payload));
+            }
+        }
         if r.remaining() != 0 {
             return Err(r.err("trailing bytes after snapshot"));
         }
@@ -295,7 +364,94 @@ impl Graph {
                 .map(|(i, e)| (i as u32, e.src, e.dst, e.rel))
         });
         g.fill_indexes();
+        for (entity, key, options, at, payload) in vectors {
+            let vx = g.decode_vector_index(entity, key, options, payload);
+            g.vector_indexes.push(vx.map_err(|e| {
+                let mut e = e;
+                e.offset += at + 8;
+                e
+            })?);
+        }
         Ok(g)
+    }
+
+    /// Builds one vector index from its snapshot payload (empty: rebuild from the properties),
+    /// checking that the payload matches the descriptor and holds exactly the qualifying
+    /// entities. Errors carry offsets relative to the payload.
+    fn decode_vector_index(
+        &self,
+        entity: IndexEntity,
+        key: PropKeyId,
+        options: VectorOptions,
+        payload: &[u8],
+    ) -> Result<GraphVectorIndex, DecodeError> {
+        let bad = |what: String| DecodeError { offset: 0, what };
+        let mut vx = GraphVectorIndex::new(entity, key, options).map_err(|e| bad(e.to_string()))?;
+        if payload.is_empty() {
+            self.fill_vector_index(&mut vx);
+            return Ok(vx);
+        }
+        let index = moon_vector::VectorIndex::decode(payload).map_err(|e| DecodeError {
+            offset: e.offset,
+            what: e.reason,
+        })?;
+        let p = index.params();
+        if p.dim != options.dimension as usize
+            || p.m != options.m as usize
+            || p.ef_construction != options.ef_construction as usize
+            || p.ef_runtime != options.ef_runtime as usize
+            || p.algorithm != moon_vector::Algorithm::Hnsw
+        {
+            return Err(bad(
+                "vector index payload does not match its descriptor".into()
+            ));
+        }
+        vx.index = index;
+        let qualifying = self.count_qualifying(&vx);
+        let all_qualify = vx.index.entries().all(|(s, _)| self.qualifies(&vx, s));
+        if qualifying != vx.index.len() || !all_qualify {
+            return Err(bad(
+                "vector index entries do not match the stored vectors".into()
+            ));
+        }
+        Ok(vx)
+    }
+
+    fn entity_prop(&self, vx: &GraphVectorIndex, s: u32) -> Option<&Value> {
+        match vx.entity {
+            IndexEntity::Label(l) => self
+                .nodes
+                .get(s as usize)?
+                .as_ref()
+                .filter(|n| n.labels.contains(&l))?
+                .props
+                .get(vx.key),
+            IndexEntity::RelType(t) => {
+                if self.edges.get(s as usize)?.rel != t.0 {
+                    return None;
+                }
+                self.edge_props.get(&s)?.get(vx.key)
+            }
+        }
+    }
+
+    fn qualifies(&self, vx: &GraphVectorIndex, s: u32) -> bool {
+        self.entity_prop(vx, s)
+            .is_some_and(|v| vx.vector(v).is_some())
+    }
+
+    fn count_qualifying(&self, vx: &GraphVectorIndex) -> usize {
+        match vx.entity {
+            IndexEntity::Label(l) => self.label_nodes[l.0 as usize]
+                .iter()
+                .filter(|&s| self.qualifies(vx, s))
+                .count(),
+            IndexEntity::RelType(_) => self
+                .edge_props
+                .keys()
+                .filter(|&&s| self.qualifies(vx, s))
+                .count(),
+        }
     }
 
     fn fill_indexes(&mut self) {

@@ -597,7 +597,8 @@ fn snapshot_rejects_inconsistencies() {
     let mut buf = Vec::new();
     g.encode(&mut buf);
     // The edge's src field is the 8 bytes after its id; point it at a missing node.
-    let edge_at = buf.len() - 4 - (8 + 8 + 8 + 4 + 4);
+    // (Then `u32` range index count and `u32` vector index count.)
+    let edge_at = buf.len() - 4 - 4 - (8 + 8 + 8 + 4 + 4);
     let mut bad = buf.clone();
     bad[edge_at + 8] = 5;
     let e = Graph::decode(&bad).unwrap_err();
@@ -1048,7 +1049,14 @@ fn snapshot_matches_documented_layout() {
     b.push(0);
     u32s(&mut b, &[0, 0]);
     b.push(0);
+    // Version 1 (no vector section) still decodes; version 2 appends `u32` vector index count.
+    let v1 = Graph::decode(&b).unwrap();
+    b[0] = 2;
+    u32s(&mut b, &[0]);
     let g = Graph::decode(&b).unwrap();
+    let mut from_v1 = Vec::new();
+    v1.encode(&mut from_v1);
+    assert_eq!(from_v1, b);
     assert_eq!(g.nodes().collect::<Vec<_>>(), vec![NodeId(0), NodeId(2)]);
     assert_eq!(
         g.node_property(NodeId(0), PropKeyId(0)),

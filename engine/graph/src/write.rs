@@ -17,6 +17,7 @@ use crate::index::{IndexEntity, IndexKind, RangeIndex};
 use crate::mutation::Mutation;
 use crate::props::PropMap;
 use crate::value::Value;
+use crate::vector_index::{GraphVectorIndex, VectorOptions};
 
 type Result<T> = std::result::Result<T, GraphError>;
 
@@ -210,6 +211,14 @@ impl Graph {
                 ix.insert(v, s);
             }
         }
+        for vx in &mut self.vector_indexes {
+            if let IndexEntity::Label(l) = vx.entity
+                && labels.contains(&l)
+                && let Some(v) = props.get(vx.key)
+            {
+                vx.put(s, Some(v));
+            }
+        }
         self.nodes[s as usize] = Some(NodeRec { labels, props });
         self.node_count += 1;
     }
@@ -252,6 +261,13 @@ impl Graph {
                 ix.remove(v, s);
             }
         }
+        for vx in &mut self.vector_indexes {
+            if let IndexEntity::Label(l) = vx.entity
+                && rec.labels.contains(&l)
+            {
+                vx.remove(s);
+            }
+        }
         self.node_free.insert(s);
         self.node_count -= 1;
     }
@@ -274,6 +290,14 @@ impl Graph {
                         ix.remove(o, s);
                     }
                     ix.insert(v, s);
+                }
+            }
+            for vx in &mut self.vector_indexes {
+                if vx.key == *k
+                    && let IndexEntity::Label(l) = vx.entity
+                    && rec.labels.contains(&l)
+                {
+                    vx.put(s, Some(v));
                 }
             }
         }
@@ -312,6 +336,11 @@ impl Graph {
                         ix.insert(v, s);
                     }
                 }
+                for vx in &mut self.vector_indexes {
+                    if vx.entity == IndexEntity::Label(l) {
+                        vx.put(s, rec.props.get(vx.key));
+                    }
+                }
                 added.push(l);
             }
         }
@@ -339,6 +368,11 @@ impl Graph {
                         && let Some(v) = rec.props.get(ix.key)
                     {
                         ix.remove(v, s);
+                    }
+                }
+                for vx in &mut self.vector_indexes {
+                    if vx.entity == IndexEntity::Label(l) {
+                        vx.remove(s);
                     }
                 }
                 removed.push(l);
@@ -402,6 +436,13 @@ impl Graph {
                 && let Some(v) = props.get(ix.key)
             {
                 ix.insert(v, s);
+            }
+        }
+        for vx in &mut self.vector_indexes {
+            if vx.entity == IndexEntity::RelType(RelTypeId(rel))
+                && let Some(v) = props.get(vx.key)
+            {
+                vx.put(s, Some(v));
             }
         }
         self.edges[s as usize] = EdgeRec { src, dst, rel };
@@ -522,6 +563,11 @@ impl Graph {
                 ix.remove(v, s);
             }
         }
+        for vx in &mut self.vector_indexes {
+            if vx.entity == IndexEntity::RelType(RelTypeId(rec.rel)) {
+                vx.remove(s);
+            }
+        }
         self.edge_count -= 1;
         self.type_counts[rec.rel as usize] -= 1;
         self.record(|| Mutation::DeleteEdge { id });
@@ -542,6 +588,11 @@ impl Graph {
                         ix.remove(o, s);
                     }
                     ix.insert(v, s);
+                }
+            }
+            for vx in &mut self.vector_indexes {
+                if vx.key == *k && vx.entity == IndexEntity::RelType(RelTypeId(rel)) {
+                    vx.put(s, Some(v));
                 }
             }
         }
@@ -628,6 +679,74 @@ impl Graph {
         Ok(())
     }
 
+    /// Creates a vector index (FalkorDB's `CREATE VECTOR INDEX`) and fills it from the current
+    /// data: entities whose property is a vecf32 of `options.dimension` elements.
+    pub fn create_vector_index(
+        &mut self,
+        entity: IndexEntity,
+        key: PropKeyId,
+        options: VectorOptions,
+    ) -> Result<()> {
+        self.check_index_target(entity, key)?;
+        options.validate()?;
+        if self.has_vector_index(entity, key) {
+            return Err(GraphError::IndexExists);
+        }
+        let mut vx = GraphVectorIndex::new(entity, key, options)?;
+        self.fill_vector_index(&mut vx);
+        self.vector_indexes.push(vx);
+        self.record(|| Mutation::CreateVectorIndex {
+            entity,
+            key,
+            options,
+        });
+        Ok(())
+    }
+
+    /// Inserts every qualifying entity's vector into `vx` (in id order, so a rebuild is
+    /// deterministic).
+    pub(crate) fn fill_vector_index(&self, vx: &mut GraphVectorIndex) {
+        match vx.entity {
+            IndexEntity::Label(l) => {
+                for s in &self.label_nodes[l.0 as usize] {
+                    if let Some(Some(n)) = self.nodes.get(s as usize)
+                        && let Some(v) = n.props.get(vx.key)
+                    {
+                        vx.put(s, Some(v));
+                    }
+                }
+            }
+            IndexEntity::RelType(t) => {
+                let mut slots: Vec<u32> = self
+                    .edge_props
+                    .keys()
+                    .copied()
+                    .filter(|&s| self.edges[s as usize].rel == t.0)
+                    .collect();
+                slots.sort_unstable();
+                for s in slots {
+                    vx.put(s, self.edge_props.get(&s).and_then(|p| p.get(vx.key)));
+                }
+            }
+        }
+    }
+
+    /// Drops a vector index; returns its options (so an undo log can re-create it).
+    pub fn drop_vector_index(
+        &mut self,
+        entity: IndexEntity,
+        key: PropKeyId,
+    ) -> Result<VectorOptions> {
+        let pos = self
+            .vector_indexes
+            .iter()
+            .position(|ix| ix.entity == entity && ix.key == key)
+            .ok_or(GraphError::IndexNotFound)?;
+        let vx = self.vector_indexes.remove(pos);
+        self.record(|| Mutation::DropVectorIndex { entity, key });
+        Ok(vx.options)
+    }
+
     // ---- replay ----
 
     /// Replays one record with the ids it carries (records it again when recording is on).
@@ -706,6 +825,16 @@ impl Graph {
                 kind: IndexKind::Range,
             } => {
                 self.drop_index(*entity, *key)?;
+            }
+            Mutation::CreateVectorIndex {
+                entity,
+                key,
+                options,
+            } => {
+                self.create_vector_index(*entity, *key, *options)?;
+            }
+            Mutation::DropVectorIndex { entity, key } => {
+                self.drop_vector_index(*entity, *key)?;
             }
         }
         Ok(())

@@ -233,6 +233,7 @@ pub(crate) fn execute(x: &mut Exec<'_>, op: &Op) -> Reply {
         // The library catalog is the shard's, not a database's: `Shard::execute` runs these.
         Functions(_) => OpError::Other("ERR FUNCTION ops run on the shard's catalog".into()).into(),
         Search(_) => OpError::Other("ERR FT ops run on the shard's index registry".into()).into(),
+        Graph(_) => OpError::Other("ERR GRAPH ops run on the shard".into()).into(),
     }
 }
 

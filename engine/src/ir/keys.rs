@@ -81,6 +81,7 @@ impl Op {
             Sort(op) => op.keys(),
             Functions(op) => op.keys(),
             Search(op) => op.keys(),
+            Graph(op) => op.keys(),
         }
     }
 
@@ -114,6 +115,7 @@ impl Op {
             Sort(op) => op.routing(),
             Functions(op) => op.routing(),
             Search(op) => op.routing(),
+            Graph(op) => op.routing(),
             _ => KeyRouting::Single,
         }
     }
@@ -144,6 +146,7 @@ impl Op {
             Sort(op) => return op.is_write(),
             Functions(op) => return op.is_write(),
             Search(op) => return op.is_write(),
+            Graph(op) => return op.is_write(),
             _ => {}
         }
         !matches!(

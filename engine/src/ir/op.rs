@@ -4,8 +4,8 @@
 use bytes::Bytes;
 
 use super::ops::{
-    BitmapOp, DumpOp, FunctionOp, GeoOp, HashOp, HllOp, ListOp, SearchOp, SetOp, SortOp, StreamOp,
-    ZSetOp,
+    BitmapOp, DumpOp, FunctionOp, GeoOp, GraphOp, HashOp, HllOp, ListOp, SearchOp, SetOp, SortOp,
+    StreamOp, ZSetOp,
 };
 
 /// Context a shard needs to execute an op: which database, and the time to evaluate expiry
@@ -287,4 +287,6 @@ pub enum Op {
     Functions(FunctionOp),
     /// FT.* index admin (definitions on every shard; see `ir::ops::search`).
     Search(SearchOp),
+    /// GRAPH.* (see `ir::ops::graph`).
+    Graph(GraphOp),
 }

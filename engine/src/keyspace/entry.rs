@@ -129,6 +129,8 @@ pub enum LargeValue {
     ZSet(Box<ZSetValue>),
     /// A stream.
     Stream(Box<StreamValue>),
+    /// A property graph (`GRAPH.*`).
+    Graph(Box<crate::graph::GraphValue>),
     /// A non-string value for tests of WRONGTYPE paths until the other types land.
     #[cfg(test)]
     TestOther,
@@ -501,6 +503,7 @@ impl Entry {
                 LargeValue::Set(v) => v.encoding_name(),
                 LargeValue::ZSet(v) => v.encoding_name(),
                 LargeValue::Stream(v) => v.encoding_name(),
+                LargeValue::Graph(v) => v.encoding_name(),
                 #[cfg(test)]
                 LargeValue::TestOther => "test",
             },
@@ -518,6 +521,7 @@ impl Entry {
                 LargeValue::Set(_) => "set",
                 LargeValue::ZSet(_) => "zset",
                 LargeValue::Stream(_) => "stream",
+                LargeValue::Graph(_) => "graphdata",
                 #[cfg(test)]
                 LargeValue::TestOther => "test",
             },
@@ -607,6 +611,7 @@ impl Entry {
                     LargeValue::Set(v) => v.mem_bytes(),
                     LargeValue::ZSet(v) => v.mem_bytes(),
                     LargeValue::Stream(v) => v.mem_bytes(),
+                    LargeValue::Graph(v) => v.mem_bytes(),
                     #[cfg(test)]
                     LargeValue::TestOther => 0,
                 };

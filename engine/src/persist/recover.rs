@@ -14,6 +14,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use moon_formats::snapshot::graph::GraphAssembler;
 use moon_formats::snapshot::{Section, SnapshotReader};
 use moon_formats::wal::{Body, SegmentEnd, SegmentReader};
 
@@ -189,6 +190,7 @@ fn load_snapshot(
             });
         }
         let mut loaded = 0u64;
+        let mut graphs = GraphAssembler::new();
         for block in reader.blocks() {
             let block = match block {
                 Ok(b) => b,
@@ -197,6 +199,11 @@ fn load_snapshot(
                     break;
                 }
             };
+            // Section 3 (and a run of graph parts cut by another block) — SPEC §8.2.
+            load_graph_part(shard, path, &block, &mut graphs, &mut loaded, opts, report)?;
+            if block.section == Section::Graph {
+                continue;
+            }
             if block.section == Section::Functions {
                 load_functions(shard, path, &block, opts, report)?;
                 continue;
@@ -238,10 +245,52 @@ fn load_snapshot(
                 }
             }
         }
+        if let Err(e) = graphs.finish(reader.footer().index_offset) {
+            corrupt_or_skip(path, e.offset, e.to_string(), opts, report)?;
+        }
         report.snapshot = Some((path.clone(), *lsn, loaded));
         return Ok(*lsn);
     }
     Ok(0)
+}
+
+/// Feeds a block to the graph reassembly and loads the graph it completes; a part out of
+/// sequence, or a graph that does not decode, is damage at its block's offset.
+fn load_graph_part(
+    shard: &mut Shard,
+    path: &Path,
+    block: &moon_formats::snapshot::Block<'_>,
+    graphs: &mut GraphAssembler,
+    loaded: &mut u64,
+    opts: RecoveryOptions,
+    report: &mut RecoveryReport,
+) -> Result<(), RecoveryError> {
+    let graph = match graphs.push(block) {
+        Ok(Some(g)) => g,
+        Ok(None) => return Ok(()),
+        Err(e) => return corrupt_or_skip(path, e.offset, e.to_string(), opts, report),
+    };
+    match shard.load_graph(
+        usize::from(graph.db),
+        &graph.key,
+        graph.expire_ms,
+        &graph.data,
+        opts.now_ms,
+    ) {
+        Ok(true) => *loaded += 1,
+        Ok(false) => report.expired_skipped += 1,
+        Err(e) => corrupt_or_skip(
+            path,
+            graph.first_offset,
+            format!(
+                "graph {:?} does not decode: {e}",
+                String::from_utf8_lossy(&graph.key)
+            ),
+            opts,
+            report,
+        )?,
+    }
+    Ok(())
 }
 
 /// Loads the FT index definitions of a section-6 block (name = key, encoded definition =

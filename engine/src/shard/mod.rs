@@ -20,12 +20,13 @@ use crate::keyspace::{Db, Entry};
 use crate::notify::KeyEvent;
 
 mod evict;
+mod graph;
 mod snapshot;
 mod wal;
 mod watch;
 
 pub use evict::EvictionPolicy;
-pub use snapshot::{FunctionSink, SnapshotError, SnapshotSink};
+pub use snapshot::{FunctionSink, GRAPH_CHUNK, SnapshotError, SnapshotOut, SnapshotSink};
 pub use watch::{Interest, WatchFlag};
 
 /// Tunables of a shard.
@@ -313,6 +314,9 @@ impl Shard {
         }
         if let Op::Search(s) = op {
             return self.search_execute(ctx, s);
+        }
+        if let Op::Graph(g) = op {
+            return self.graph_execute(ctx, g);
         }
         let mut x = Exec::new(
             &mut self.dbs,

@@ -11,19 +11,131 @@
 //! step hands to the sink. Each table carries its image's database index with it, so SWAPDB
 //! moves an image along with its table and the image still reports the begin-time index.
 //!
+//! Graph values (SPEC §8.2 section 3) go to [`SnapshotOut::graph`] as a stream of chunks of
+//! their storage encoding instead of one DUMP payload: a segment serialized by a step encodes
+//! the graph chunk by chunk straight from the live value (memory: one chunk), while a write
+//! that preserves a segment first encodes the graph whole into the preserved records (the
+//! image must be taken before the write; an encoding is more compact than a `Graph::copy` and
+//! no slower to make), which the next step hands on in chunks.
+//!
 //! Invariants: a snapshot is running iff some database's table holds snapshot state; every
 //! error (an entry that cannot be encoded, a failing sink) clears the state of all databases,
 //! so a failed snapshot never lingers or half-resumes. Expired entries are included with their
 //! expiry (the shard has no clock here); [`Shard::load_entry`] drops them at load time.
 
+use std::borrow::Cow;
+use std::io::Write;
+
+use moon_formats::snapshot::SnapshotWriter;
+
 use crate::cmd::dump::codec::{self, Decoded};
+use crate::cmd::dump::graph as graph_codec;
 use crate::ir::OpError;
 use crate::keyspace::{Db, Entry};
 
 use super::Shard;
 
 /// Receives every entry of a snapshot image: `(db, key, expire_ms /*0 = none*/, payload)`.
+/// Given to [`Shard::snapshot_step`], it receives graphs as whole DUMP payloads; a
+/// [`SnapshotOut`] given to [`Shard::snapshot_step_to`] receives them in chunks.
 pub type SnapshotSink<'a> = dyn FnMut(usize, &[u8], u64, &[u8]) -> std::io::Result<()> + 'a;
+
+/// Bytes of a graph's encoding per chunk handed to [`SnapshotOut::graph`] (one snapshot block
+/// each when the out is a [`SnapshotWriter`]).
+pub const GRAPH_CHUNK: usize = moon_formats::snapshot::BLOCK_TARGET;
+
+/// Where a snapshot image goes.
+pub trait SnapshotOut {
+    /// One keyspace entry: `expire_ms` absolute (0 = none), `payload` its DUMP payload.
+    fn entry(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire_ms: u64,
+        payload: &[u8],
+    ) -> std::io::Result<()>;
+
+    /// One graph key: `chunks`, concatenated, are its storage encoding (`Graph::encode`); at
+    /// least one chunk comes.
+    fn graph(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire_ms: u64,
+        chunks: &mut dyn Iterator<Item = Cow<'_, [u8]>>,
+    ) -> std::io::Result<()>;
+}
+
+/// Section 3: each chunk becomes one part (block) of the graph's run (SPEC §8.2), written as it
+/// comes, holding one chunk back to know which is last.
+impl<W: Write> SnapshotOut for SnapshotWriter<W> {
+    fn entry(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire_ms: u64,
+        payload: &[u8],
+    ) -> std::io::Result<()> {
+        self.add_entry(db_u16(db)?, key, expire_ms, payload)
+    }
+
+    fn graph(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire_ms: u64,
+        chunks: &mut dyn Iterator<Item = Cow<'_, [u8]>>,
+    ) -> std::io::Result<()> {
+        let db = db_u16(db)?;
+        let mut held = chunks.next().unwrap_or_default();
+        let (mut seq, mut offset) = (0u32, 0u64);
+        loop {
+            let next = chunks.next();
+            self.add_graph_part(db, key, expire_ms, seq, next.is_none(), offset, &held)?;
+            let Some(next) = next else {
+                return Ok(());
+            };
+            offset += held.len() as u64;
+            seq = seq
+                .checked_add(1)
+                .ok_or_else(|| std::io::Error::other("graph has too many snapshot parts"))?;
+            held = next;
+        }
+    }
+}
+
+fn db_u16(db: usize) -> std::io::Result<u16> {
+    u16::try_from(db).map_err(|_| std::io::Error::other("database index out of range"))
+}
+
+/// Adapts a [`SnapshotSink`] closure: graphs are reassembled into their DUMP payload.
+struct SinkOut<'s, 'a>(&'s mut SnapshotSink<'a>);
+
+impl SnapshotOut for SinkOut<'_, '_> {
+    fn entry(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire_ms: u64,
+        payload: &[u8],
+    ) -> std::io::Result<()> {
+        (self.0)(db, key, expire_ms, payload)
+    }
+
+    fn graph(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire_ms: u64,
+        chunks: &mut dyn Iterator<Item = Cow<'_, [u8]>>,
+    ) -> std::io::Result<()> {
+        let mut object = vec![graph_codec::RDB_TYPE_GRAPH];
+        for c in chunks {
+            object.extend_from_slice(&c);
+        }
+        (self.0)(db, key, expire_ms, &codec::seal_payload(object))
+    }
+}
 
 /// Receives every function library of a snapshot image: `(name, code)`.
 pub type FunctionSink<'a> = dyn FnMut(&[u8], &[u8]) -> std::io::Result<()> + 'a;
@@ -68,20 +180,30 @@ impl std::error::Error for SnapshotError {
 }
 
 /// Serializes one entry of the image of database `db` into `sink`.
-fn emit(db: usize, e: &Entry, sink: &mut SnapshotSink<'_>) -> Result<(), SnapshotError> {
+fn emit(db: usize, e: &Entry, sink: &mut dyn SnapshotOut) -> Result<(), SnapshotError> {
+    if let Some(g) = graph_codec::graph_of(e) {
+        let mut chunks = g.encode_chunks(GRAPH_CHUNK).map(Cow::Owned);
+        return sink
+            .graph(db, e.key(), e.expire_at_ms().unwrap_or(0), &mut chunks)
+            .map_err(SnapshotError::Sink);
+    }
     let Some(payload) = codec::image_payload(e) else {
         return Err(SnapshotError::Encode {
             db,
             key: e.key().to_vec(),
         });
     };
-    sink(db, e.key(), e.expire_at_ms().unwrap_or(0), &payload).map_err(SnapshotError::Sink)
+    sink.entry(db, e.key(), e.expire_at_ms().unwrap_or(0), &payload)
+        .map_err(SnapshotError::Sink)
 }
 
 /// Appends `e`'s snapshot record (`key_len u32, key, expire_ms u64, payload_len u32, DUMP
 /// payload`, little-endian: the keyspace-entry layout of SPEC §8.2) to `out`; false if the
 /// value cannot be encoded. Runs on the write path when a write serializes a segment.
 pub(crate) fn encode_record(e: &Entry, out: &mut Vec<u8>) -> bool {
+    if let Some(g) = graph_codec::graph_of(e) {
+        return encode_graph_record(e, g, out);
+    }
     let Some(payload) = codec::image_payload(e) else {
         return false;
     };
@@ -96,11 +218,39 @@ pub(crate) fn encode_record(e: &Entry, out: &mut Vec<u8>) -> bool {
     true
 }
 
-/// Hands the records [`encode_record`] wrote to `sink`, as entries of database `db`.
+/// [`encode_record`] of a graph: its DUMP payload is encoded in place (no second copy of the
+/// encoding), the payload length patched in afterwards.
+fn encode_graph_record(e: &Entry, g: &moon_graph::Graph, out: &mut Vec<u8>) -> bool {
+    let Ok(klen) = u32::try_from(e.key().len()) else {
+        return false;
+    };
+    let start = out.len();
+    out.extend_from_slice(&klen.to_le_bytes());
+    out.extend_from_slice(e.key());
+    out.extend_from_slice(&e.expire_at_ms().unwrap_or(0).to_le_bytes());
+    let len_at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let object_at = out.len();
+    graph_codec::encode_object(g, out);
+    out.extend_from_slice(&moon_formats::rdb::DUMP_RDB_VERSION.to_le_bytes());
+    let crc = moon_formats::rdb::crc64(0, out.get(object_at..).unwrap_or_default());
+    out.extend_from_slice(&crc.to_le_bytes());
+    let Ok(plen) = u32::try_from(out.len() - object_at) else {
+        out.truncate(start);
+        return false;
+    };
+    if let Some(slot) = out.get_mut(len_at..len_at + 4) {
+        slot.copy_from_slice(&plen.to_le_bytes());
+    }
+    true
+}
+
+/// Hands the records [`encode_record`] wrote to `sink`, as entries of database `db` (graphs
+/// as chunks of their encoding).
 fn drain_records(
     db: usize,
     mut bytes: &[u8],
-    sink: &mut SnapshotSink<'_>,
+    sink: &mut dyn SnapshotOut,
 ) -> Result<(), SnapshotError> {
     fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
         let (head, rest) = (b.get(..n)?, b.get(n..)?);
@@ -125,7 +275,16 @@ fn drain_records(
                 key: Vec::new(),
             });
         };
-        sink(db, key, expire, payload).map_err(SnapshotError::Sink)?;
+        let written = match graph_codec::image_graph_bytes(payload) {
+            Some(enc) => sink.graph(
+                db,
+                key,
+                expire,
+                &mut enc.chunks(GRAPH_CHUNK).map(Cow::Borrowed),
+            ),
+            None => sink.entry(db, key, expire, payload),
+        };
+        written.map_err(SnapshotError::Sink)?;
     }
     Ok(())
 }
@@ -153,6 +312,16 @@ impl Shard {
         &mut self,
         max_segments: usize,
         sink: &mut SnapshotSink<'_>,
+    ) -> Result<bool, SnapshotError> {
+        self.snapshot_step_to(max_segments, &mut SinkOut(sink))
+    }
+
+    /// [`Shard::snapshot_step`] into a [`SnapshotOut`] (the server's snapshot writer), which
+    /// receives graphs as chunks of their encoding rather than whole payloads.
+    pub fn snapshot_step_to(
+        &mut self,
+        max_segments: usize,
+        sink: &mut dyn SnapshotOut,
     ) -> Result<bool, SnapshotError> {
         let mut budget = max_segments;
         let mut failed = None;
@@ -245,6 +414,40 @@ impl Shard {
             Decoded::Value(v) => Entry::new_value(key, v, expire, now_secs),
         };
         table.insert(entry);
+        if !self.interest.is_idle() {
+            self.interest.signal_written(db, key);
+        }
+        Ok(true)
+    }
+
+    /// Decodes a graph's storage encoding (snapshot section 3, reassembled) and stores it as
+    /// `key` in `db`, like [`Shard::load_entry`] (an entry already expired is dropped:
+    /// `Ok(false)`). The error names the byte offset within the encoding.
+    pub fn load_graph(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        expire_ms: u64,
+        encoding: &[u8],
+        now_ms: u64,
+    ) -> Result<bool, String> {
+        let table = self
+            .dbs
+            .get_mut(db)
+            .ok_or_else(|| format!("database index {db} out of range"))?;
+        // Decoded even when expired: damage is reported, never skipped.
+        let graph = moon_graph::Graph::decode(encoding).map_err(|e| e.to_string())?;
+        let value = graph_codec::graph_value(graph);
+        if !self.interest.is_idle() {
+            self.interest.touch(db, key);
+        }
+        if expire_ms != 0 && expire_ms <= now_ms {
+            table.remove(key, now_ms);
+            return Ok(false);
+        }
+        let expire = (expire_ms != 0).then_some(expire_ms);
+        let now_secs = u32::try_from(now_ms / 1000).unwrap_or(u32::MAX);
+        table.insert(Entry::new_value(key, value, expire, now_secs));
         if !self.interest.is_idle() {
             self.interest.signal_written(db, key);
         }
@@ -877,6 +1080,238 @@ mod tests {
         assert_eq!(
             s.load_entry(0, b"h", 0, &junk, NOW),
             Err(OpError::Other("ERR Bad data format".into()))
+        );
+    }
+
+    /// A graph whose encoding spans several snapshot blocks.
+    fn big_graph(n: u32, salt: &str) -> moon_graph::Graph {
+        let mut g = moon_graph::Graph::new();
+        let person = g.intern_label("Person");
+        let knows = g.intern_rel_type("KNOWS");
+        let name = g.intern_prop_key("name");
+        let mut prev = None;
+        for i in 0..n {
+            let v = moon_graph::Value::String(format!("{salt}-person-{i:06}").into());
+            let id = g.create_node(&[person], vec![(name, v)]).expect("node");
+            if let Some(p) = prev {
+                g.create_edge(p, id, knows, vec![]).expect("edge");
+            }
+            prev = Some(id);
+        }
+        g
+    }
+
+    fn graph_entry(key: &[u8], g: moon_graph::Graph, expire: Option<u64>) -> Entry {
+        Entry::new_value(key, graph_codec::graph_value(g), expire, 0)
+    }
+
+    fn encoding_of(s: &mut Shard, db: usize, key: &[u8]) -> Vec<u8> {
+        let e = s.clone_entry(db, key, NOW).expect("graph entry");
+        let mut out = Vec::new();
+        graph_codec::graph_of(&e).expect("a graph").encode(&mut out);
+        out
+    }
+
+    /// Snapshots `s` into a file through [`Shard::snapshot_step_to`], running `during` right
+    /// after begin (before any segment is serialized, so its writes take the serialize-before-
+    /// write path); loads the file into a fresh shard the way recovery does.
+    fn through_file(s: &mut Shard, during: impl FnOnce(&mut Shard)) -> (Shard, Vec<u8>) {
+        use moon_formats::snapshot::graph::GraphAssembler;
+        use moon_formats::snapshot::{Section, SnapshotHeader, SnapshotReader};
+        let header = SnapshotHeader::new(0, 1, 7, NOW);
+        let mut w = SnapshotWriter::new(Vec::new(), &header).expect("writer");
+        s.snapshot_begin().expect("begin");
+        during(s);
+        while !s.snapshot_step_to(1, &mut w).expect("step") {}
+        let bytes = w.finish().expect("finish").0;
+        let r = SnapshotReader::new(&bytes).expect("complete file");
+        let mut fresh = Shard::new(1, ShardConfig::default());
+        let mut asm = GraphAssembler::new();
+        for b in r.blocks() {
+            let b = b.expect("block");
+            if let Some(g) = asm.push(&b).expect("graph parts") {
+                let loaded = fresh.load_graph(g.db.into(), &g.key, g.expire_ms, &g.data, NOW);
+                assert_eq!(loaded, Ok(true));
+            }
+            if b.section == Section::Keyspace {
+                for e in b.entries() {
+                    let e = e.expect("entry");
+                    let loaded = fresh.load_entry(b.db.into(), e.key, e.expire_ms, e.value, NOW);
+                    assert_eq!(loaded, Ok(true));
+                }
+            }
+        }
+        asm.finish(r.footer().index_offset).expect("no open run");
+        (fresh, bytes)
+    }
+
+    #[test]
+    fn graphs_go_to_section_3_in_parts_and_load_back() {
+        let mut s = populated(2, 300, ShardConfig::default());
+        let g = big_graph(6000, "a");
+        let mut want = Vec::new();
+        g.encode(&mut want);
+        assert!(want.len() > 3 * GRAPH_CHUNK, "{} bytes", want.len());
+        s.put_entry(1, graph_entry(b"g", g, Some(NOW + 60_000)), NOW)
+            .expect("put");
+        s.put_entry(
+            0,
+            graph_entry(b"empty", moon_graph::Graph::new(), None),
+            NOW,
+        )
+        .expect("put");
+        let keys = model(&s);
+        let (mut fresh, bytes) = through_file(&mut s, |_| {});
+        let r = moon_formats::snapshot::SnapshotReader::new(&bytes).expect("file");
+        let parts = r
+            .blocks()
+            .filter(|b| b.as_ref().is_ok_and(|b| b.section.code() == 3))
+            .count();
+        assert!(parts >= 4, "{parts} graph blocks");
+        assert_eq!(encoding_of(&mut fresh, 1, b"g"), want);
+        assert_eq!(
+            fresh
+                .clone_entry(1, b"g", NOW)
+                .and_then(|e| e.expire_at_ms()),
+            Some(NOW + 60_000)
+        );
+        let mut empty = Vec::new();
+        moon_graph::Graph::new().encode(&mut empty);
+        assert_eq!(encoding_of(&mut fresh, 0, b"empty"), empty);
+        assert_same(&model(&fresh), &keys);
+    }
+
+    #[test]
+    fn a_graph_written_during_a_snapshot_keeps_its_image() {
+        let mut s = populated(1, 3000, ShardConfig::default());
+        let old = big_graph(3000, "old");
+        let mut want = Vec::new();
+        old.encode(&mut want);
+        s.put_entry(0, graph_entry(b"g", old, None), NOW)
+            .expect("put");
+        let (mut fresh, _) = through_file(&mut s, |s| {
+            // A write query changes the graph while its segment is pending.
+            let mut e = s.take_entry(0, b"g", NOW).expect("graph");
+            let Some(LargeValue::Graph(v)) = e.value_mut() else {
+                panic!("not a graph")
+            };
+            let l = v.graph.intern_label("New");
+            v.graph.create_node(&[l], vec![]).expect("node");
+            s.put_entry(0, e, NOW).expect("put back");
+        });
+        assert_eq!(
+            encoding_of(&mut fresh, 0, b"g"),
+            want,
+            "the write leaked in"
+        );
+        // And the live shard has the write.
+        assert_ne!(encoding_of(&mut s, 0, b"g"), want);
+    }
+
+    #[test]
+    fn closure_sinks_get_graphs_as_dump_payloads() {
+        let mut s = Shard::new(0, ShardConfig::default());
+        let g = big_graph(3000, "c");
+        let mut want = Vec::new();
+        g.encode(&mut want);
+        s.put_entry(0, graph_entry(b"g", g, None), NOW)
+            .expect("put");
+        s.snapshot_begin().expect("begin");
+        let mut image = Image::new();
+        finish(&mut s, &mut image);
+        let (_, payload) = image.get(&(0, b"g".to_vec())).expect("graph entry");
+        assert_eq!(graph_codec::image_graph_bytes(payload), Some(&want[..]));
+        let mut fresh = Shard::new(1, ShardConfig::default());
+        assert_eq!(fresh.load_entry(0, b"g", 0, payload, NOW), Ok(true));
+        assert_eq!(encoding_of(&mut fresh, 0, b"g"), want);
+        // A damaged encoding is an error naming its offset, never a panic.
+        let bad = &want[..want.len() - 3];
+        let err = fresh
+            .load_graph(0, b"h", 0, bad, NOW)
+            .expect_err("truncated");
+        assert!(err.starts_with("decode error at byte "), "{err}");
+        assert!(fresh.load_graph(99, b"h", 0, &want, NOW).is_err());
+        assert_eq!(
+            fresh.load_graph(0, b"h", 5, &want, NOW),
+            Ok(false),
+            "expired"
+        );
+    }
+
+    /// SPEC §8.2's graph figures: a 100k-node / 1M-edge graph through a snapshot file and
+    /// back. `cargo test --release -p moon-engine --lib measure_graph_snapshot -- --ignored
+    /// --nocapture`.
+    #[test]
+    #[ignore = "measurement; run by hand"]
+    fn measure_graph_snapshot() {
+        use std::time::Instant;
+        let (nodes, edges) = (100_000u32, 1_000_000u32);
+        let mut g = moon_graph::Graph::new();
+        let person = g.intern_label("Person");
+        let knows = g.intern_rel_type("KNOWS");
+        let name = g.intern_prop_key("name");
+        let age = g.intern_prop_key("age");
+        let ids: Vec<_> = (0..nodes)
+            .map(|i| {
+                let props = vec![
+                    (
+                        name,
+                        moon_graph::Value::String(format!("person-{i}").into()),
+                    ),
+                    (age, moon_graph::Value::Int(i64::from(i % 90))),
+                ];
+                g.create_node(&[person], props).expect("node")
+            })
+            .collect();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let batch: Vec<moon_graph::NewEdge> = (0..edges)
+            .map(|_| {
+                let src = ids[(rng.next() % u64::from(nodes)) as usize];
+                let dst = ids[(rng.next() % u64::from(nodes)) as usize];
+                (src, dst, knows, Vec::new())
+            })
+            .collect();
+        g.create_edges(batch).expect("edges");
+        let mem = g.memory_usage();
+        let t = Instant::now();
+        let copy = g.copy();
+        let copy_ms = t.elapsed().as_secs_f64() * 1e3;
+        drop(copy);
+        let t = Instant::now();
+        let mut whole = Vec::new();
+        g.encode(&mut whole);
+        let encode_ms = t.elapsed().as_secs_f64() * 1e3;
+
+        let mut s = Shard::new(0, ShardConfig::default());
+        s.put_entry(0, graph_entry(b"g", g, None), NOW)
+            .expect("put");
+        let header = moon_formats::snapshot::SnapshotHeader::new(0, 1, 1, NOW);
+        let mut w = SnapshotWriter::new(Vec::new(), &header).expect("writer");
+        let t = Instant::now();
+        s.snapshot_begin().expect("begin");
+        while !s.snapshot_step_to(1, &mut w).expect("step") {}
+        let bytes = w.finish().expect("finish").0;
+        let snap_ms = t.elapsed().as_secs_f64() * 1e3;
+
+        let t = Instant::now();
+        let r = moon_formats::snapshot::SnapshotReader::new(&bytes).expect("file");
+        let mut asm = moon_formats::snapshot::graph::GraphAssembler::new();
+        let mut fresh = Shard::new(1, ShardConfig::default());
+        let mut blocks = 0;
+        for b in r.blocks() {
+            blocks += 1;
+            if let Some(g) = asm.push(&b.expect("block")).expect("parts") {
+                let ok = fresh.load_graph(0, &g.key, 0, &g.data, NOW);
+                assert_eq!(ok, Ok(true));
+            }
+        }
+        let load_ms = t.elapsed().as_secs_f64() * 1e3;
+        println!(
+            "graph {nodes} nodes / {edges} edges, memory_usage {mem} B: Graph::copy {copy_ms:.0} ms, \
+             Graph::encode {encode_ms:.0} ms ({} B); snapshot through SnapshotWriter {snap_ms:.0} ms, \
+             {} B in {blocks} blocks; load (CRC + reassemble + decode + insert) {load_ms:.0} ms",
+            whole.len(),
+            bytes.len()
         );
     }
 

@@ -17,7 +17,7 @@ pub(crate) fn build_query(src: &str, top: P) -> R<Query> {
     for c in top.into_inner() {
         match c.as_rule() {
             Rule::cypher_prefix => params = prefix(c)?,
-            Rule::regular_query => statement = Some(Statement::Query(regular_query(src, c)?)),
+            Rule::regular_query => statement = Some(Statement::Query(regular_query(c)?)),
             Rule::create_index => {
                 statement = Some(Statement::Schema(SchemaCommand::CreateIndex(index_spec(
                     c,
@@ -38,12 +38,12 @@ pub(crate) fn build_query(src: &str, top: P) -> R<Query> {
     })
 }
 
-fn regular_query(src: &str, p: P) -> R<RegularQuery> {
+fn regular_query(p: P) -> R<RegularQuery> {
     let mut first = None;
     let mut unions = Vec::new();
     for c in p.into_inner() {
         match c.as_rule() {
-            Rule::single_query => first = Some(single_query(src, c)?),
+            Rule::single_query => first = Some(single_query(c)?),
             _ => {
                 let span = span_of(&c);
                 let mut all = false;
@@ -51,7 +51,7 @@ fn regular_query(src: &str, p: P) -> R<RegularQuery> {
                 for u in c.into_inner() {
                     match u.as_rule() {
                         Rule::kw_all => all = true,
-                        Rule::single_query => query = Some(single_query(src, u)?),
+                        Rule::single_query => query = Some(single_query(u)?),
                         _ => {}
                     }
                 }
@@ -71,16 +71,16 @@ fn regular_query(src: &str, p: P) -> R<RegularQuery> {
     Ok(RegularQuery { first, unions })
 }
 
-fn single_query(src: &str, p: P) -> R<SingleQuery> {
+fn single_query(p: P) -> R<SingleQuery> {
     let span = span_of(&p);
     let mut clauses = Vec::new();
     for c in p.into_inner() {
-        clauses.push(clause(src, c)?);
+        clauses.push(clause(c)?);
     }
     Ok(SingleQuery { clauses, span })
 }
 
-fn clause(src: &str, p: P) -> R<Clause> {
+fn clause(p: P) -> R<Clause> {
     let span = span_of(&p);
     let rule = p.as_rule();
     let mut inner: Vec<P> = p.into_inner().collect();
@@ -188,7 +188,7 @@ fn clause(src: &str, p: P) -> R<Clause> {
                 .into_iter()
                 .filter(|c| !matches!(c.as_rule(), Rule::kw_foreach | Rule::kw_in))
             {
-                clauses.push(clause(src, c)?);
+                clauses.push(clause(c)?);
             }
             Clause::Foreach(ForeachClause {
                 variable: ident(&v),
@@ -209,7 +209,7 @@ fn clause(src: &str, p: P) -> R<Clause> {
                 .map(where_expr)
                 .transpose()?;
             Clause::With(WithClause {
-                projection: projection(src, body)?,
+                projection: projection(body)?,
                 where_,
                 span,
             })
@@ -223,7 +223,7 @@ fn clause(src: &str, p: P) -> R<Clause> {
                 )
             })?;
             Clause::Return(ReturnClause {
-                projection: projection(src, body)?,
+                projection: projection(body)?,
                 span,
             })
         }
@@ -399,7 +399,7 @@ fn remove_item(p: P) -> R<RemoveItem> {
     }
 }
 
-fn projection(src: &str, p: P) -> R<Projection> {
+fn projection(p: P) -> R<Projection> {
     let mut proj = Projection {
         distinct: false,
         star: false,
@@ -417,7 +417,7 @@ fn projection(src: &str, p: P) -> R<Projection> {
                         proj.star = true;
                         continue;
                     }
-                    proj.items.push(projection_item(src, item)?);
+                    proj.items.push(projection_item(item)?);
                 }
             }
             Rule::order_by => {
@@ -457,7 +457,7 @@ fn projection(src: &str, p: P) -> R<Projection> {
     Ok(proj)
 }
 
-fn projection_item(src: &str, p: P) -> R<ProjectionItem> {
+fn projection_item(p: P) -> R<ProjectionItem> {
     let span = span_of(&p);
     let mut e = None;
     let mut alias = None;
@@ -477,13 +477,9 @@ fn projection_item(src: &str, p: P) -> R<ProjectionItem> {
     })?;
     let text = e.as_str().trim().to_string();
     let expr = expr(e, 0)?;
-    let name = alias.as_ref().map_or_else(
-        || {
-            src.get(expr.span.start..expr.span.end)
-                .map_or(text, str::to_string)
-        },
-        |a| a.name.clone(),
-    );
+    // The pair's own text, not the expression's span: a parenthesised item's span excludes
+    // its outer parentheses, but the column is named as written.
+    let name = alias.as_ref().map_or(text, |a| a.name.clone());
     Ok(ProjectionItem {
         expr,
         alias,

@@ -18,6 +18,8 @@ struct Tail {
     pipe: Option<Box<Expr>>,
     distinct: bool,
     name: Option<String>,
+    /// The first item's text starts with `(` (so it cannot be `x IN list`'s bare variable).
+    first_parenthesised: bool,
 }
 
 fn collect_tail(p: P, depth: usize) -> R<Tail> {
@@ -27,6 +29,7 @@ fn collect_tail(p: P, depth: usize) -> R<Tail> {
         pipe: None,
         distinct: false,
         name: None,
+        first_parenthesised: false,
     };
     for c in p.into_inner() {
         match c.as_rule() {
@@ -46,7 +49,10 @@ fn collect_tail(p: P, depth: usize) -> R<Tail> {
                     t.pipe = Some(Box::new(expr(e, depth)?));
                 }
             }
-            _ => t.items.push(expr(c, depth)?),
+            _ => {
+                t.first_parenthesised = t.items.is_empty() && c.as_str().starts_with('(');
+                t.items.push(expr(c, depth)?);
+            }
         }
     }
     Ok(t)
@@ -74,7 +80,13 @@ pub(crate) fn list_like(p: P, depth: usize) -> R<Expr> {
         let item = t.items.pop().ok_or_else(|| {
             CypherError::new(ErrorDetail::UnexpectedSyntax, span.start, "empty list")
         })?;
-        let item = match split_in(item) {
+        // `[(x) IN l]` is a one-element list: a comprehension's variable is written bare.
+        let split = if t.first_parenthesised {
+            Err(item)
+        } else {
+            split_in(item)
+        };
+        let item = match split {
             Ok((variable, list)) => {
                 let kind = ExprKind::ListComprehension {
                     variable,

@@ -24,6 +24,8 @@ mod functions;
 pub mod limits;
 mod literals;
 pub mod lower;
+mod lower_index;
+mod lower_vector;
 mod parser;
 mod semantic;
 pub mod visit;

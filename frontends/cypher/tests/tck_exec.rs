@@ -18,7 +18,7 @@ use tck_support::{Expected, Scenario, load_features};
 const FEATURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/tck/features");
 
 /// Minimum number of passing scenarios (regression guard).
-const PASS_FLOOR: usize = 1020;
+const PASS_FLOOR: usize = 1128;
 
 /// A TCK value in canonical form (maps and property sets sorted by key, labels sorted).
 #[derive(Debug, Clone, PartialEq)]
@@ -330,6 +330,26 @@ fn tv_eq(a: &Tv, b: &Tv) -> bool {
     }
 }
 
+/// `tv_eq`, or with `ignore_order` lists compared as multisets (at any depth).
+fn tv_eq_lists(a: &Tv, b: &Tv, ignore_order: bool) -> bool {
+    match (a, b) {
+        (Tv::List(x), Tv::List(y)) if ignore_order => {
+            if x.len() != y.len() {
+                return false;
+            }
+            let mut used = vec![false; y.len()];
+            x.iter().all(|p| {
+                let hit = y
+                    .iter()
+                    .enumerate()
+                    .find(|(i, q)| !used[*i] && tv_eq_lists(p, q, true));
+                hit.map(|(i, _)| used[i] = true).is_some()
+            })
+        }
+        _ => tv_eq(a, b),
+    }
+}
+
 enum Outcome {
     Pass,
     /// What is missing (the lowering's message, or the runner's own limit).
@@ -495,6 +515,8 @@ fn run_scenario(s: &Scenario) -> Outcome {
         };
         params.push((name.clone(), v));
     }
+    let has_control = main_query_before_control(s).is_some();
+    let before = snapshot(&g);
     let result = run_query(&mut g, &s.query, &params);
     match (&s.expected, result) {
         (_, Err(QueryError::Unsupported(m))) => Outcome::Unsupported(m),
@@ -503,7 +525,64 @@ fn run_scenario(s: &Scenario) -> Outcome {
             Outcome::Fail(format!("expected {detail}, got rows"))
         }
         (Expected::Success, Err(QueryError::Failed(e))) => Outcome::Fail(e),
-        (Expected::Success, Ok(rs)) => compare(&g, s, &rs),
+        (Expected::Success, Ok(rs)) => match compare(&g, s, &rs) {
+            Outcome::Pass if !has_control => check_side_effects(s, &before, &snapshot(&g), &rs),
+            other => other,
+        },
+    }
+}
+
+/// The graph state the TCK's side effects diff: labels in use, `(entity, key, value)` triples.
+struct Snapshot {
+    labels: std::collections::BTreeSet<String>,
+    props: std::collections::BTreeSet<String>,
+}
+
+fn snapshot(g: &Graph) -> Snapshot {
+    let mut labels = std::collections::BTreeSet::new();
+    let mut props = std::collections::BTreeSet::new();
+    for n in g.nodes() {
+        for l in g.node_labels(n).unwrap_or(&[]) {
+            labels.insert(g.label_name(*l).unwrap_or("?").to_string());
+        }
+        for (k, v) in tv_props(g, g.node_props(n)) {
+            props.insert(format!("n{}.{k}={v:?}", n.0));
+        }
+    }
+    for e in g.edges() {
+        for (k, v) in tv_props(g, g.edge_props(e.id)) {
+            props.insert(format!("r{}.{k}={v:?}", e.id.0));
+        }
+    }
+    Snapshot { labels, props }
+}
+
+fn check_side_effects(s: &Scenario, s0: &Snapshot, s1: &Snapshot, rs: &ResultSet) -> Outcome {
+    let Some(want) = &s.side_effects else {
+        return Outcome::Pass;
+    };
+    let st = &rs.stats;
+    let got: [(&str, i64); 8] = [
+        ("+nodes", st.nodes_created as i64),
+        ("-nodes", st.nodes_deleted as i64),
+        ("+relationships", st.relationships_created as i64),
+        ("-relationships", st.relationships_deleted as i64),
+        ("+labels", s1.labels.difference(&s0.labels).count() as i64),
+        ("-labels", s0.labels.difference(&s1.labels).count() as i64),
+        ("+properties", s1.props.difference(&s0.props).count() as i64),
+        ("-properties", s0.props.difference(&s1.props).count() as i64),
+    ];
+    let diffs: Vec<String> = got
+        .iter()
+        .filter_map(|(k, v)| {
+            let w = want.iter().find(|(wk, _)| wk == k).map_or(0, |(_, wv)| *wv);
+            (w != *v).then(|| format!("{k} {v} (want {w})"))
+        })
+        .collect();
+    if diffs.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail(format!("side effects differ: {}", diffs.join(", ")))
     }
 }
 
@@ -552,11 +631,24 @@ fn compare(g: &Graph, s: &Scenario, rs: &ResultSet) -> Outcome {
     if got.len() != want.len() {
         return Outcome::Fail(format!("want {want:?}\n  got {got:?}"));
     }
+    let row_eq = |r: &Vec<Tv>, w: &Vec<Tv>| {
+        r.len() == w.len()
+            && r.iter()
+                .zip(w)
+                .all(|(a, b)| tv_eq_lists(a, b, s.ignore_list_order))
+    };
+    if s.ordered {
+        if got.iter().zip(&want).all(|(r, w)| row_eq(r, w)) {
+            return Outcome::Pass;
+        }
+        return Outcome::Fail(format!("in order: want {want:?}\n  got {got:?}"));
+    }
     let mut used = vec![false; got.len()];
     for w in &want {
-        let hit = got.iter().enumerate().find(|(i, r)| {
-            !used[*i] && r.len() == w.len() && r.iter().zip(w).all(|(a, b)| tv_eq(a, b))
-        });
+        let hit = got
+            .iter()
+            .enumerate()
+            .find(|(i, r)| !used[*i] && row_eq(r, w));
         match hit {
             Some((i, _)) => used[i] = true,
             None => return Outcome::Fail(format!("want {want:?}\n  got {got:?}")),
@@ -603,7 +695,7 @@ fn tck_scenarios_execute() {
     }
     let mut by_folder: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures = Vec::new();
-    let mut missing: BTreeMap<String, usize> = BTreeMap::new();
+    let mut missing: BTreeMap<String, (usize, String)> = BTreeMap::new();
     for s in &scenarios {
         if matches!(&s.expected, Expected::Error { phase, .. } if phase == "compile time") {
             continue;
@@ -613,7 +705,11 @@ fn tck_scenarios_execute() {
             Outcome::Pass => t.pass += 1,
             Outcome::Unsupported(m) => {
                 t.unsupported += 1;
-                *missing.entry(m).or_default() += 1;
+                let e = missing.entry(m).or_insert((0, String::new()));
+                e.0 += 1;
+                if e.1.is_empty() {
+                    e.1 = format!("{} / {}", s.path.display(), s.name);
+                }
             }
             Outcome::Fail(why) => {
                 t.fail += 1;
@@ -642,9 +738,9 @@ fn tck_scenarios_execute() {
             println!("{fl}");
         }
         let mut by_count: Vec<_> = missing.iter().collect();
-        by_count.sort_by(|a, b| b.1.cmp(a.1));
-        for (m, n) in by_count {
-            println!("unsupported {n:4}  {m}");
+        by_count.sort_by_key(|b| std::cmp::Reverse(b.1.0));
+        for (m, (n, first)) in by_count {
+            println!("unsupported {n:4}  {m}  (e.g. {first})");
         }
     }
     assert!(

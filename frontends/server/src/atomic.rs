@@ -419,6 +419,9 @@ fn execute(
                 _ => gone(),
             }
         }
+        Op::Graph(moon_engine::ir::ops::GraphOp::Copy { src, dst }) => {
+            crate::graph::copy(access, owner_of, ctx, src, dst)
+        }
         op @ (Op::Lists(_)
         | Op::Hashes(_)
         | Op::Sets(_)

@@ -19,6 +19,7 @@ mod dispatch;
 mod ft;
 mod ft_aggregate;
 mod ft_profile;
+mod graph;
 mod info;
 pub mod latency;
 mod limits;

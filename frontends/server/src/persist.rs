@@ -451,12 +451,9 @@ impl Worker {
         let Some(job) = self.persist.job.as_mut() else {
             return Ok(true);
         };
-        let writer = &mut job.writer;
-        let mut sink = |db: usize, key: &[u8], expire: u64, payload: &[u8]| {
-            writer.add_entry(db as u16, key, expire, payload)
-        };
+        // The writer takes entries and, in section 3, graphs as streamed parts (SPEC §8.2).
         self.shard
-            .snapshot_step(segments, &mut sink)
+            .snapshot_step_to(segments, &mut job.writer)
             .map_err(|e| e.to_string())
     }
 

@@ -216,6 +216,9 @@ impl Dumper<'_> {
             ));
         }
         for b in &s.blocks {
+            if b.section == Section::Graph {
+                continue;
+            }
             if b.section == Section::Functions {
                 let (libs, err) = snap::entries(b);
                 for pe in libs {
@@ -251,6 +254,21 @@ impl Dumper<'_> {
             }
             if let Some(e) = err {
                 self.problem(&format!("{}: {e}", path.display()));
+            }
+        }
+        // Graphs (section 3) as their DUMP payloads: JSON shows a summary, RESP a RESTORE.
+        let end = s.complete.as_ref().map_or(u64::MAX, |f| f.index_offset);
+        for run in crate::graph::runs(&s.blocks, end) {
+            match &run.outcome {
+                Ok((_, payload)) => {
+                    self.entry(path, run.offset, run.db, &run.key, run.expire_ms, payload);
+                }
+                Err((at, what)) => self.problem(&format!(
+                    "{}:{at}: graph db {} key {}: {what}",
+                    path.display(),
+                    run.db,
+                    quote(&run.key)
+                )),
             }
         }
     }

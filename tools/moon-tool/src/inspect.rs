@@ -12,10 +12,11 @@ use std::path::Path;
 use anyhow::Result;
 use moon_formats::snapshot::Section;
 
+use crate::graph;
 use crate::layout::{self, FileKind, ShardDir, Target, map_file};
 use crate::progress::{Out, Progress};
 use crate::snap;
-use crate::text::iso8601;
+use crate::text::{iso8601, quote};
 use crate::value::{TYPE_NAMES, payload_type};
 use crate::verify::describe_region;
 use crate::walk;
@@ -132,6 +133,41 @@ fn inspect_snapshot(
             }
         }
     }
+    let end = s
+        .complete
+        .as_ref()
+        .map_or(bytes.len() as u64, |f| f.index_offset);
+    let mut graph_lines = Vec::new();
+    for run in graph::runs(&s.blocks, end) {
+        let head = format!(
+            "graph db {} key {} at offset {} ({} block{}, {} bytes)",
+            run.db,
+            quote(&run.key),
+            run.offset,
+            run.blocks.len(),
+            if run.blocks.len() == 1 { "" } else { "s" },
+            run.bytes
+        );
+        match &run.outcome {
+            Ok((summary, _)) => {
+                let st = dbs.entry(run.db).or_default();
+                st.entries += 1;
+                *st.by_type.entry("graph").or_default() += 1;
+                *totals.entry("graph").or_default() += 1;
+                if run.expire_ms != 0 {
+                    st.with_ttl += 1;
+                }
+                key_bytes += run.key.len() as u64;
+                value_bytes += run.bytes;
+                entries += 1;
+                graph_lines.push(format!("  {head}: {}", graph::describe(summary)));
+            }
+            Err((at, what)) => {
+                damaged = true;
+                graph_lines.push(format!("  {head}: DAMAGED at offset {at}: {what}"));
+            }
+        }
+    }
     let secs: Vec<String> = sections.iter().map(|(k, v)| format!("{k} {v}")).collect();
     out.line(&format!(
         "  blocks: {} ({}), entries: {entries}, key bytes: {key_bytes}, value bytes: {value_bytes}",
@@ -169,6 +205,9 @@ fn inspect_snapshot(
             type_counts(&st.by_type),
             st.with_ttl
         ));
+    }
+    for line in &graph_lines {
+        out.line(line);
     }
     if bad_values > 0 {
         damaged = true;

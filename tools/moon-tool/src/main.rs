@@ -7,6 +7,7 @@
 //! that names no Moon data).
 
 mod dump;
+mod graph;
 mod inspect;
 mod layout;
 mod progress;

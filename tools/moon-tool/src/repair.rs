@@ -10,7 +10,8 @@
 //! segment header is rebuilt from the file name and the shard directory.
 //!
 //! Snapshots: every block whose CRC verifies is kept (its entries whose DUMP payload fails are
-//! dropped individually), and the file is rewritten with a fresh index and footer (a snapshot
+//! dropped individually; a graph whose section-3 run is incomplete or does not decode is dropped
+//! whole), and the file is rewritten with a fresh index and footer (a snapshot
 //! whose footer was missing or damaged becomes complete again). A damaged snapshot is not copied
 //! at all when the intact WAL reproduces everything it covers (from the previous snapshot, or
 //! from LSN 1): that loses nothing. `.snap.tmp` files are not copied.
@@ -166,7 +167,12 @@ fn repair_snapshot(ctx: &ShardCtx<'_>, path: &Path, rep: &mut Report<'_>) -> Res
             rep.loss(path, &describe_region(r));
         }
     }
-    for b in &s.blocks {
+    let graphs = GraphRepair::new(path, &bytes, &s, rep);
+    for (i, b) in s.blocks.iter().enumerate() {
+        if b.section == Section::Graph {
+            graphs.copy_block(i, b, &mut w)?;
+            continue;
+        }
         if b.section == Section::Functions {
             repair_functions(path, b, &mut w, rep)?;
             continue;
@@ -229,6 +235,57 @@ fn repair_snapshot(ctx: &ShardCtx<'_>, path: &Path, rep: &mut Report<'_>) -> Res
         ),
     );
     Ok(Some(header.lsn))
+}
+
+/// Graphs (section 3): a graph whose run of blocks is complete and decodes is copied block
+/// for block, in place; any other (a part lost in a bad region, out of sequence, not decoding)
+/// is dropped whole and reported lost, so the copy never holds a run recovery would refuse.
+struct GraphRepair {
+    /// Per intact block: whether it belongs to a graph run that is kept.
+    keep: Vec<bool>,
+}
+
+impl GraphRepair {
+    fn new(path: &Path, bytes: &[u8], s: &snap::Salvage<'_>, rep: &mut Report<'_>) -> Self {
+        let end = s
+            .complete
+            .as_ref()
+            .map_or(bytes.len() as u64, |f| f.index_offset);
+        let mut keep = vec![false; s.blocks.len()];
+        for run in crate::graph::runs(&s.blocks, end) {
+            match &run.outcome {
+                Ok(_) => {
+                    for &i in &run.blocks {
+                        if let Some(k) = keep.get_mut(i) {
+                            *k = true;
+                        }
+                    }
+                }
+                Err((at, what)) => rep.loss(
+                    path,
+                    &format!(
+                        "graph db {} key {} (blocks from offset {}): dropped ({what} at offset {at})",
+                        run.db,
+                        quote(&run.key),
+                        run.offset
+                    ),
+                ),
+            }
+        }
+        GraphRepair { keep }
+    }
+
+    fn copy_block<W: Write>(
+        &self,
+        i: usize,
+        b: &moon_formats::snapshot::Block<'_>,
+        w: &mut SnapshotWriter<W>,
+    ) -> Result<()> {
+        if self.keep.get(i).copied().unwrap_or(false) {
+            w.add_block(b.section, b.db, b.count, b.payload)?;
+        }
+        Ok(())
+    }
 }
 
 /// A functions block (section 2): kept as is when every library loads, else its loadable

@@ -12,6 +12,7 @@
 //! | set | `[bytes, ...]` |
 //! | hash | `{field: bytes}` when every field is UTF-8, else `[[field, value], ...]` |
 //! | zset | `[[member, score], ...]` by ascending score; ±inf/nan as the strings `"inf"` ... |
+//! | graph | `{"nodes", "relationships", "labels": [[name, count], ...], "types": [[name, count], ...], "property_keys", "indexes"}` (a summary) |
 //! | stream | `{"length", "last_id", "first_id", "max_deleted_id", "entries_added", "entries": [{"id", "fields": [[f, v], ...]}], "groups": [...]}` |
 //!
 //! where "bytes" is [`crate::text::json_bytes`].
@@ -26,7 +27,7 @@ use serde_json::{Map, Value, json};
 use crate::text::json_bytes;
 
 /// The value families, in the order reports list them.
-pub const TYPE_NAMES: [&str; 6] = ["string", "list", "hash", "set", "zset", "stream"];
+pub const TYPE_NAMES: [&str; 7] = ["string", "list", "hash", "set", "zset", "stream", "graph"];
 
 /// The family of an RDB object type byte (the first byte of a DUMP payload).
 pub fn type_name(type_byte: u8) -> &'static str {
@@ -39,6 +40,7 @@ pub fn type_name(type_byte: u8) -> &'static str {
         types::ZSET | types::ZSET_2 | types::ZSET_ZIPLIST | types::ZSET_LISTPACK => "zset",
         types::HASH | types::HASH_ZIPMAP | types::HASH_ZIPLIST | types::HASH_LISTPACK => "hash",
         types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 | types::STREAM_LISTPACKS_3 => "stream",
+        moon_engine::cmd::dump::graph::RDB_TYPE_GRAPH => "graph",
         _ => "unknown",
     }
 }
@@ -120,9 +122,24 @@ fn large_to_json(v: &LargeValue) -> Value {
         LargeValue::Hash(h) => hash_to_json(h),
         LargeValue::ZSet(z) => zset_to_json(z),
         LargeValue::Stream(s) => stream_to_json(s),
+        LargeValue::Graph(g) => graph_to_json(&moon_engine::cmd::dump::graph::summary_of(&g.graph)),
         #[allow(unreachable_patterns)]
         _ => Value::Null,
     }
+}
+
+/// A graph's summary (its contents are not dumped): counts, and labels / relationship types
+/// with their counts, in id order.
+pub fn graph_to_json(s: &moon_engine::cmd::dump::graph::GraphSummary) -> Value {
+    let counts = |v: &[(String, u64)]| Value::Array(v.iter().map(|(n, c)| json!([n, c])).collect());
+    json!({
+        "nodes": s.nodes,
+        "relationships": s.edges,
+        "labels": counts(&s.labels),
+        "types": counts(&s.rel_types),
+        "property_keys": s.prop_keys,
+        "indexes": s.indexes,
+    })
 }
 
 fn hash_to_json(h: &HashValue) -> Value {

@@ -4,7 +4,8 @@
 //! Checked: segment headers (magic, version, CRC, the file name's LSN, the shard id of the
 //! directory), every frame (CRC, kind, payload shape) and LSN continuity within a segment and
 //! across the segments of a shard, snapshot headers, every block CRC, the index and footer CRC,
-//! every keyspace entry's framing, every DUMP payload's CRC-64 and decodability, and that the WAL
+//! every keyspace entry's framing, every DUMP payload's CRC-64 and decodability, every graph's
+//! run of section-3 blocks (in sequence, complete) and that it decodes, and that the WAL
 //! continues the newest complete snapshot (first segment starts at or before LSN + 1; at LSN 1
 //! without a snapshot).
 //!
@@ -176,7 +177,29 @@ fn verify_snapshot(
     for r in &s.bad {
         f.add(Level::Error, path, Some(r.start), &describe_region(r));
     }
+    let end = s
+        .complete
+        .as_ref()
+        .map_or(bytes.len() as u64, |ft| ft.index_offset);
+    for run in crate::graph::runs(&s.blocks, end) {
+        if let Err((at, what)) = &run.outcome {
+            f.add(
+                Level::Error,
+                path,
+                Some(*at),
+                &format!(
+                    "graph db {} key {} (blocks from offset {}): {what}",
+                    run.db,
+                    quote(&run.key),
+                    run.offset
+                ),
+            );
+        }
+    }
     for b in &s.blocks {
+        if b.section == Section::Graph {
+            continue;
+        }
         if b.section == Section::Functions {
             let (libs, err) = snap::entries(b);
             if let Some(e) = err {

@@ -252,7 +252,83 @@ pub(crate) fn eval(g: &Graph, ctx: &Ctx<'_>, row: &Row, e: &Expr) -> Result<RV> 
             };
             Ok(bool_rv(r))
         }
+        Expr::Exists(ops) => Ok(bool_rv(Some(!sub_rows(g, ctx, row, ops)?.is_empty()))),
+        Expr::PatternList { ops, projection } => {
+            let mut out = Vec::new();
+            for r in sub_rows(g, ctx, row, ops)? {
+                out.push(eval(g, ctx, &r, projection)?);
+            }
+            Ok(RV::list(out))
+        }
+        Expr::Reduce {
+            acc,
+            init,
+            slot,
+            list,
+            expr,
+        } => {
+            let mut local = row.clone();
+            set_local(&mut local, *acc, eval(g, ctx, row, init)?);
+            let Some(items) = local_list(g, ctx, row, list)? else {
+                return Ok(NULL);
+            };
+            for it in items {
+                set_local(&mut local, *slot, it);
+                let v = eval(g, ctx, &local, expr)?;
+                set_local(&mut local, *acc, v);
+            }
+            Ok(local.get(*acc).cloned().unwrap_or(NULL))
+        }
+        Expr::MapProjection {
+            target,
+            all,
+            entries,
+        } => {
+            let t = eval(g, ctx, row, target)?;
+            if t.is_null() {
+                return Ok(NULL);
+            }
+            check_live(ctx, &t)?;
+            let mut out: Vec<(Arc<str>, RV)> = Vec::new();
+            if *all {
+                match &t {
+                    RV::Node(_) | RV::Edge(_) => out.extend(
+                        funcs::entity_props(g, &t)
+                            .into_iter()
+                            .map(|(k, v)| (k, RV::Value(v))),
+                    ),
+                    other => match other.map_entries() {
+                        Some(m) => out.extend(m),
+                        None => return Err(mismatch("Map", other)),
+                    },
+                }
+            }
+            for (k, e) in entries {
+                out.push((k.clone(), eval(g, ctx, row, e)?));
+            }
+            Ok(RV::map(out))
+        }
     }
+}
+
+/// Runs a read-only sub-pipeline (pattern predicate / comprehension) on `row` alone.
+fn sub_rows(g: &Graph, ctx: &Ctx<'_>, row: &Row, ops: &[crate::plan::Op]) -> Result<Vec<Row>> {
+    let mut sub = Ctx {
+        params: ctx.params,
+        slots: ctx.slots,
+        deleted_nodes: ctx.deleted_nodes.clone(),
+        deleted_edges: ctx.deleted_edges.clone(),
+        stats: super::Stats::default(),
+        created_nodes: Default::default(),
+        created_edges: Default::default(),
+        undo: Vec::new(),
+    };
+    super::ops::run_ops(
+        &mut super::ops::GraphRef::Read(g),
+        ops,
+        vec![row.clone()],
+        &mut sub,
+    )
 }
 
 /// Assembles a path value; null if any part is null (an OPTIONAL MATCH that did not match).
@@ -505,6 +581,14 @@ pub(crate) fn binary(op: BinOp, x: RV, y: RV) -> Result<RV> {
                 }
             }
             return Ok(bool_rv(if null { None } else { Some(false) }));
+        }
+        BinOp::Regex => {
+            return match (&x, &y) {
+                (RV::Value(Value::String(a)), RV::Value(Value::String(p))) => {
+                    Ok(bool_rv(Some(super::regex_cache::full_match(p, a)?)))
+                }
+                _ => Ok(NULL),
+            };
         }
         BinOp::StartsWith | BinOp::EndsWith | BinOp::Contains => {
             return Ok(match (&x, &y) {

@@ -51,7 +51,46 @@ pub fn format_float(f: f64) -> String {
 }
 
 /// Calls the scalar function `name` (lowercased).
+/// Scalar functions of `funcs` itself (lowercased); see also `strmath::NAMES`.
+const CORE: &[&str] = &[
+    "id",
+    "labels",
+    "type",
+    "properties",
+    "keys",
+    "size",
+    "length",
+    "nodes",
+    "relationships",
+    "tostring",
+    "tointeger",
+    "tofloat",
+    "toboolean",
+    "coalesce",
+    "head",
+    "last",
+    "range",
+    "abs",
+];
+
+/// Whether `name` (lowercased) is a scalar function the executor implements.
+pub fn is_scalar_function(name: &str) -> bool {
+    CORE.contains(&name)
+        || super::strmath::NAMES.contains(&name)
+        || super::falkor_fns::NAMES.contains(&name)
+        || super::ext_fns::NAMES.contains(&name)
+}
+
 pub(crate) fn call(g: &Graph, name: &str, args: Vec<RV>) -> Result<RV> {
+    if super::strmath::NAMES.contains(&name) {
+        return super::strmath::call(g, name, &args);
+    }
+    if super::ext_fns::NAMES.contains(&name) {
+        return super::ext_fns::call(g, name, args);
+    }
+    if super::falkor_fns::NAMES.contains(&name) {
+        return super::falkor_fns::call(g, name, args);
+    }
     match name {
         "coalesce" => {
             arity(name, &args, 1, usize::MAX)?;

@@ -5,17 +5,29 @@
 //! effects of the previous clause (a `MATCH` after a `CREATE`). Expressions are evaluated by
 //! `eval`, aggregates by `agg`, scalar functions by `funcs`.
 //!
-//! Write atomicity: a plan that contains a write operator runs against the graph directly, after
-//! taking a deep `copy()` of it; on any error the copy is put back (including the recording flag
-//! and the mutation log entries taken before the query), so a failed query changes nothing. This
-//! costs O(graph) per write query — a deliberate first-slice choice, to be replaced by an undo log
-//! built from recorded mutations (which needs the deleted entities' labels/properties).
+//! Write atomicity: a plan that contains a write operator runs against the graph directly and
+//! keeps an undo log (`undo`): each mutation first records its reverse. On any error the log
+//! is applied newest-first and the caller's mutation log is restored (plus the schema-name
+//! records of names the failed query interned, which stay), so a failed query changes no
+//! entity, property, label or index. Rollback costs O(mutations), not O(graph).
+//!
+//! Procedures (`procs`), shortest paths (`shortest`), `=~` (`regex_cache`) and the string/math
+//! functions (`strmath`) live in their own modules; `execute_profiled` times each top-level
+//! operator for GRAPH.PROFILE.
 
 mod agg;
 mod eval;
+mod ext_fns;
+mod falkor_fns;
 mod funcs;
 mod ops;
+mod procs;
+mod regex_cache;
 mod rvalue;
+mod shortest;
+mod strmath;
+mod undo;
+mod writes;
 
 #[cfg(test)]
 mod tests;
@@ -24,7 +36,8 @@ use crate::graph::{Graph, GraphError};
 use crate::plan::{Op, Plan};
 use crate::value::Value;
 
-pub use funcs::format_float;
+pub use funcs::{format_float, is_scalar_function};
+pub use procs::columns as procedure_columns;
 pub use rvalue::{Grouped, Path, ResultValue};
 
 /// Query parameters: `$name` → value.
@@ -98,24 +111,81 @@ pub(crate) struct Ctx<'p> {
     pub deleted_nodes: std::collections::HashSet<crate::ids::NodeId>,
     pub deleted_edges: std::collections::HashMap<crate::ids::EdgeId, std::sync::Arc<str>>,
     pub stats: Stats,
+    /// Entities created by this query: deleting one again cancels its creation in the stats
+    /// (the TCK counts neither), instead of reporting +1/-1.
+    pub created_nodes: std::collections::HashSet<crate::ids::NodeId>,
+    pub created_edges: std::collections::HashSet<crate::ids::EdgeId>,
+    /// Reverse mutations for rollback (see `undo`); empty for read-only runs.
+    pub undo: Vec<crate::Mutation>,
 }
 
-/// Runs `plan`. Write plans are atomic (see the module doc).
-pub fn execute(graph: &mut Graph, plan: &Plan, params: &Params) -> Result<ResultSet, ExecError> {
-    if !plan_writes(&plan.ops) {
-        return execute_read(graph, plan, params);
-    }
-    let was_recording = graph.is_recording();
-    let earlier_log = graph.take_mutations();
-    let backup = graph.copy();
-    let mut ctx = Ctx {
+/// What one top-level plan operator did during a profiled run (nested operators, e.g. inside
+/// `Optional` or `Merge`, are counted in their parent).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpProfile {
+    /// Rows the operator produced.
+    pub records: usize,
+    /// Wall time spent in the operator.
+    pub elapsed: std::time::Duration,
+}
+
+fn new_ctx<'p>(plan: &Plan, params: &'p Params) -> Ctx<'p> {
+    Ctx {
         params,
         slots: plan.slots,
         deleted_nodes: Default::default(),
         deleted_edges: Default::default(),
         stats: Stats::default(),
-    };
-    let out = run(graph, plan, &mut ctx);
+        created_nodes: Default::default(),
+        created_edges: Default::default(),
+        undo: Vec::new(),
+    }
+}
+
+/// Runs `plan`. Write plans are atomic (see the module doc).
+pub fn execute(graph: &mut Graph, plan: &Plan, params: &Params) -> Result<ResultSet, ExecError> {
+    execute_inner(graph, plan, params, None)
+}
+
+/// Like [`execute`], also returning one [`OpProfile`] per operator of `plan.ops` (same
+/// order), for GRAPH.PROFILE.
+pub fn execute_profiled(
+    graph: &mut Graph,
+    plan: &Plan,
+    params: &Params,
+) -> Result<(ResultSet, Vec<OpProfile>), ExecError> {
+    let mut prof = Vec::with_capacity(plan.ops.len());
+    let rs = execute_inner(graph, plan, params, Some(&mut prof))?;
+    Ok((rs, prof))
+}
+
+fn execute_inner(
+    graph: &mut Graph,
+    plan: &Plan,
+    params: &Params,
+    prof: Option<&mut Vec<OpProfile>>,
+) -> Result<ResultSet, ExecError> {
+    if !plan_writes(&plan.ops) {
+        let mut ctx = new_ctx(plan, params);
+        let rows = ops::run_top(
+            &mut ops::GraphRef::Read(graph),
+            &plan.ops,
+            vec![empty_row(plan)],
+            &mut ctx,
+            prof,
+        )?;
+        return Ok(finish(plan, rows, ctx.stats));
+    }
+    let was_recording = graph.is_recording();
+    let earlier_log = graph.take_mutations();
+    let mut ctx = new_ctx(plan, params);
+    let out = ops::run_top(
+        &mut ops::GraphRef::Write(graph),
+        &plan.ops,
+        vec![empty_row(plan)],
+        &mut ctx,
+        prof,
+    );
     match out {
         Ok(rows) => {
             let new_log = graph.take_mutations();
@@ -123,8 +193,23 @@ pub fn execute(graph: &mut Graph, plan: &Plan, params: &Params) -> Result<Result
             Ok(finish(plan, rows, ctx.stats))
         }
         Err(e) => {
-            *graph = backup;
-            restore_log(graph, was_recording, earlier_log, Vec::new());
+            // Names the failed query interned stay (ids are append-only): keep their records.
+            let schema_adds = graph
+                .take_mutations()
+                .into_iter()
+                .filter(|m| {
+                    matches!(
+                        m,
+                        crate::Mutation::AddLabel { .. }
+                            | crate::Mutation::AddRelType { .. }
+                            | crate::Mutation::AddPropKey { .. }
+                    )
+                })
+                .collect();
+            let undo = std::mem::take(&mut ctx.undo);
+            drop(ctx);
+            undo::rollback(graph, undo)?;
+            restore_log(graph, was_recording, earlier_log, schema_adds);
             Err(e)
         }
     }
@@ -137,13 +222,7 @@ pub fn execute_read(graph: &Graph, plan: &Plan, params: &Params) -> Result<Resul
             "write query run on a read-only graph".into(),
         ));
     }
-    let mut ctx = Ctx {
-        params,
-        slots: plan.slots,
-        deleted_nodes: Default::default(),
-        deleted_edges: Default::default(),
-        stats: Stats::default(),
-    };
+    let mut ctx = new_ctx(plan, params);
     let rows = ops::run_ops(
         &mut ops::GraphRef::Read(graph),
         &plan.ops,
@@ -151,15 +230,6 @@ pub fn execute_read(graph: &Graph, plan: &Plan, params: &Params) -> Result<Resul
         &mut ctx,
     )?;
     Ok(finish(plan, rows, ctx.stats))
-}
-
-fn run(graph: &mut Graph, plan: &Plan, ctx: &mut Ctx<'_>) -> Result<Vec<Row>, ExecError> {
-    ops::run_ops(
-        &mut ops::GraphRef::Write(graph),
-        &plan.ops,
-        vec![empty_row(plan)],
-        ctx,
-    )
 }
 
 fn empty_row(plan: &Plan) -> Row {
@@ -207,8 +277,11 @@ pub fn plan_writes(ops: &[Op]) -> bool {
         | Op::SetProps(_)
         | Op::SetMap { .. }
         | Op::SetLabels { .. }
-        | Op::Delete { .. } => true,
-        Op::Optional { ops, .. } => plan_writes(ops),
+        | Op::Delete { .. }
+        | Op::Merge { .. }
+        | Op::IndexDdl { .. }
+        | Op::VectorIndexDdl { .. } => true,
+        Op::Optional { ops, .. } | Op::Foreach { body: ops, .. } => plan_writes(ops),
         Op::Union(branches) => branches.iter().any(|b| plan_writes(b)),
         _ => false,
     })

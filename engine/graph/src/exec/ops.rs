@@ -9,7 +9,7 @@ use super::{Ctx, ExecError, Row};
 use crate::graph::Graph;
 use crate::ids::{NodeId, PropKeyId, RelTypeId};
 use crate::index::{IndexEntity, IndexRange};
-use crate::plan::{CreateNode, CreateRel, Expr, Op, SetProp};
+use crate::plan::{Expr, Op};
 use crate::value::Value;
 
 type Result<T> = std::result::Result<T, ExecError>;
@@ -21,14 +21,14 @@ pub(crate) enum GraphRef<'g> {
 }
 
 impl GraphRef<'_> {
-    fn get(&self) -> &Graph {
+    pub(super) fn get(&self) -> &Graph {
         match self {
             GraphRef::Read(g) => g,
             GraphRef::Write(g) => g,
         }
     }
 
-    fn get_mut(&mut self) -> Result<&mut Graph> {
+    pub(super) fn get_mut(&mut self) -> Result<&mut Graph> {
         match self {
             GraphRef::Read(_) => Err(ExecError::Invalid("write on a read-only graph".into())),
             GraphRef::Write(g) => Ok(g),
@@ -48,7 +48,30 @@ pub(crate) fn run_ops(
     Ok(rows)
 }
 
-fn set(row: &mut Row, slot: usize, v: RV) {
+/// `run_ops` for a plan's top level, timing each operator when `prof` is given.
+pub(crate) fn run_top(
+    g: &mut GraphRef<'_>,
+    ops: &[Op],
+    mut rows: Vec<Row>,
+    ctx: &mut Ctx<'_>,
+    prof: Option<&mut Vec<super::OpProfile>>,
+) -> Result<Vec<Row>> {
+    let Some(prof) = prof else {
+        return run_ops(g, ops, rows, ctx);
+    };
+    prof.clear();
+    for op in ops {
+        let t = std::time::Instant::now();
+        rows = run_op(g, op, rows, ctx)?;
+        prof.push(super::OpProfile {
+            records: rows.len(),
+            elapsed: t.elapsed(),
+        });
+    }
+    Ok(rows)
+}
+
+pub(super) fn set(row: &mut Row, slot: usize, v: RV) {
     debug_assert!(slot < row.len(), "slot out of range");
     if let Some(s) = row.get_mut(slot) {
         *s = v;
@@ -119,6 +142,40 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
                 for n in hits {
                     // Re-check: the index treats 1 and 1.0 alike, and the fallback scans all.
                     if gr.node_property(n, k).and_then(|p| p.cypher_eq(&v)) == Some(true) {
+                        let mut r = row.clone();
+                        set(&mut r, *slot, RV::Node(n));
+                        out.push(r);
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Op::IndexScan {
+            slot,
+            label,
+            prop,
+            cmp,
+            value,
+        } => {
+            let gr = g.get();
+            let Some(l) = gr.label_id(label) else {
+                return Ok(Vec::new());
+            };
+            let key = gr.prop_key_id(prop);
+            let mut out = Vec::new();
+            for row in rows {
+                let v = eval(gr, ctx, &row, value)?;
+                if v.is_null() {
+                    continue;
+                }
+                let hits = match key {
+                    Some(k) => index_candidates(gr, l, k, *cmp, &v),
+                    None => Vec::new(),
+                };
+                for n in hits {
+                    let p = super::eval::property(gr, &RV::Node(n), prop)?;
+                    let hit = super::eval::binary(*cmp, p, v.clone())?;
+                    if truth(&hit)? == Some(true) {
                         let mut r = row.clone();
                         set(&mut r, *slot, RV::Node(n));
                         out.push(r);
@@ -318,7 +375,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
         Op::Create { nodes, rels } => {
             let mut out = Vec::with_capacity(rows.len());
             for mut row in rows {
-                create(g.get_mut()?, ctx, &mut row, nodes, rels)?;
+                super::writes::create(g.get_mut()?, ctx, &mut row, nodes, rels, false)?;
                 out.push(row);
             }
             Ok(out)
@@ -326,7 +383,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
         Op::SetProps(items) => {
             for row in &rows {
                 for it in items {
-                    set_prop(g.get_mut()?, ctx, row, it)?;
+                    super::writes::set_prop(g.get_mut()?, ctx, row, it)?;
                 }
             }
             Ok(rows)
@@ -337,7 +394,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             replace,
         } => {
             for row in &rows {
-                set_map(g.get_mut()?, ctx, row, target, value, *replace)?;
+                super::writes::set_map(g.get_mut()?, ctx, row, target, value, *replace)?;
             }
             Ok(rows)
         }
@@ -347,51 +404,169 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             remove,
         } => {
             for row in &rows {
-                set_labels(g.get_mut()?, ctx, row, target, labels, *remove)?;
+                super::writes::set_labels(g.get_mut()?, ctx, row, target, labels, *remove)?;
             }
             Ok(rows)
         }
-        Op::Delete { exprs, detach } => {
-            // Collect first, then delete: later rows may name the same entity again.
-            let gr = g.get();
-            let mut nodes = Vec::new();
-            let mut edges = Vec::new();
+        Op::Delete { exprs, detach } => super::writes::delete(g, rows, ctx, exprs, *detach),
+        Op::Merge {
+            pattern,
+            nodes,
+            rels,
+            on_match,
+            on_create,
+        } => {
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let found = run_ops(g, pattern, vec![row.clone()], ctx)?;
+                if found.is_empty() {
+                    let mut r = row;
+                    super::writes::create(g.get_mut()?, ctx, &mut r, nodes, rels, true)?;
+                    out.extend(run_ops(g, on_create, vec![r], ctx)?);
+                } else {
+                    out.extend(run_ops(g, on_match, found, ctx)?);
+                }
+            }
+            Ok(out)
+        }
+        Op::Foreach { slot, list, body } => {
             for row in &rows {
-                for e in exprs {
-                    let v = eval(gr, ctx, row, e)?;
-                    collect_deletes(v, &mut nodes, &mut edges)?;
+                let v = eval(g.get(), ctx, row, list)?;
+                let items = match v.list_items() {
+                    Some(items) => items,
+                    None if v.is_null() => Vec::new(),
+                    None => return Err(mismatch("List", &v)),
+                };
+                for it in items {
+                    let mut r = row.clone();
+                    set(&mut r, *slot, it);
+                    run_ops(g, body, vec![r], ctx)?;
                 }
             }
-            let gm = g.get_mut()?;
-            for e in edges {
-                if let Some(r) = gm.edge(e) {
-                    let t = gm.rel_type_name(r.rel).unwrap_or_default();
-                    ctx.deleted_edges.insert(e, std::sync::Arc::from(t));
-                    gm.delete_edge(e)?;
-                    ctx.stats.relationships_deleted += 1;
+            Ok(rows)
+        }
+        Op::Call { name, args, yields } => {
+            let mut out = Vec::new();
+            for row in rows {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(eval(g.get(), ctx, &row, a)?);
+                }
+                let cols = super::procs::columns(name).unwrap_or_default();
+                for rec in super::procs::call(g.get(), name, &vals)? {
+                    let mut r = row.clone();
+                    for (col, slot) in yields {
+                        let i = cols.iter().position(|c| c.eq_ignore_ascii_case(col));
+                        let v = i.and_then(|i| rec.get(i).cloned()).unwrap_or(NULL);
+                        set(&mut r, *slot, v);
+                    }
+                    out.push(r);
                 }
             }
-            for n in nodes {
-                if !gm.node_exists(n) {
+            Ok(out)
+        }
+        Op::ShortestPath {
+            from,
+            to,
+            path,
+            rel_slot,
+            types,
+            dir,
+            min,
+            max,
+            all,
+        } => {
+            let gr = g.get();
+            let type_ids = rel_type_ids(gr, types);
+            let search = super::shortest::Search {
+                dir: *dir,
+                types: &type_ids,
+                allow_zero: *min == 0,
+                max: *max,
+                all: *all,
+            };
+            let mut out = Vec::new();
+            for row in rows {
+                let (Some(RV::Node(a)), Some(RV::Node(b))) = (row.get(*from), row.get(*to)) else {
+                    continue;
+                };
+                if !types.is_empty() && type_ids.is_empty() && a != b {
                     continue;
                 }
-                if !*detach && gm.degree(n, crate::ids::Direction::Both, &[]) > 0 {
-                    return Err(ExecError::DeleteConnected(n.0));
+                for p in super::shortest::shortest_paths(gr, *a, *b, &search) {
+                    let mut r = row.clone();
+                    let rels = p.edges.iter().map(|e| RV::Edge(*e)).collect();
+                    set(&mut r, *rel_slot, RV::list(rels));
+                    set(&mut r, *path, RV::Path(p));
+                    out.push(r);
                 }
-                let incident: Vec<_> = gm.neighbors(n, crate::ids::Direction::Both, &[]).collect();
-                for (e, _) in incident {
-                    if let Some(r) = gm.edge(e) {
-                        let t = gm.rel_type_name(r.rel).unwrap_or_default();
-                        ctx.deleted_edges.insert(e, std::sync::Arc::from(t));
-                    }
-                }
-                ctx.stats.relationships_deleted += gm.delete_node(n, true)?;
-                ctx.stats.nodes_deleted += 1;
-                ctx.deleted_nodes.insert(n);
             }
-            Ok(rows)
+            Ok(out)
         }
+        Op::IndexDdl {
+            label,
+            props,
+            rel,
+            drop,
+        } => super::writes::index_ddl(g, rows, ctx, label, props, *rel, *drop),
+        Op::VectorIndexDdl {
+            label,
+            prop,
+            rel,
+            options,
+        } => super::writes::vector_index_ddl(g, rows, ctx, label, prop, *rel, *options),
     }
+}
+
+/// Candidate nodes for `n.key <cmp> v` among nodes labelled `l`, in id order: from the range
+/// index when there is one and `v` is indexable, else every node with the label. A superset:
+/// the caller re-checks each candidate.
+fn index_candidates(
+    g: &Graph,
+    l: crate::ids::LabelId,
+    k: PropKeyId,
+    cmp: crate::plan::BinOp,
+    v: &RV,
+) -> Vec<NodeId> {
+    use crate::plan::BinOp;
+    let scan = || g.nodes_with_label(l).collect::<Vec<_>>();
+    if !g.has_index(IndexEntity::Label(l), k) {
+        return scan();
+    }
+    let indexable = |x: &Value| crate::index::IndexKey::of(x).is_some();
+    let ranges: Vec<IndexRange> = match (cmp, v) {
+        (BinOp::In, _) => {
+            let Some(items) = v.list_items() else {
+                return scan();
+            };
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                match it {
+                    RV::Value(x) if indexable(&x) => out.push(IndexRange::eq(x)),
+                    // null never equals; other kinds are not in the index: scan to be exact.
+                    x if x.is_null() => {}
+                    _ => return scan(),
+                }
+            }
+            out
+        }
+        (_, RV::Value(x)) if indexable(x) => vec![match cmp {
+            BinOp::Eq => IndexRange::eq(x.clone()),
+            BinOp::Lt => IndexRange::lt(x.clone()),
+            BinOp::Le => IndexRange::le(x.clone()),
+            BinOp::Gt => IndexRange::gt(x.clone()),
+            BinOp::Ge => IndexRange::ge(x.clone()),
+            _ => return scan(),
+        }],
+        _ => return scan(),
+    };
+    let mut ids: Vec<NodeId> = ranges
+        .iter()
+        .flat_map(|r| g.index_seek_nodes(l, k, r).collect::<Vec<_>>())
+        .collect();
+    ids.sort_unstable_by_key(|n| n.0);
+    ids.dedup();
+    ids
 }
 
 /// Depth-first enumeration of relationship-unique paths of `min..=max` hops from `src`.
@@ -437,215 +612,6 @@ fn var_paths(
             edges.pop();
         }
     }
-}
-
-fn collect_deletes(
-    v: RV,
-    nodes: &mut Vec<NodeId>,
-    edges: &mut Vec<crate::ids::EdgeId>,
-) -> Result<()> {
-    match v {
-        RV::Node(n) => nodes.push(n),
-        RV::Edge(e) => edges.push(e),
-        RV::Path(p) => {
-            edges.extend(p.edges);
-            nodes.extend(p.nodes);
-        }
-        RV::List(items) => {
-            for it in items {
-                collect_deletes(it, nodes, edges)?;
-            }
-        }
-        v if v.is_null() => {}
-        other => {
-            return Err(ExecError::Invalid(format!(
-                "Delete type mismatch, expecting either Node or Relationship but was {}",
-                super::eval::type_name(&other)
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Evaluates property expressions into storable pairs (nulls dropped), interning keys.
-fn eval_props(
-    g: &mut Graph,
-    ctx: &Ctx<'_>,
-    row: &Row,
-    props: &[(std::sync::Arc<str>, Expr)],
-) -> Result<Vec<(PropKeyId, Value)>> {
-    let mut out = Vec::with_capacity(props.len());
-    for (k, e) in props {
-        let v = storable(eval(g, ctx, row, e)?)?;
-        if !v.is_null() {
-            let key = g.intern_prop_key(k);
-            out.retain(|(kk, _): &(PropKeyId, Value)| *kk != key);
-            out.push((key, v));
-        }
-    }
-    Ok(out)
-}
-
-/// Property values must be plain values (and lists of them), not entities or maps.
-fn storable(v: RV) -> Result<Value> {
-    match v {
-        RV::Value(Value::Map(_)) | RV::Map(_) => Err(ExecError::Invalid(
-            "Property values can only be of primitive types or arrays of primitive types".into(),
-        )),
-        RV::Value(Value::List(l))
-            if l.iter()
-                .any(|x| matches!(x, Value::Map(_) | Value::List(_))) =>
-        {
-            Err(ExecError::Invalid(
-                "Property values can only be of primitive types or arrays of primitive types"
-                    .into(),
-            ))
-        }
-        RV::Value(v) => Ok(v),
-        _ => Err(ExecError::Invalid(
-            "Property values can only be of primitive types or arrays of primitive types".into(),
-        )),
-    }
-}
-
-fn create(
-    g: &mut Graph,
-    ctx: &mut Ctx<'_>,
-    row: &mut Row,
-    nodes: &[CreateNode],
-    rels: &[CreateRel],
-) -> Result<()> {
-    for n in nodes {
-        let labels: Vec<_> = n.labels.iter().map(|l| g.intern_label(l)).collect();
-        let props = eval_props(g, ctx, row, &n.props)?;
-        ctx.stats.properties_set += props.len() as u64;
-        ctx.stats.labels_added += labels.len() as u64;
-        let id = g.create_node(&labels, props)?;
-        ctx.deleted_nodes.remove(&id);
-        ctx.stats.nodes_created += 1;
-        set(row, n.slot, RV::Node(id));
-    }
-    for r in rels {
-        let (Some(RV::Node(src)), Some(RV::Node(dst))) = (row.get(r.src), row.get(r.dst)) else {
-            return Err(ExecError::Invalid(
-                "Failed to create relationship; endpoint was not found.".into(),
-            ));
-        };
-        let (src, dst) = (*src, *dst);
-        let t = g.intern_rel_type(&r.rel_type);
-        let props = eval_props(g, ctx, row, &r.props)?;
-        ctx.stats.properties_set += props.len() as u64;
-        let id = g.create_edge(src, dst, t, props)?;
-        ctx.deleted_edges.remove(&id);
-        ctx.stats.relationships_created += 1;
-        set(row, r.slot, RV::Edge(id));
-    }
-    Ok(())
-}
-
-fn set_prop(g: &mut Graph, ctx: &mut Ctx<'_>, row: &Row, it: &SetProp) -> Result<()> {
-    let target = eval(g, ctx, row, &it.target)?;
-    let value = storable(eval(g, ctx, row, &it.value)?)?;
-    apply_prop(g, ctx, &target, &it.key, value)
-}
-
-/// Sets (or with Null removes) one property of a node/relationship, counting stats.
-fn apply_prop(
-    g: &mut Graph,
-    ctx: &mut Ctx<'_>,
-    target: &RV,
-    key: &str,
-    value: Value,
-) -> Result<()> {
-    match target {
-        RV::Node(_) | RV::Edge(_) => {}
-        t if t.is_null() => return Ok(()),
-        other => return Err(mismatch("Node or Edge", other)),
-    }
-    if value.is_null() {
-        let Some(k) = g.prop_key_id(key) else {
-            return Ok(());
-        };
-        let old = match target {
-            RV::Node(n) => g.set_node_property(*n, k, Value::Null)?,
-            RV::Edge(e) => g.set_edge_property(*e, k, Value::Null)?,
-            _ => None,
-        };
-        if old.is_some() {
-            ctx.stats.properties_removed += 1;
-        }
-        return Ok(());
-    }
-    let k = g.intern_prop_key(key);
-    match target {
-        RV::Node(n) => g.set_node_property(*n, k, value)?,
-        RV::Edge(e) => g.set_edge_property(*e, k, value)?,
-        _ => None,
-    };
-    ctx.stats.properties_set += 1;
-    Ok(())
-}
-
-/// `SET x = map` / `SET x += map`.
-fn set_map(
-    g: &mut Graph,
-    ctx: &mut Ctx<'_>,
-    row: &Row,
-    target: &Expr,
-    value: &Expr,
-    replace: bool,
-) -> Result<()> {
-    let t = eval(g, ctx, row, target)?;
-    if t.is_null() {
-        return Ok(());
-    }
-    let v = eval(g, ctx, row, value)?;
-    let entries = match (&v, v.map_entries()) {
-        (_, Some(m)) => m,
-        (RV::Node(_) | RV::Edge(_), None) => super::funcs::entity_props(g, &v)
-            .into_iter()
-            .map(|(k, v)| (k, RV::Value(v)))
-            .collect(),
-        (x, None) if x.is_null() => Vec::new(),
-        (x, None) => return Err(mismatch("Map", x)),
-    };
-    if replace {
-        let current: Vec<std::sync::Arc<str>> = super::funcs::entity_props(g, &t)
-            .into_iter()
-            .map(|(k, _)| k)
-            .filter(|k| !entries.iter().any(|(e, _)| e == k))
-            .collect();
-        for k in current {
-            apply_prop(g, ctx, &t, &k, Value::Null)?;
-        }
-    }
-    for (k, v) in entries {
-        apply_prop(g, ctx, &t, &k, storable(v)?)?;
-    }
-    Ok(())
-}
-
-fn set_labels(
-    g: &mut Graph,
-    ctx: &mut Ctx<'_>,
-    row: &Row,
-    target: &Expr,
-    labels: &[std::sync::Arc<str>],
-    remove: bool,
-) -> Result<()> {
-    let n = match eval(g, ctx, row, target)? {
-        RV::Node(n) => n,
-        t if t.is_null() => return Ok(()),
-        other => return Err(mismatch("Node", &other)),
-    };
-    if remove {
-        let ids: Vec<_> = labels.iter().filter_map(|l| g.label_id(l)).collect();
-        ctx.stats.labels_removed += g.remove_labels(n, &ids)? as u64;
-    } else {
-        let ids: Vec<_> = labels.iter().map(|l| g.intern_label(l)).collect();
-        ctx.stats.labels_added += g.add_labels(n, &ids)? as u64;
-    }
-    Ok(())
 }
 
 fn aggregate(

@@ -180,9 +180,12 @@ fn write_plans_need_exclusive_access_and_roll_back() {
         Some(ExecError::DivisionByZero)
     );
     assert_eq!(g.node_count(), 3);
-    assert!(g.label_id("New").is_none(), "interned label rolled back");
+    // Interned names stay (schema ids are append-only), and so do their records.
+    assert!(g.label_id("New").is_some());
     assert!(g.is_recording());
-    assert_eq!(g.take_mutations().len(), earlier);
+    let log = g.take_mutations();
+    assert_eq!(log.len(), earlier + 1, "{log:?}");
+    assert!(matches!(log.last(), Some(crate::Mutation::AddLabel { .. })));
     let ok = execute(&mut g, &create(lit(Value::Int(1))), &[]).map(|r| r.stats.nodes_created);
     assert_eq!(ok, Ok(1));
     assert_eq!(g.node_count(), 4);
@@ -230,4 +233,91 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn profiled_run_reports_rows_per_top_level_operator() {
+    let mut g = graph();
+    let p = plan(
+        vec![
+            Op::LabelScan {
+                slot: 0,
+                label: Arc::from("P"),
+            },
+            Op::Filter(Expr::Binary(
+                BinOp::Gt,
+                Box::new(prop(0, "v")),
+                Box::new(lit(Value::Int(1))),
+            )),
+            Op::Create {
+                nodes: vec![CreateNode {
+                    slot: 1,
+                    labels: vec![Arc::from("Q")],
+                    props: vec![],
+                }],
+                rels: vec![],
+            },
+        ],
+        2,
+        &[("n", 0)],
+    );
+    let (rs, prof) = match super::execute_profiled(&mut g, &p, &[]) {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(rs.rows.len(), 2);
+    assert_eq!(rs.stats.nodes_created, 2);
+    let records: Vec<usize> = prof.iter().map(|o| o.records).collect();
+    assert_eq!(records, vec![3, 2, 2]);
+}
+
+#[test]
+fn index_scan_rechecks_and_keeps_id_order() {
+    let mut g = graph();
+    let scan = |g: &Graph, cmp: BinOp, v: Value| {
+        let p = plan(
+            vec![Op::IndexScan {
+                slot: 0,
+                label: Arc::from("P"),
+                prop: Arc::from("v"),
+                cmp,
+                value: lit(v),
+            }],
+            1,
+            &[("n", 0)],
+        );
+        execute_read(g, &p, &[])
+            .map(|r| r.rows.len())
+            .unwrap_or(usize::MAX)
+    };
+    let cases = [
+        (BinOp::Eq, Value::Float(2.0), 1),
+        (BinOp::Lt, Value::Int(3), 2),
+        (BinOp::Ge, Value::Int(2), 2),
+        (BinOp::Gt, Value::str("a"), 0),
+        (
+            BinOp::In,
+            Value::List(vec![
+                Value::Int(1),
+                Value::Null,
+                Value::Int(3),
+                Value::Int(3),
+            ]),
+            2,
+        ),
+    ];
+    let before: Vec<usize> = cases
+        .iter()
+        .map(|(c, v, _)| scan(&g, *c, v.clone()))
+        .collect();
+    let key = g.prop_key_id("v").unwrap_or(crate::PropKeyId(0));
+    let label = g.label_id("P").unwrap_or(crate::LabelId(0));
+    assert!(g.create_index(IndexEntity::Label(label), key).is_ok());
+    let after: Vec<usize> = cases
+        .iter()
+        .map(|(c, v, _)| scan(&g, *c, v.clone()))
+        .collect();
+    let want: Vec<usize> = cases.iter().map(|(_, _, n)| *n).collect();
+    assert_eq!(before, want);
+    assert_eq!(after, want);
 }

@@ -136,6 +136,7 @@ fn encode_entry_as(e: &Entry, image: bool) -> Option<Vec<u8>> {
         LargeValue::Stream(s) => {
             super::stream::encode(&mut w, s, image && super::stream::needs_v3(s))?
         }
+        LargeValue::Graph(g) => super::graph::encode_object(&g.graph, &mut w.buf),
         #[allow(unreachable_patterns)]
         _ => return None,
     }
@@ -306,6 +307,9 @@ fn fmt_g17(v: f64) -> String {
 
 /// Decodes one RDB object (type byte + encoding); `None` means "Bad data format".
 pub fn decode_object(object: &[u8], limits: &TypeLimits) -> Option<Decoded> {
+    if let Some((&super::graph::RDB_TYPE_GRAPH, body)) = object.split_first() {
+        return super::graph::decode_object(body).map(Decoded::Value);
+    }
     let mut r = Reader::new(object);
     let ty = r.u8()?;
     let value = match ty {

@@ -8,6 +8,7 @@
 //! sets IDLETIME/FREQ and raises the `restore` event.
 
 pub mod codec;
+pub mod graph;
 mod stream;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -339,6 +339,7 @@ impl Op {
             Sort(op) => return misc::sort(op),
             Functions(op) => return misc::functions(op),
             Search(op) => return crate::search::unparse(op),
+            Graph(op) => return crate::graph::unparse(op),
             Get { .. }
             | MGet { .. }
             | StrLen { .. }

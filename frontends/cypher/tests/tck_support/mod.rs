@@ -37,6 +37,13 @@ pub struct Scenario {
     pub expected: Expected,
     /// Full result-table rows (`| a | b |`), header first; empty if none.
     pub result_table: Vec<Vec<String>>,
+    /// `Then the result should be, in order:`.
+    pub ordered: bool,
+    /// `(ignoring element order for lists)`.
+    pub ignore_list_order: bool,
+    /// `And the side effects should be:` rows (`+nodes`, 1), or empty for `And no side
+    /// effects`; `None` when the scenario states no side effects.
+    pub side_effects: Option<Vec<(String, i64)>>,
 }
 
 impl Scenario {
@@ -87,6 +94,7 @@ struct Raw {
     params: Vec<Vec<String>>,
     result_table: Vec<Vec<String>>,
     examples: Vec<Vec<String>>,
+    side_effects: Option<Vec<Vec<String>>>,
 }
 
 enum Target {
@@ -96,6 +104,7 @@ enum Target {
     Params,
     Result,
     Examples,
+    SideEffects,
 }
 
 pub fn parse_feature(text: &str, path: &Path) -> Vec<Scenario> {
@@ -144,6 +153,7 @@ pub fn parse_feature(text: &str, path: &Path) -> Vec<Scenario> {
                 Target::Params => c.params.push(row),
                 Target::Result => c.result_table.push(row),
                 Target::Examples => c.examples.push(row),
+                Target::SideEffects => c.side_effects.get_or_insert_with(Vec::new).push(row),
                 _ => {}
             }
             continue;
@@ -162,6 +172,12 @@ pub fn parse_feature(text: &str, path: &Path) -> Vec<Scenario> {
             target = Target::Query;
         } else if step.starts_with("parameters are:") {
             target = Target::Params;
+        } else if step.starts_with("the side effects should be:") {
+            c.side_effects.get_or_insert_with(Vec::new);
+            target = Target::SideEffects;
+        } else if step.starts_with("no side effects") {
+            c.side_effects.get_or_insert_with(Vec::new);
+            target = Target::None;
         } else if t.starts_with("Examples:") {
             target = Target::Examples;
         } else if t.starts_with("Then ") {
@@ -192,6 +208,16 @@ fn expand(r: Raw, path: &Path, out: &mut Vec<Scenario>) {
             .collect(),
         expected: expected_of(&subst(&r.then)),
         result_table: r.result_table.clone(),
+        ordered: r.then.contains("in order"),
+        ignore_list_order: r.then.contains("ignoring element order for lists"),
+        side_effects: r.side_effects.as_ref().map(|rows| {
+            rows.iter()
+                .filter_map(|row| match row.as_slice() {
+                    [k, v] => Some((k.clone(), v.parse().unwrap_or(-1))),
+                    _ => None,
+                })
+                .collect()
+        }),
     };
     let Some((header, rows)) = r.examples.split_first() else {
         out.push(make(&|s: &str| s.to_string()));

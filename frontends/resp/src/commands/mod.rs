@@ -25,6 +25,7 @@ pub use ft_aggregate::FtAggregate;
 mod ft_profile;
 mod geo;
 mod glob;
+mod graph;
 mod hash;
 mod hll;
 mod keys;

@@ -588,6 +588,7 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     ft_aggregate::COMMANDS,
     ft_profile::COMMANDS,
     geo::COMMANDS,
+    graph::COMMANDS,
     hash::COMMANDS,
     hll::COMMANDS,
     list::COMMANDS,
@@ -635,8 +636,8 @@ use super::acl;
 use super::ft_aggregate;
 use super::ft_profile;
 use super::{
-    bitmap, dump, ft, geo, hash, hll, list, memory, ops, pubsub, scripting, sets, sort, stream,
-    transaction, zset,
+    bitmap, dump, ft, geo, graph, hash, hll, list, memory, ops, pubsub, scripting, sets, sort,
+    stream, transaction, zset,
 };
 use super::{connection as c, db as d, keys as k, server as s, set as x, strings as t};
 

@@ -1,0 +1,500 @@
+//! Shard-side execution of the `GRAPH.*` ops (`Op::Graph`): queries against the graph stored
+//! under a key, their FalkorDB replies (`crate::graph::reply`), and their WAL effects.
+//!
+//! WAL: a write query runs with the graph's mutation recorder on (only while this shard's WAL
+//! is on) and logs `GRAPH.EFFECT key <batch>` itself, after logging the DELs of keys found
+//! expired (so replay never deletes what the query created); its `Op` has no canonical command
+//! (`crate::graph::unparse` answers `None`), so `wal_after_write` adds nothing. A failed query
+//! changes nothing (the executor restores the graph) and logs nothing, except that a graph
+//! GRAPH.QUERY created for it stays (as in FalkorDB) and its creation is logged.
+//!
+//! Per-graph slow logs live in a thread-local table keyed by (db, key): one shard thread owns
+//! a key, and the table is cleared when GRAPH.DELETE removes the graph. Timing uses the
+//! monotonic clock for the reply's `Query internal execution time` only: it never changes
+//! state, so replay stays deterministic.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Instant;
+
+use bytes::Bytes;
+use moon_graph::Mutation;
+use moon_graph::exec::{self, ResultSet};
+use moon_graph::plan::Plan;
+
+use super::Shard;
+use crate::graph::{GraphValue, config, reply};
+use crate::ir::ops::{GraphOp, GraphQuery};
+use crate::ir::{ExecCtx, OpError, Reply};
+use crate::keyspace::Entry;
+use crate::keyspace::entry::{LargeValue, clock_secs};
+
+/// Slow-log entries kept per graph (FalkorDB keeps the 10 slowest).
+const SLOWLOG_LEN: usize = 10;
+
+/// One slow-log entry: (unix secs, command, query text, duration ms).
+type SlowEntry = (u64, &'static str, Bytes, f64);
+
+thread_local! {
+    static SLOWLOG: RefCell<HashMap<(usize, Bytes), Vec<SlowEntry>>> =
+        RefCell::new(HashMap::new());
+}
+
+fn err(text: impl Into<String>) -> Reply {
+    Reply::Err(OpError::Other(text.into()))
+}
+
+fn empty_key() -> Reply {
+    err("ERR Invalid graph operation on empty key")
+}
+
+fn record_slow(db: usize, key: &Bytes, now_ms: u64, cmd: &'static str, text: &Bytes, ms: f64) {
+    SLOWLOG.with(|log| {
+        let mut log = log.borrow_mut();
+        let list = log.entry((db, key.clone())).or_default();
+        list.push((now_ms / 1000, cmd, text.clone(), ms));
+        list.sort_by(|a, b| b.3.total_cmp(&a.3));
+        list.truncate(SLOWLOG_LEN);
+    });
+}
+
+fn forget_slow(db: usize, key: &Bytes) {
+    SLOWLOG.with(|log| {
+        log.borrow_mut().remove(&(db, key.clone()));
+    });
+}
+
+/// What a graph key holds.
+enum Found {
+    Missing,
+    Graph,
+    Other,
+}
+
+/// Applies `RESULTSET_SIZE` (FalkorDB drops the rows past it).
+fn cap_rows(rs: &mut ResultSet) {
+    let cap = config::int("RESULTSET_SIZE");
+    if let Ok(cap) = usize::try_from(cap) {
+        rs.rows.truncate(cap);
+    }
+}
+
+impl Shard {
+    fn graph_found(&mut self, db: usize, key: &[u8], now_ms: u64) -> Found {
+        let touch = Some(clock_secs(now_ms));
+        match self.dbs[db].lookup(key, now_ms, touch) {
+            None => Found::Missing,
+            Some(e) if matches!(e.value(), Some(LargeValue::Graph(_))) => Found::Graph,
+            Some(_) => Found::Other,
+        }
+    }
+
+    fn graph_ref(&self, db: usize, key: &[u8], now_ms: u64) -> Option<&GraphValue> {
+        match self.dbs[db].peek(key, now_ms)?.value()? {
+            LargeValue::Graph(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// Executes one graph op (called by `Shard::execute`).
+    pub(super) fn graph_execute(&mut self, ctx: &ExecCtx, op: &GraphOp) -> Reply {
+        let (db, now) = (ctx.db, ctx.now_ms);
+        match op {
+            GraphOp::Query(q) => self.graph_query(ctx, q, false),
+            GraphOp::Profile(q) => self.graph_query(ctx, q, true),
+            GraphOp::Explain { key, plan } => match self.graph_found(db, key, now) {
+                Found::Other => OpError::WrongType.into(),
+                _ => lines_reply(moon_graph::explain::explain_lines(plan)),
+            },
+            GraphOp::Delete { key } => match self.graph_found(db, key, now) {
+                Found::Graph => {
+                    self.dbs[db].remove(key, now);
+                    forget_slow(db, key);
+                    Reply::Ok
+                }
+                _ => empty_key(),
+            },
+            GraphOp::List => {
+                let keys = self.dbs[db]
+                    .iter()
+                    .filter(|e| {
+                        !e.is_expired(now) && matches!(e.value(), Some(LargeValue::Graph(_)))
+                    })
+                    .map(|e| Reply::bulk(e.key()))
+                    .collect();
+                Reply::Array(keys)
+            }
+            GraphOp::MemoryUsage { key } => match self.graph_found(db, key, now) {
+                Found::Graph => self
+                    .graph_ref(db, key, now)
+                    .map_or_else(empty_key, memory_reply),
+                Found::Other => OpError::WrongType.into(),
+                Found::Missing => empty_key(),
+            },
+            GraphOp::Copy { src, dst } => self.graph_copy(ctx, src, dst),
+            GraphOp::Effect { key, blob } => self.graph_effect(ctx, key, blob),
+            GraphOp::Slowlog { key, reset } => match self.graph_found(db, key, now) {
+                Found::Graph => {
+                    if *reset {
+                        forget_slow(db, key);
+                        return Reply::Ok;
+                    }
+                    slowlog_reply(db, key)
+                }
+                Found::Other => OpError::WrongType.into(),
+                Found::Missing => empty_key(),
+            },
+            GraphOp::Info => Reply::Array(vec![
+                Reply::bulk(b"# Running queries"),
+                Reply::Array(Vec::new()),
+                Reply::bulk(b"# Waiting queries"),
+                Reply::Array(Vec::new()),
+                Reply::bulk(b"Object Pool"),
+                Reply::Array(vec![
+                    Reply::Array(vec![Reply::bulk(b"Unique Objects in Pool"), Reply::Int(0)]),
+                    Reply::Array(vec![
+                        Reply::bulk(b"Average References per Object"),
+                        Reply::bulk(b"0"),
+                    ]),
+                ]),
+            ]),
+            GraphOp::ConfigGet { name } => config::get(name),
+            GraphOp::ConfigSet { name, value } => config::set(name, value),
+        }
+    }
+
+    fn graph_query(&mut self, ctx: &ExecCtx, q: &GraphQuery, profile: bool) -> Reply {
+        let (db, now) = (ctx.db, ctx.now_ms);
+        let mut created = false;
+        match self.graph_found(db, &q.key, now) {
+            Found::Other => return OpError::WrongType.into(),
+            Found::Missing if q.read_only => return empty_key(),
+            Found::Missing => {
+                let entry = Entry::new_value(
+                    &q.key,
+                    LargeValue::Graph(Box::new(GraphValue::new())),
+                    None,
+                    clock_secs(now),
+                );
+                self.dbs[db].insert(entry);
+                created = true;
+            }
+            Found::Graph => {}
+        }
+        let started = Instant::now();
+        let cmd = if profile {
+            "GRAPH.PROFILE"
+        } else if q.read_only {
+            "GRAPH.RO_QUERY"
+        } else {
+            "GRAPH.QUERY"
+        };
+        let mut mutations: Vec<Mutation> = Vec::new();
+        let reply = if q.writes {
+            let record = self.wal_enabled();
+            let plan = q.plan.clone();
+            let params = q.params.clone();
+            let (version, compact) = (q.version, q.compact);
+            let out = self.dbs[db].update(&q.key, now, |e| {
+                let Some(LargeValue::Graph(g)) = e.value_mut() else {
+                    return (OpError::WrongType.into(), Vec::new());
+                };
+                let g = &mut g.graph;
+                if let Some(mismatch) = version_check(g.schema_version(), version) {
+                    return (mismatch, Vec::new());
+                }
+                g.set_recording(record);
+                let labels_before = g.schema().labels.len() as u64;
+                let result = exec::execute(g, &plan, &params).map(|mut rs| {
+                    // FalkorDB counts labels new to the schema for CREATE/MERGE, but label
+                    // assignments for SET/REMOVE (the executor counts assignments).
+                    if !sets_labels(&plan.ops) {
+                        rs.stats.labels_added =
+                            (g.schema().labels.len() as u64).saturating_sub(labels_before);
+                    }
+                    rs
+                });
+                let logged = g.take_mutations();
+                g.set_recording(false);
+                match result {
+                    Ok(mut rs) => {
+                        cap_rows(&mut rs);
+                        let ms = started.elapsed().as_secs_f64() * 1000.0;
+                        let r = if profile {
+                            profile_reply(&plan, &rs, ms)
+                        } else {
+                            reply::result_reply(g, &rs, compact, ms)
+                        };
+                        (r, logged)
+                    }
+                    Err(e) => (err(e.to_string()), Vec::new()),
+                }
+            });
+            match out {
+                Some((r, logged)) => {
+                    mutations = logged;
+                    r
+                }
+                None => empty_key(),
+            }
+        } else {
+            match self.graph_ref(db, &q.key, now) {
+                None => empty_key(),
+                Some(gv) => {
+                    let g = &gv.graph;
+                    match version_check(g.schema_version(), q.version) {
+                        Some(mismatch) => mismatch,
+                        None => match exec::execute_read(g, &q.plan, &q.params) {
+                            Ok(mut rs) => {
+                                cap_rows(&mut rs);
+                                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                                if profile {
+                                    profile_reply(&q.plan, &rs, ms)
+                                } else {
+                                    reply::result_reply(g, &rs, q.compact, ms)
+                                }
+                            }
+                            Err(e) => err(e.to_string()),
+                        },
+                    }
+                }
+            }
+        };
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        record_slow(db, &q.key, now, cmd, &q.text, ms);
+        if (created || !mutations.is_empty()) && self.wal_enabled() {
+            self.log_expired(now);
+            self.log_command(db, now, crate::graph::effect_command(&q.key, &mutations));
+        }
+        reply
+    }
+
+    /// GRAPH.EFFECT: replays a mutation batch (creating the graph if missing).
+    fn graph_effect(&mut self, ctx: &ExecCtx, key: &Bytes, blob: &[u8]) -> Reply {
+        let (db, now) = (ctx.db, ctx.now_ms);
+        let batch = match Mutation::decode_batch(blob) {
+            Ok(b) => b,
+            Err(e) => return err(format!("ERR invalid graph effect: {e}")),
+        };
+        match self.graph_found(db, key, now) {
+            Found::Other => return OpError::WrongType.into(),
+            Found::Missing => {
+                let entry = Entry::new_value(
+                    key,
+                    LargeValue::Graph(Box::new(GraphValue::new())),
+                    None,
+                    clock_secs(now),
+                );
+                self.dbs[db].insert(entry);
+            }
+            Found::Graph => {}
+        }
+        let out = self.dbs[db].update(key, now, |e| {
+            let Some(LargeValue::Graph(g)) = e.value_mut() else {
+                return Err("WRONGTYPE".to_string());
+            };
+            // All or nothing, like the query that produced the batch.
+            let backup = g.graph.copy();
+            for m in &batch {
+                if let Err(why) = g.graph.apply(m) {
+                    g.graph = backup;
+                    return Err(why.to_string());
+                }
+            }
+            Ok(())
+        });
+        match out {
+            Some(Ok(())) => Reply::Ok,
+            Some(Err(why)) => err(format!("ERR invalid graph effect: {why}")),
+            None => empty_key(),
+        }
+    }
+
+    /// GRAPH.COPY with both keys on this shard.
+    fn graph_copy(&mut self, ctx: &ExecCtx, src: &Bytes, dst: &Bytes) -> Reply {
+        let (db, now) = (ctx.db, ctx.now_ms);
+        match self.graph_found(db, src, now) {
+            Found::Graph => {}
+            Found::Other => return OpError::WrongType.into(),
+            Found::Missing => return empty_key(),
+        }
+        if self.dbs[db].contains(dst, now) {
+            return err("ERR destination key already exists");
+        }
+        let Some(copy) = self.graph_ref(db, src, now).map(|g| g.graph.copy()) else {
+            return empty_key();
+        };
+        self.graph_put(db, dst, copy, now)
+    }
+
+    /// Stores `graph` under `key` (GRAPH.COPY's destination, possibly coming from another
+    /// shard) and logs it as the mutations that rebuild it, so replay does not depend on the
+    /// source. Refuses to overwrite an existing key.
+    pub fn graph_put(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        graph: moon_graph::Graph,
+        now: u64,
+    ) -> Reply {
+        if db >= self.dbs.len() {
+            return OpError::DbIndexOutOfRange.into();
+        }
+        if self.dbs[db].contains(key, now) {
+            return err("ERR destination key already exists");
+        }
+        let image = if self.wal_enabled() {
+            Some(crate::graph::image_mutations(&graph))
+        } else {
+            None
+        };
+        let entry = Entry::new_value(
+            key,
+            LargeValue::Graph(Box::new(GraphValue::from_graph(graph))),
+            None,
+            clock_secs(now),
+        );
+        self.dbs[db].insert(entry);
+        if let Some(image) = image {
+            self.log_expired(now);
+            self.log_command(db, now, crate::graph::effect_command(key, &image));
+        }
+        Reply::Bulk(Bytes::from_static(b"OK"))
+    }
+
+    /// A deep copy of the graph under `key` (GRAPH.COPY across shards): `Err` is the reply.
+    pub fn graph_clone(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now: u64,
+    ) -> Result<moon_graph::Graph, Reply> {
+        if db >= self.dbs.len() {
+            return Err(OpError::DbIndexOutOfRange.into());
+        }
+        match self.graph_found(db, key, now) {
+            Found::Graph => self
+                .graph_ref(db, key, now)
+                .map(|g| g.graph.copy())
+                .ok_or_else(empty_key),
+            Found::Other => Err(OpError::WrongType.into()),
+            Found::Missing => Err(empty_key()),
+        }
+    }
+}
+
+/// Whether any operator (at any depth) is `SET n:L` / `REMOVE n:L`.
+fn sets_labels(ops: &[moon_graph::plan::Op]) -> bool {
+    use moon_graph::plan::Op;
+    ops.iter().any(|op| match op {
+        Op::SetLabels { .. } => true,
+        Op::Optional { ops, .. } | Op::Foreach { body: ops, .. } => sets_labels(ops),
+        Op::Merge {
+            pattern,
+            on_match,
+            on_create,
+            ..
+        } => sets_labels(pattern) || sets_labels(on_match) || sets_labels(on_create),
+        Op::Union(branches) => branches.iter().any(|b| sets_labels(b)),
+        _ => false,
+    })
+}
+
+/// `[-version mismatch, :current]` when the client's schema version is stale.
+fn version_check(current: u64, asked: Option<u64>) -> Option<Reply> {
+    match asked {
+        Some(v) if v != current => Some(Reply::Array(vec![
+            err("version mismatch"),
+            Reply::Int(current as i64),
+        ])),
+        _ => None,
+    }
+}
+
+fn lines_reply(lines: Vec<String>) -> Reply {
+    Reply::Array(
+        lines
+            .into_iter()
+            .map(|l| Reply::Bulk(Bytes::from(l)))
+            .collect(),
+    )
+}
+
+/// PROFILE's lines. The executor has no per-operator counters yet, so the root line carries
+/// the query's figures (records produced = result rows, the whole execution time) and the
+/// other lines carry none.
+fn profile_reply(plan: &Plan, rs: &ResultSet, ms: f64) -> Reply {
+    let mut lines = moon_graph::explain::explain_lines(plan);
+    if let Some(first) = lines.first_mut() {
+        first.push_str(&format!(
+            " | Records produced: {}, Execution time: {ms:.6} ms",
+            rs.rows.len()
+        ));
+    }
+    lines_reply(lines)
+}
+
+fn mb(bytes: usize) -> Reply {
+    Reply::Int((bytes / (1024 * 1024)) as i64)
+}
+
+/// GRAPH.MEMORY USAGE's flat map. Moon has one figure per graph (`Graph::memory_usage`):
+/// it is the total, and the node/edge blocks; per-label/type figures are not kept (0).
+fn memory_reply(gv: &GraphValue) -> Reply {
+    let g = &gv.graph;
+    let total = g.memory_usage();
+    let s = g.schema();
+    let labels = s
+        .labels
+        .names()
+        .flat_map(|n| [Reply::bulk(n.as_bytes()), Reply::Int(0)])
+        .collect();
+    let types = s
+        .rel_types
+        .names()
+        .flat_map(|n| [Reply::bulk(n.as_bytes()), Reply::Int(0)])
+        .collect();
+    Reply::Array(vec![
+        Reply::bulk(b"total_graph_sz_mb"),
+        mb(total),
+        Reply::bulk(b"label_matrices_sz_mb"),
+        Reply::Int(0),
+        Reply::bulk(b"relation_matrices_sz_mb"),
+        Reply::Int(0),
+        Reply::bulk(b"amortized_node_block_sz_mb"),
+        mb(total),
+        Reply::bulk(b"amortized_node_attributes_by_label_sz_mb"),
+        Reply::Array(labels),
+        Reply::bulk(b"amortized_unlabeled_nodes_attributes_sz_mb"),
+        Reply::Int(0),
+        Reply::bulk(b"amortized_edge_block_sz_mb"),
+        Reply::Int(0),
+        Reply::bulk(b"amortized_edge_attributes_by_type_sz_mb"),
+        Reply::Array(types),
+        Reply::bulk(b"indices_sz_mb"),
+        Reply::Int(0),
+    ])
+}
+
+fn slowlog_reply(db: usize, key: &Bytes) -> Reply {
+    SLOWLOG.with(|log| {
+        let log = log.borrow();
+        let items = log
+            .get(&(db, key.clone()))
+            .map(|list| {
+                list.iter()
+                    .map(|(secs, cmd, text, ms)| {
+                        Reply::Array(vec![
+                            Reply::Bulk(Bytes::from(secs.to_string())),
+                            Reply::bulk(cmd.as_bytes()),
+                            Reply::Bulk(text.clone()),
+                            Reply::Bulk(Bytes::from(format!("{ms:.1}"))),
+                            Reply::Nil,
+                        ])
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Reply::Array(items)
+    })
+}

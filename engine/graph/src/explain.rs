@@ -4,47 +4,118 @@
 //! the falkordb client's `ExecutionPlan` can rebuild the tree from the indentation.
 //!
 //! Invariants: the rendering never fails: an operator this module does not know (one added
-//! to the IR later) shows under its IR variant name. The plan carries no variable names, only
-//! slots: a slot that is an output column is shown under the column's name when that name
-//! is an identifier, every other slot as `@anon_<slot>` (FalkorDB's spelling for anonymous
+//! to the IR later) shows under its IR variant name. Slots are shown under the user variable
+//! name the lowering recorded in `Plan::names`, else under an output column's name when that
+//! name is an identifier, else as `@anon_<slot>` (FalkorDB's spelling for anonymous
 //! entities).
 
 use std::fmt::Write;
 use std::sync::Arc;
 
 use crate::Direction;
+use crate::exec::OpProfile;
+use crate::graph::Graph;
+use crate::index::IndexEntity;
 use crate::plan::{Op, Plan, Slot};
 
-/// The plan's lines, root first.
+/// The plan's lines, root first, as if the graph had no indexes.
 pub fn explain_lines(plan: &Plan) -> Vec<String> {
-    let names = Names::of(plan);
+    explain_lines_for(plan, None)
+}
+
+/// The plan's lines, root first. An index operator shows as `Node By Index Scan` only when
+/// `graph` has a range index on its label and property (the executor falls back to a label
+/// scan otherwise, and so does the rendering).
+pub fn explain_lines_for(plan: &Plan, graph: Option<&Graph>) -> Vec<String> {
+    render(plan, graph, None)
+}
+
+/// GRAPH.PROFILE's lines: [`explain_lines_for`] with ` | Records produced: N, Execution
+/// time: X ms` on every line. `profile` holds one entry per top-level operator of
+/// `plan.ops` (as `execute_profiled` returns them); operators nested inside another
+/// (Optional, Merge, Foreach, Union branches) have no counters of their own and show 0.
+/// `results` is the number of rows returned, shown on the `Results` line.
+pub fn profile_lines(
+    plan: &Plan,
+    graph: Option<&Graph>,
+    profile: &[OpProfile],
+    results: usize,
+) -> Vec<String> {
+    render(plan, graph, Some((profile, results)))
+}
+
+fn render(plan: &Plan, graph: Option<&Graph>, prof: Option<(&[OpProfile], usize)>) -> Vec<String> {
+    let names = Names::of(plan, graph);
     let mut out = Vec::new();
     let mut depth = 0;
     if !plan.columns.is_empty() {
-        out.push("Results".to_string());
+        let mut l = "Results".to_string();
+        if let Some((_, results)) = prof {
+            suffix(&mut l, results, 0.0);
+        }
+        out.push(l);
         depth = 1;
     }
-    chain(&names, &plan.ops, depth, &mut out);
+    let start = out.len();
+    let top = chain(&names, &plan.ops, depth, &mut out);
+    if let Some((profile, _)) = prof {
+        for (i, l) in out.iter_mut().enumerate().skip(start) {
+            let (mut records, ms) = top
+                .iter()
+                .find(|(line, _)| *line == i - start)
+                .and_then(|(_, op)| profile.get(*op))
+                .map_or((0, 0.0), |p| (p.records, p.elapsed.as_secs_f64() * 1000.0));
+            if start == 0 && i == 0 {
+                // Without RETURN nothing consumes the root's rows: FalkorDB reports 0 for it
+                // (`Create | Records produced: 0` in its transcripts).
+                records = 0;
+            }
+            suffix(l, records, ms);
+        }
+    }
     out
 }
 
-struct Names(Vec<(Slot, String)>);
+fn suffix(line: &mut String, records: usize, ms: f64) {
+    let _ = write!(
+        line,
+        " | Records produced: {records}, Execution time: {ms:.6} ms"
+    );
+}
 
-impl Names {
-    fn of(plan: &Plan) -> Names {
-        Names(
+struct Names<'g> {
+    slots: Vec<(Slot, String)>,
+    graph: Option<&'g Graph>,
+}
+
+impl<'g> Names<'g> {
+    fn of(plan: &Plan, graph: Option<&'g Graph>) -> Names<'g> {
+        // User variable names first (the lowering records them); output column names are a
+        // fallback for plans built without them.
+        let mut slots: Vec<(Slot, String)> = plan.names.clone();
+        slots.extend(
             plan.columns
                 .iter()
                 .filter(|(n, _)| {
                     !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_')
                 })
-                .map(|(n, s)| (*s, n.clone()))
-                .collect(),
-        )
+                .map(|(n, s)| (*s, n.clone())),
+        );
+        Names { slots, graph }
+    }
+
+    fn indexed(&self, label: &str, prop: &str) -> bool {
+        let Some(g) = self.graph else {
+            return false;
+        };
+        match (g.label_id(label), g.prop_key_id(prop)) {
+            (Some(l), Some(k)) => g.has_index(IndexEntity::Label(l), k),
+            _ => false,
+        }
     }
 
     fn get(&self, slot: Slot) -> String {
-        self.0
+        self.slots
             .iter()
             .find(|(s, _)| *s == slot)
             .map_or_else(|| format!("@anon_{slot}"), |(_, n)| n.clone())
@@ -52,13 +123,18 @@ impl Names {
 }
 
 /// Renders a pipeline: the last operator at `depth`, each earlier one a level deeper.
-fn chain(names: &Names, ops: &[Op], depth: usize, out: &mut Vec<String>) {
+/// Returns, for each operator of `ops` that got a line, (line index relative to the first
+/// line this call wrote, index in `ops`).
+fn chain(names: &Names, ops: &[Op], depth: usize, out: &mut Vec<String>) -> Vec<(usize, usize)> {
+    let base = out.len();
+    let mut lines = Vec::new();
     let mut d = depth;
-    for op in ops.iter().rev() {
+    for (i, op) in ops.iter().enumerate().rev() {
         if matches!(op, Op::RelsUnique(_)) {
             // Relationship uniqueness is part of FalkorDB's traversals, not an operator.
             continue;
         }
+        lines.push((out.len() - base, i));
         line(out, d, &describe(names, op));
         match op {
             Op::Optional { ops, .. } => {
@@ -69,12 +145,17 @@ fn chain(names: &Names, ops: &[Op], depth: usize, out: &mut Vec<String>) {
                     chain(names, b, d + 1, out);
                 }
             }
-            Op::Foreach { body, .. } => chain(names, body, d + 1, out),
-            Op::Merge { pattern, .. } => chain(names, pattern, d + 1, out),
+            Op::Foreach { body, .. } => {
+                chain(names, body, d + 1, out);
+            }
+            Op::Merge { pattern, .. } => {
+                chain(names, pattern, d + 1, out);
+            }
             _ => {}
         }
         d += 1;
     }
+    lines
 }
 
 fn line(out: &mut Vec<String>, depth: usize, text: &str) {
@@ -109,8 +190,19 @@ fn describe(names: &Names, op: &Op) -> String {
         Op::LabelScan { slot, label } => {
             format!("Node By Label Scan | ({}:{label})", names.get(*slot))
         }
-        Op::IndexSeek { slot, label, .. } | Op::IndexScan { slot, label, .. } => {
-            format!("Node By Index Scan | ({}:{label})", names.get(*slot))
+        Op::IndexSeek {
+            slot, label, prop, ..
+        }
+        | Op::IndexScan {
+            slot, label, prop, ..
+        } => {
+            // Without the index the executor scans the label and filters.
+            let name = if names.indexed(label, prop) {
+                "Node By Index Scan"
+            } else {
+                "Node By Label Scan"
+            };
+            format!("{name} | ({}:{label})", names.get(*slot))
         }
         Op::Expand {
             from,
@@ -215,6 +307,7 @@ mod tests {
             ],
             slots: 3,
             columns: vec![("a".into(), 0), ("b".into(), 2)],
+            names: vec![],
         };
         assert_eq!(
             explain_lines(&plan),
@@ -229,6 +322,51 @@ mod tests {
     }
 
     #[test]
+    fn variables_by_name_index_scan_without_index_and_profile_suffixes() {
+        let plan = Plan {
+            ops: vec![
+                Op::IndexScan {
+                    slot: 0,
+                    label: "P".into(),
+                    prop: "id".into(),
+                    cmp: crate::plan::BinOp::Eq,
+                    value: Expr::Lit(Value::Int(1)),
+                },
+                Op::Project(vec![]),
+            ],
+            slots: 2,
+            columns: vec![("p.id".into(), 1)],
+            names: vec![(0, "p".into())],
+        };
+        assert_eq!(
+            explain_lines(&plan),
+            [
+                "Results",
+                "    Project",
+                "        Node By Label Scan | (p:P)"
+            ]
+        );
+        let prof = [
+            OpProfile {
+                records: 3,
+                elapsed: std::time::Duration::from_micros(5),
+            },
+            OpProfile {
+                records: 2,
+                elapsed: std::time::Duration::ZERO,
+            },
+        ];
+        assert_eq!(
+            profile_lines(&plan, None, &prof, 2),
+            [
+                "Results | Records produced: 2, Execution time: 0.000000 ms",
+                "    Project | Records produced: 2, Execution time: 0.000000 ms",
+                "        Node By Label Scan | (p:P) | Records produced: 3, Execution time: 0.005000 ms",
+            ]
+        );
+    }
+
+    #[test]
     fn a_write_without_return_has_no_results_line() {
         let plan = Plan {
             ops: vec![Op::Create {
@@ -237,6 +375,7 @@ mod tests {
             }],
             slots: 0,
             columns: vec![],
+            names: vec![],
         };
         assert_eq!(explain_lines(&plan), ["Create"]);
     }

@@ -26,6 +26,9 @@ pub struct Plan {
     pub slots: usize,
     /// Output columns (name as returned, slot). Empty for a query without `RETURN`.
     pub columns: Vec<(String, Slot)>,
+    /// User variable names of slots (for GRAPH.EXPLAIN only; execution ignores it). A slot
+    /// absent here is anonymous.
+    pub names: Vec<(Slot, String)>,
 }
 
 /// One pipeline operator.

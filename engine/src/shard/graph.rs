@@ -104,7 +104,10 @@ impl Shard {
             GraphOp::Profile(q) => self.graph_query(ctx, q, true),
             GraphOp::Explain { key, plan } => match self.graph_found(db, key, now) {
                 Found::Other => OpError::WrongType.into(),
-                _ => lines_reply(moon_graph::explain::explain_lines(plan)),
+                _ => {
+                    let g = self.graph_ref(db, key, now).map(|gv| &gv.graph);
+                    lines_reply(moon_graph::explain::explain_lines_for(plan, g))
+                }
             },
             GraphOp::Delete { key } => match self.graph_found(db, key, now) {
                 Found::Graph => {
@@ -205,23 +208,28 @@ impl Shard {
                 }
                 g.set_recording(record);
                 let labels_before = g.schema().labels.len() as u64;
-                let result = exec::execute(g, &plan, &params).map(|mut rs| {
+                let run = if profile {
+                    exec::execute_profiled(g, &plan, &params)
+                } else {
+                    exec::execute(g, &plan, &params).map(|rs| (rs, Vec::new()))
+                };
+                let result = run.map(|(mut rs, prof)| {
                     // FalkorDB counts labels new to the schema for CREATE/MERGE, but label
                     // assignments for SET/REMOVE (the executor counts assignments).
                     if !sets_labels(&plan.ops) {
                         rs.stats.labels_added =
                             (g.schema().labels.len() as u64).saturating_sub(labels_before);
                     }
-                    rs
+                    (rs, prof)
                 });
                 let logged = g.take_mutations();
                 g.set_recording(false);
                 match result {
-                    Ok(mut rs) => {
+                    Ok((mut rs, prof)) => {
                         cap_rows(&mut rs);
                         let ms = started.elapsed().as_secs_f64() * 1000.0;
                         let r = if profile {
-                            profile_reply(&plan, &rs, ms)
+                            profile_reply(g, &plan, &rs, &prof)
                         } else {
                             reply::result_reply(g, &rs, compact, ms)
                         };
@@ -244,15 +252,20 @@ impl Shard {
                     let g = &gv.graph;
                     match version_check(g.schema_version(), q.version) {
                         Some(mismatch) => mismatch,
+                        None if profile => {
+                            match exec::execute_read_profiled(g, &q.plan, &q.params) {
+                                Ok((mut rs, prof)) => {
+                                    cap_rows(&mut rs);
+                                    profile_reply(g, &q.plan, &rs, &prof)
+                                }
+                                Err(e) => err(e.to_string()),
+                            }
+                        }
                         None => match exec::execute_read(g, &q.plan, &q.params) {
                             Ok(mut rs) => {
                                 cap_rows(&mut rs);
                                 let ms = started.elapsed().as_secs_f64() * 1000.0;
-                                if profile {
-                                    profile_reply(&q.plan, &rs, ms)
-                                } else {
-                                    reply::result_reply(g, &rs, q.compact, ms)
-                                }
+                                reply::result_reply(g, &rs, q.compact, ms)
                             }
                             Err(e) => err(e.to_string()),
                         },
@@ -420,18 +433,20 @@ fn lines_reply(lines: Vec<String>) -> Reply {
     )
 }
 
-/// PROFILE's lines. The executor has no per-operator counters yet, so the root line carries
-/// the query's figures (records produced = result rows, the whole execution time) and the
-/// other lines carry none.
-fn profile_reply(plan: &Plan, rs: &ResultSet, ms: f64) -> Reply {
-    let mut lines = moon_graph::explain::explain_lines(plan);
-    if let Some(first) = lines.first_mut() {
-        first.push_str(&format!(
-            " | Records produced: {}, Execution time: {ms:.6} ms",
-            rs.rows.len()
-        ));
-    }
-    lines_reply(lines)
+/// PROFILE's lines: per-top-level-operator records and times from the executor (see
+/// `moon_graph::explain::profile_lines`).
+fn profile_reply(
+    g: &moon_graph::Graph,
+    plan: &Plan,
+    rs: &ResultSet,
+    prof: &[exec::OpProfile],
+) -> Reply {
+    lines_reply(moon_graph::explain::profile_lines(
+        plan,
+        Some(g),
+        prof,
+        rs.rows.len(),
+    ))
 }
 
 fn mb(bytes: usize) -> Reply {

@@ -79,6 +79,7 @@ pub fn lower(q: &Query) -> Result<Plan> {
             ops: l.ops,
             slots: l.slots,
             columns: l.columns,
+            names: l.names,
         });
     }
     // UNION: every branch projects its columns into shared output slots (by name; the
@@ -111,6 +112,7 @@ pub fn lower(q: &Query) -> Result<Plan> {
         };
         b.single(&u.query)?;
         l.slots = b.slots;
+        l.names.append(&mut b.names);
         branches.push(finish(&mut b)?);
     }
     let mut ops = vec![Op::Union(branches)];
@@ -121,6 +123,7 @@ pub fn lower(q: &Query) -> Result<Plan> {
         ops,
         slots: l.slots,
         columns: names.into_iter().zip(out).collect(),
+        names: l.names,
     })
 }
 
@@ -150,6 +153,7 @@ fn lower_schema(cmd: &crate::ast::SchemaCommand) -> Result<Plan> {
         }],
         slots: 0,
         columns: Vec::new(),
+        names: Vec::new(),
     })
 }
 
@@ -164,6 +168,8 @@ struct Lowerer {
     scope: Scope,
     ops: Vec<Op>,
     columns: Vec<(String, Slot)>,
+    /// Every (slot, user variable) binding made, for GRAPH.EXPLAIN's rendering.
+    names: Vec<(Slot, String)>,
 }
 
 /// Where aggregate calls met while lowering an expression go (and the scope of their args).
@@ -205,6 +211,21 @@ fn dir(d: Direction) -> GDir {
 }
 
 impl Lowerer {
+    /// Binds a user variable in the current scope (and records its name for EXPLAIN).
+    fn bind(&mut self, name: String, slot: Slot) {
+        self.note(slot, &name);
+        self.scope.insert(name, slot);
+    }
+
+    /// Records `name` for `slot` (first name wins; projected expressions such as `p.name`
+    /// are not variables and are skipped).
+    fn note(&mut self, slot: Slot, name: &str) {
+        let ident = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if ident && !self.names.iter().any(|(s, _)| *s == slot) {
+            self.names.push((slot, name.to_string()));
+        }
+    }
+
     fn fresh(&mut self) -> Slot {
         self.slots += 1;
         self.slots - 1
@@ -234,7 +255,7 @@ impl Lowerer {
                         let all = part.kind == PathKind::AllShortest;
                         let path = self.shortest(&part.element, all, &mut ops)?;
                         if let Some(v) = &part.variable {
-                            self.scope.insert(v.name.clone(), path);
+                            self.bind(v.name.clone(), path);
                         }
                         continue;
                     }
@@ -243,7 +264,7 @@ impl Lowerer {
                         self.match_element(&part.element, &mut ops, &mut rels, named)?;
                     if let Some(v) = &part.variable {
                         let slot = self.fresh();
-                        self.scope.insert(v.name.clone(), slot);
+                        self.bind(v.name.clone(), slot);
                         paths.push((slot, PExpr::Path { start, hops }));
                     }
                 }
@@ -274,7 +295,7 @@ impl Lowerer {
                 let scope = self.scope.clone();
                 let expr = self.expr(&u.expr, &scope, None)?;
                 let slot = self.fresh();
-                self.scope.insert(u.variable.name.clone(), slot);
+                self.bind(u.variable.name.clone(), slot);
                 self.ops.push(Op::Unwind { expr, slot });
             }
             Clause::Create(cr) => self.create(cr)?,
@@ -334,7 +355,7 @@ impl Lowerer {
                 let list = self.expr(&f.list, &scope, None)?;
                 let slot = self.fresh();
                 let outer_ops = std::mem::take(&mut self.ops);
-                self.scope.insert(f.variable.name.clone(), slot);
+                self.bind(f.variable.name.clone(), slot);
                 let mut res = Ok(());
                 for c in &f.clauses {
                     res = self.clause(c);
@@ -397,7 +418,7 @@ impl Lowerer {
                 }
                 Some(v) => {
                     let s = self.fresh();
-                    self.scope.insert(v.name.clone(), s);
+                    self.bind(v.name.clone(), s);
                     s
                 }
                 None => self.fresh(),
@@ -474,7 +495,7 @@ impl Lowerer {
         let (to, _) = self.match_node(end, ops, true)?;
         let rel_slot = self.fresh();
         if let Some(v) = &rel.variable {
-            self.scope.insert(v.name.clone(), rel_slot);
+            self.bind(v.name.clone(), rel_slot);
         }
         let path = self.fresh();
         ops.push(Op::ShortestPath {
@@ -508,7 +529,7 @@ impl Lowerer {
                 Some(s) => (*s, true),
                 None => {
                     let s = self.fresh();
-                    self.scope.insert(v.name.clone(), s);
+                    self.bind(v.name.clone(), s);
                     (s, false)
                 }
             },
@@ -626,7 +647,7 @@ impl Lowerer {
                 };
                 let slot = self.fresh();
                 if let Some(v) = &rel.variable {
-                    self.scope.insert(v.name.clone(), slot);
+                    self.bind(v.name.clone(), slot);
                 }
                 rels.push(CreateRel {
                     slot,
@@ -650,7 +671,7 @@ impl Lowerer {
         }
         let slot = self.fresh();
         if let Some(v) = &n.variable {
-            self.scope.insert(v.name.clone(), slot);
+            self.bind(v.name.clone(), slot);
         }
         nodes.push(CreateNode {
             slot,
@@ -707,6 +728,7 @@ impl Lowerer {
             let slot = self.fresh();
             proj.push((slot, PExpr::Slot(*s)));
             keys.push(PExpr::Slot(*s));
+            self.note(slot, name);
             new_scope.insert(name.clone(), slot);
         }
         for (name, e) in &items {
@@ -725,6 +747,7 @@ impl Lowerer {
                 x
             };
             proj.push((slot, lowered));
+            self.note(slot, name);
             new_scope.insert(name.clone(), slot);
         }
         let mut order_scope = old.clone();

@@ -96,5 +96,6 @@ pub(crate) fn vector_index_ddl(spec: &IndexSpec, drop: bool) -> Result<Plan, Cyp
         }],
         slots: 0,
         columns: Vec::new(),
+        names: Vec::new(),
     })
 }

@@ -232,6 +232,30 @@ pub fn execute_read(graph: &Graph, plan: &Plan, params: &Params) -> Result<Resul
     Ok(finish(plan, rows, ctx.stats))
 }
 
+/// [`execute_read`] with one [`OpProfile`] per operator of `plan.ops` (GRAPH.PROFILE of a
+/// read-only query).
+pub fn execute_read_profiled(
+    graph: &Graph,
+    plan: &Plan,
+    params: &Params,
+) -> Result<(ResultSet, Vec<OpProfile>), ExecError> {
+    if plan_writes(&plan.ops) {
+        return Err(ExecError::Invalid(
+            "write query run on a read-only graph".into(),
+        ));
+    }
+    let mut ctx = new_ctx(plan, params);
+    let mut prof = Vec::with_capacity(plan.ops.len());
+    let rows = ops::run_top(
+        &mut ops::GraphRef::Read(graph),
+        &plan.ops,
+        vec![empty_row(plan)],
+        &mut ctx,
+        Some(&mut prof),
+    )?;
+    Ok((finish(plan, rows, ctx.stats), prof))
+}
+
 fn empty_row(plan: &Plan) -> Row {
     vec![rvalue::NULL; plan.slots]
 }

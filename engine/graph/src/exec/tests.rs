@@ -43,6 +43,7 @@ fn plan(ops: Vec<Op>, slots: usize, cols: &[(&str, usize)]) -> Plan {
         ops,
         slots,
         columns: cols.iter().map(|(n, s)| (n.to_string(), *s)).collect(),
+        names: Vec::new(),
     }
 }
 

@@ -721,24 +721,24 @@ impl Lower {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::commands::parse;
 
-    fn bs(s: &str) -> Vec<Bytes> {
+    pub(crate) fn bs(s: &str) -> Vec<Bytes> {
         s.split_whitespace()
             .map(|w| Bytes::copy_from_slice(w.as_bytes()))
             .collect()
     }
 
-    fn sop(s: &str) -> SearchOp {
+    pub(crate) fn sop(s: &str) -> SearchOp {
         match parse(&bs(s)) {
             Ok(Command::Op(Op::Search(o))) => o,
             other => panic!("{s}: {other:?}"),
         }
     }
 
-    fn perr(s: &str) -> String {
+    pub(crate) fn perr(s: &str) -> String {
         match parse(&bs(s)) {
             Err(OpError::Other(t)) => t,
             other => panic!("{s}: {other:?}"),

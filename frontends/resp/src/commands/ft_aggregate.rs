@@ -352,27 +352,8 @@ fn ft_syndump(args: &[Bytes]) -> Result<Command, OpError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::ft::tests::{bs, perr, sop};
     use crate::commands::parse;
-
-    fn bs(s: &str) -> Vec<Bytes> {
-        s.split_whitespace()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
-    }
-
-    fn sop(s: &str) -> SearchOp {
-        match parse(&bs(s)) {
-            Ok(Command::Op(Op::Search(o))) => o,
-            other => panic!("{s}: {other:?}"),
-        }
-    }
-
-    fn perr(s: &str) -> String {
-        match parse(&bs(s)) {
-            Err(OpError::Other(t)) => t,
-            other => panic!("{s}: {other:?}"),
-        }
-    }
 
     #[test]
     fn aggregate_lowers_into_a_plan() {

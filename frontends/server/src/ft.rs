@@ -124,16 +124,7 @@ impl Worker {
                 })
             },
             Box::new(move |parts| {
-                type PartResult = Result<SearchPart, String>;
-                let all = parts
-                    .into_iter()
-                    .map(|p| match p {
-                        Part::Any(b) => b
-                            .downcast::<PartResult>()
-                            .map_or_else(|_| Err("ERR a shard did not respond".into()), |r| *r),
-                        _ => Err("ERR a shard did not respond".into()),
-                    })
-                    .collect();
+                let all = crate::ft::shard_parts::<SearchPart>(parts);
                 moon_engine::search::query::merge(&plan, all, resp3)
             }),
         );
@@ -165,16 +156,7 @@ impl Worker {
         let seq = conn.defer(
             shards,
             Finish::Custom(Box::new(move |parts| {
-                type PartResult = Result<SearchPart, String>;
-                let all = parts
-                    .into_iter()
-                    .map(|p| match p {
-                        Part::Any(b) => b
-                            .downcast::<PartResult>()
-                            .map_or_else(|_| Err("ERR a shard did not respond".into()), |r| *r),
-                        _ => Err("ERR a shard did not respond".into()),
-                    })
-                    .collect();
+                let all = crate::ft::shard_parts::<SearchPart>(parts);
                 moon_engine::search::query::merge(&merge_plan, all, resp3)
             })),
         );
@@ -436,4 +418,18 @@ mod tests {
         assert!(config_set(&b("BOGUS"), &b("1")).is_err());
         assert!(config_set(&b("DEFAULT_DIALECT"), &b("5")).is_err());
     }
+}
+
+/// Each shard's `Result<T, String>` out of a broadcast's parts; a part that is missing or of
+/// another type is the error a client sees when a shard did not answer.
+pub(crate) fn shard_parts<T: 'static>(parts: Vec<Part>) -> Vec<Result<T, String>> {
+    parts
+        .into_iter()
+        .map(|p| match p {
+            Part::Any(b) => b
+                .downcast::<Result<T, String>>()
+                .map_or_else(|_| Err("ERR a shard did not respond".into()), |r| *r),
+            _ => Err("ERR a shard did not respond".into()),
+        })
+        .collect()
 }

@@ -26,7 +26,7 @@ use moon_engine::search::spellcheck::{self, SpellPart, SpellPlan};
 use moon_resp::codec::Proto;
 use moon_resp::commands::FtAggregate;
 
-use crate::conn::{Conn, Part};
+use crate::conn::Conn;
 use crate::worker::Worker;
 
 mod pipeline;
@@ -166,16 +166,7 @@ impl Worker {
                 })
             },
             Box::new(move |parts| {
-                type PartResult = Result<AggPart, String>;
-                let all = parts
-                    .into_iter()
-                    .map(|p| match p {
-                        Part::Any(b) => b
-                            .downcast::<PartResult>()
-                            .map_or_else(|_| Err("ERR a shard did not respond".into()), |r| *r),
-                        _ => Err("ERR a shard did not respond".into()),
-                    })
-                    .collect();
+                let all = crate::ft::shard_parts::<AggPart>(parts);
                 let out = match pipeline::merge(&args.steps, all) {
                     Ok(o) => o,
                     Err(e) => return err(e),
@@ -221,16 +212,7 @@ impl Worker {
                 })
             },
             Box::new(move |parts| {
-                type PartResult = Result<SpellPart, String>;
-                let all = parts
-                    .into_iter()
-                    .map(|p| match p {
-                        Part::Any(b) => b
-                            .downcast::<PartResult>()
-                            .map_or_else(|_| Err("ERR a shard did not respond".into()), |r| *r),
-                        _ => Err("ERR a shard did not respond".into()),
-                    })
-                    .collect();
+                let all = crate::ft::shard_parts::<SpellPart>(parts);
                 spellcheck::merge(&plan, all, resp3)
             }),
         );

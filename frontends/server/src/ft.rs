@@ -381,6 +381,20 @@ fn config_set(name: &Bytes, value: &Bytes) -> Reply {
     Reply::Ok
 }
 
+/// Each shard's `Result<T, String>` out of a broadcast's parts; a part that is missing or of
+/// another type is the error a client sees when a shard did not answer.
+pub(crate) fn shard_parts<T: 'static>(parts: Vec<Part>) -> Vec<Result<T, String>> {
+    parts
+        .into_iter()
+        .map(|p| match p {
+            Part::Any(b) => b
+                .downcast::<Result<T, String>>()
+                .map_or_else(|_| Err("ERR a shard did not respond".into()), |r| *r),
+            _ => Err("ERR a shard did not respond".into()),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,18 +432,4 @@ mod tests {
         assert!(config_set(&b("BOGUS"), &b("1")).is_err());
         assert!(config_set(&b("DEFAULT_DIALECT"), &b("5")).is_err());
     }
-}
-
-/// Each shard's `Result<T, String>` out of a broadcast's parts; a part that is missing or of
-/// another type is the error a client sees when a shard did not answer.
-pub(crate) fn shard_parts<T: 'static>(parts: Vec<Part>) -> Vec<Result<T, String>> {
-    parts
-        .into_iter()
-        .map(|p| match p {
-            Part::Any(b) => b
-                .downcast::<Result<T, String>>()
-                .map_or_else(|_| Err("ERR a shard did not respond".into()), |r| *r),
-            _ => Err("ERR a shard did not respond".into()),
-        })
-        .collect()
 }

@@ -503,3 +503,52 @@ fn write_queries_replay_from_the_wal_with_the_same_ids() {
     let r = q(&mut c, &keys[0], "MATCH (y:Y) RETURN count(y)");
     assert_eq!(r.items()[1].items()[0], Reply::Array(vec![Reply::Int(0)]));
 }
+
+/// MEMORY USAGE of a graph key and the server's `used_memory` follow writes (the keyspace keeps
+/// an O(1) estimate, re-measured as the graph changes) and drop when the graph is deleted.
+#[test]
+fn memory_accounting_follows_graph_writes() {
+    let s = Server::start(&["--shards", "1"]);
+    let mut c = s.conn();
+    let used = |c: &mut common::resp::Conn| -> i64 {
+        let fields = common::info_fields(&c.cmd(&["INFO", "memory"]).text());
+        common::field(&fields, "used_memory")
+            .parse()
+            .expect("used_memory")
+    };
+    let base = used(&mut c);
+    q(&mut c, "mem", "CREATE (:A {v: 0})");
+    let small = c.cmd(&["MEMORY", "USAGE", "mem"]).int();
+    for i in 0..20 {
+        let r = q(
+            &mut c,
+            "mem",
+            &format!("UNWIND range(1, 1000) AS x CREATE (:A {{v: x, s: 'a string of text {i}'}})"),
+        );
+        assert!(!r.is_err_reply(), "{r:?}");
+    }
+    let big = c.cmd(&["MEMORY", "USAGE", "mem"]).int();
+    assert!(
+        big > small + 20_000 * 40,
+        "20,000 nodes with two properties: {small} -> {big}"
+    );
+    // The estimate stays close to an exact measurement (GRAPH.MEMORY USAGE walks the graph).
+    let exact = c.cmd(&["GRAPH.MEMORY", "USAGE", "mem"]).items()[1].int() * 1024 * 1024;
+    assert!(
+        (big as f64) < (exact.max(1 << 20) as f64) * 2.0,
+        "estimate {big} vs exact {exact}"
+    );
+    assert!(
+        used(&mut c) >= base + big / 2,
+        "used_memory counts the graph"
+    );
+    assert_eq!(
+        q(&mut c, "mem", "MATCH (n:A) RETURN count(n)").items()[1].items()[0].items()[0],
+        Reply::Int(20_001)
+    );
+    c.cmd(&["GRAPH.DELETE", "mem"]);
+    assert!(
+        used(&mut c) < base + big / 2,
+        "used_memory drops with the graph"
+    );
+}

@@ -545,6 +545,46 @@ fn recording_and_replay() {
 }
 
 #[test]
+fn apply_batch_is_all_or_nothing() {
+    // A batch recorded on one graph, replayed on a copy of the graph it started from: the whole
+    // batch applies; with a failing record appended, nothing of it stays (schema names aside).
+    let mut g = Graph::new();
+    let l = g.intern_label("L");
+    let t = g.intern_rel_type("T");
+    let k = g.intern_prop_key("k");
+    let a = g.create_node(&[l], vec![(k, Value::Int(1))]).unwrap();
+    let b = g.create_node(&[], vec![]).unwrap();
+    let e = g.create_edge(a, b, t, vec![(k, Value::Int(7))]).unwrap();
+    let base = g.copy();
+    g.set_recording(true);
+    let m = g.intern_label("M");
+    g.add_labels(b, &[m, l]).unwrap();
+    g.set_node_props(a, vec![(k, Value::Int(2))]).unwrap();
+    g.set_node_props(b, vec![(k, Value::str("new"))]).unwrap();
+    g.delete_edge(e).unwrap();
+    let c = g.create_node(&[l], vec![]).unwrap();
+    g.create_edge(c, a, t, vec![]).unwrap();
+    g.create_index(IndexEntity::Label(l), k).unwrap();
+    g.remove_labels(a, &[l]).unwrap();
+    g.delete_node(b, true).unwrap();
+    let batch = g.take_mutations();
+
+    let mut ok = base.copy();
+    ok.apply_batch(&batch).unwrap();
+    assert_eq!(observe(&ok), observe(&g));
+
+    let mut bad = batch.clone();
+    bad.push(Mutation::DeleteNode { id: NodeId(999) });
+    let mut r = base.copy();
+    assert!(r.apply_batch(&bad).is_err());
+    // The failed batch leaves the schema name it interned; the rest is as before.
+    let mut want = base.copy();
+    want.intern_label("M");
+    assert_eq!(observe(&r), observe(&want));
+    assert!(!r.has_index(IndexEntity::Label(l), k));
+}
+
+#[test]
 fn snapshot_round_trip_and_chunks() {
     let Fixture {
         mut g,

@@ -21,10 +21,30 @@ use moon_graph::{EdgeId, Graph, LabelId, Mutation, NodeId, PropKeyId, RelTypeId}
 use crate::ir::ops::GraphOp;
 
 /// One graph key's value.
-#[derive(Debug, Clone, Default)]
+///
+/// Memory accounting: the keyspace asks `mem_bytes` before and after every write, so it must
+/// be O(1); walking the graph (`Graph::memory_usage`) is O(graph). The value therefore keeps the
+/// last measurement and scales it by the entity count between measurements, re-measuring once
+/// the entities changed since amount to an eighth of the graph (amortized O(1) per change).
+/// The estimate only changes in `after_write`/`remeasure`, called inside the keyspace's
+/// update closures, so the keyspace's running total stays exact with respect to it.
+#[derive(Debug, Clone)]
 pub struct GraphValue {
     /// The property graph.
     pub graph: Graph,
+    /// `mem_bytes`'s answer.
+    mem: usize,
+    /// `Graph::memory_usage` at the last measurement, and the entities then.
+    measured: usize,
+    measured_entities: u64,
+    /// Entity changes (created, deleted, properties, labels) since the last measurement.
+    unmeasured: u64,
+}
+
+impl Default for GraphValue {
+    fn default() -> GraphValue {
+        GraphValue::from_graph(Graph::default())
+    }
 }
 
 impl GraphValue {
@@ -35,12 +55,51 @@ impl GraphValue {
 
     /// Wraps a graph (RESTORE, snapshot load, GRAPH.COPY).
     pub fn from_graph(graph: Graph) -> GraphValue {
-        GraphValue { graph }
+        let mut v = GraphValue {
+            graph,
+            mem: 0,
+            measured: 0,
+            measured_entities: 0,
+            unmeasured: 0,
+        };
+        v.remeasure();
+        v
     }
 
-    /// Heap bytes owned (MEMORY USAGE, maxmemory accounting).
+    /// Estimated heap bytes owned (MEMORY USAGE, maxmemory accounting); O(1).
     pub fn mem_bytes(&self) -> usize {
-        self.graph.memory_usage()
+        self.mem
+    }
+
+    fn entities(&self) -> u64 {
+        self.graph.node_count() + self.graph.edge_count()
+    }
+
+    /// Measures the graph exactly (O(graph)): GRAPH.MEMORY USAGE, index builds, and every
+    /// eighth of the graph's size in changes.
+    pub fn remeasure(&mut self) {
+        self.measured = self.graph.memory_usage();
+        self.measured_entities = self.entities();
+        self.unmeasured = 0;
+        self.mem = self.measured;
+    }
+
+    /// Accounts for a write that changed `changes` entities or properties.
+    pub fn after_write(&mut self, changes: u64) {
+        if changes == 0 {
+            return;
+        }
+        self.unmeasured = self.unmeasured.saturating_add(changes);
+        let now = self.entities();
+        if self.unmeasured.saturating_mul(8) >= now.max(self.measured_entities).max(64) {
+            self.remeasure();
+            return;
+        }
+        // Between measurements, bytes scale with the entity count (the average entity's size
+        // at the last measurement).
+        let per = self.measured as f64 / self.measured_entities.max(1) as f64;
+        let delta = (now as f64 - self.measured_entities as f64) * per;
+        self.mem = (self.measured as f64 + delta).max(std::mem::size_of::<Graph>() as f64) as usize;
     }
 
     /// OBJECT ENCODING's answer.

@@ -199,10 +199,10 @@ impl Shard {
             let params = q.params.clone();
             let (version, compact) = (q.version, q.compact);
             let out = self.dbs[db].update(&q.key, now, |e| {
-                let Some(LargeValue::Graph(g)) = e.value_mut() else {
+                let Some(LargeValue::Graph(gv)) = e.value_mut() else {
                     return (OpError::WrongType.into(), Vec::new());
                 };
-                let g = &mut g.graph;
+                let g = &mut gv.graph;
                 if let Some(mismatch) = version_check(g.schema_version(), version) {
                     return (mismatch, Vec::new());
                 }
@@ -233,6 +233,7 @@ impl Shard {
                         } else {
                             reply::result_reply(g, &rs, compact, ms)
                         };
+                        account_write(gv, &rs.stats);
                         (r, logged)
                     }
                     Err(e) => (err(e.to_string()), Vec::new()),
@@ -307,12 +308,16 @@ impl Shard {
                 return Err("WRONGTYPE".to_string());
             };
             // All or nothing, like the query that produced the batch.
-            let backup = g.graph.copy();
-            for m in &batch {
-                if let Err(why) = g.graph.apply(m) {
-                    g.graph = backup;
-                    return Err(why.to_string());
-                }
+            g.graph.apply_batch(&batch).map_err(|why| why.to_string())?;
+            if batch.iter().any(|m| {
+                matches!(
+                    m,
+                    Mutation::CreateIndex { .. } | Mutation::CreateVectorIndex { .. }
+                )
+            }) {
+                g.remeasure();
+            } else {
+                g.after_write(batch.len() as u64);
             }
             Ok(())
         });
@@ -397,6 +402,24 @@ impl Shard {
 }
 
 /// Whether any operator (at any depth) is `SET n:L` / `REMOVE n:L`.
+/// Updates the graph's memory estimate after a write query (an index build re-measures: it
+/// costs as much as the build).
+fn account_write(gv: &mut GraphValue, st: &moon_graph::exec::Stats) {
+    if st.indices_created > 0 || st.indices_deleted > 0 {
+        gv.remeasure();
+        return;
+    }
+    let changes = st.nodes_created
+        + st.nodes_deleted
+        + st.relationships_created
+        + st.relationships_deleted
+        + st.properties_set
+        + st.properties_removed
+        + st.labels_added
+        + st.labels_removed;
+    gv.after_write(changes);
+}
+
 fn sets_labels(ops: &[moon_graph::plan::Op]) -> bool {
     use moon_graph::plan::Op;
     ops.iter().any(|op| match op {

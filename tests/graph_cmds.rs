@@ -552,3 +552,23 @@ fn memory_accounting_follows_graph_writes() {
         "used_memory drops with the graph"
     );
 }
+
+/// Plans are cached by the statement after the `CYPHER` prefix: the same statement with other
+/// parameter values gives their results, and a bad prefix still answers the compiler's error.
+#[test]
+fn cached_plans_take_each_querys_parameters() {
+    let s = Server::start(&["--shards", "1"]);
+    let mut c = s.conn();
+    for i in 0..5 {
+        let r = qc(&mut c, "pc", &format!("CYPHER x={i} y='s{i}' RETURN $x + 1, $y"));
+        let row = &r.items()[1].items()[0];
+        assert_eq!(row.items()[0], typed_int(i + 1), "{r:?}");
+        assert_eq!(row.items()[1], typed(2, b(&format!("s{i}"))), "{r:?}");
+    }
+    let missing = q(&mut c, "pc", "RETURN $x + 1, $y");
+    assert!(missing.is_err_reply(), "{missing:?}");
+    let bad = q(&mut c, "pc", "CYPHER x=y RETURN $x + 1, $y");
+    assert!(bad.is_err_reply(), "{bad:?}");
+    let ok = qc(&mut c, "pc", "CYPHER x=[1,2] y=null RETURN $x + 1, $y");
+    assert!(!ok.is_err_reply(), "{ok:?}");
+}

@@ -246,6 +246,28 @@ fn cypher_parameter_prefix() {
 }
 
 #[test]
+fn split_prefix_matches_the_full_parse() {
+    for q in [
+        "CYPHER a=1 b='x' c=[1,-2.5] d={k:1} e=null `n`=\"A\\\"nn\" f=-3 MATCH (n) RETURN n",
+        "MATCH (n) RETURN n",
+        "  cypher id=5   MATCH (p {id: $id}) RETURN p",
+        "CYPHER x=[[1],[2,[3]]] // comment\nUNWIND $x AS y RETURN y",
+        "CYPHER RETURN 1",
+    ] {
+        let full = crate::parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let (params, at) = crate::split_prefix(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        assert_eq!(params, full.params, "{q}");
+        // The statement alone compiles to the same plan (a plan cache keys by it).
+        let body = crate::compile(&q[at..]).unwrap_or_else(|e| panic!("{q} at {at}: {e}"));
+        assert!(body.params.is_empty());
+        let lower = |q: &Query| crate::lower::lower(q).expect("lowers");
+        assert_eq!(lower(&body), lower(&full), "{q}");
+    }
+    assert_eq!(crate::split_prefix("RETURN 1").unwrap(), (Vec::new(), 0));
+    assert!(crate::split_prefix("CYPHER a=b RETURN 1").is_err());
+}
+
+#[test]
 fn syntax_errors_have_falkordb_shape_and_offset() {
     let e = crate::parse("MATCH (n RETURN n").unwrap_err();
     assert_eq!(e.detail, crate::ErrorDetail::UnexpectedSyntax);

@@ -33,7 +33,7 @@ pub mod visit;
 pub use ast::Query;
 pub use build_schema::const_value;
 pub use error::{CypherError, ErrorClass, ErrorDetail};
-pub use parser::parse;
+pub use parser::{parse, split_prefix};
 pub use semantic::check;
 
 /// Parse then check.

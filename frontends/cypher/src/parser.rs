@@ -42,6 +42,32 @@ pub fn parse(text: &str) -> Result<Query, CypherError> {
     })
 }
 
+/// The `CYPHER name=value ...` prefix's parameters and the byte offset where the statement
+/// after it starts (0 without a prefix). The statement text does not depend on the values, so
+/// a server can cache compiled plans by it. An error here is reported by [`parse`] too, with
+/// the same text, so callers fall back to a full compile on `Err`.
+pub fn split_prefix(text: &str) -> Result<(Vec<(String, crate::ast::ConstValue)>, usize), CypherError> {
+    if text.len() > MAX_QUERY_BYTES {
+        return Err(CypherError::new(ErrorDetail::Unsupported, 0, "Query too long"));
+    }
+    check_nesting(text)?;
+    stacker::maybe_grow(STACK_RED_ZONE_BYTES, FRESH_STACK_BYTES, || {
+        let mut pairs =
+            CypherParser::parse(Rule::prefix_only, text).map_err(|e| map_error(text, e))?;
+        let top = pairs
+            .next()
+            .ok_or_else(|| CypherError::syntax(text, 0, "Invalid input"))?;
+        let end = top.as_span().end();
+        let mut params = Vec::new();
+        for c in top.into_inner() {
+            if c.as_rule() == Rule::cypher_prefix {
+                params = crate::build_schema::prefix(c)?;
+            }
+        }
+        Ok((params, end))
+    })
+}
+
 fn parse_nested(text: &str) -> Result<Query, CypherError> {
     static CALL_LIMIT: std::sync::Once = std::sync::Once::new();
     CALL_LIMIT.call_once(|| pest::set_call_limit(std::num::NonZeroUsize::new(MAX_PARSER_CALLS)));

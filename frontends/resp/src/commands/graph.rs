@@ -275,17 +275,14 @@ fn compile_query(args: &[Bytes], read_only: bool) -> Result<GraphQuery, OpError>
     if source.trim().is_empty() {
         return fail("Error: empty query.");
     }
-    let q = moon_cypher::compile(source).map_err(|e| OpError::Other(e.to_string()))?;
-    let params = moon_cypher::lower::prefix_params(&q);
-    let plan = moon_cypher::lower::lower(&q).map_err(|e| OpError::Other(e.to_string()))?;
-    let writes = moon_graph::exec::plan_writes(&plan.ops);
+    let (params, plan, writes) = compile_cached(source)?;
     if read_only && writes {
         return fail("graph.RO_QUERY is to be executed only on read-only queries");
     }
     Ok(GraphQuery {
         key: key.clone(),
         text: text.clone(),
-        plan: Arc::new(plan),
+        plan,
         params,
         read_only,
         writes,
@@ -293,6 +290,64 @@ fn compile_query(args: &[Bytes], read_only: bool) -> Result<GraphQuery, OpError>
         timeout_ms,
         version,
     })
+}
+
+/// Statement text (after the `CYPHER` prefix) -> its plan and whether it writes. Per thread
+/// (each shard thread compiles its own connections' queries), at most GRAPH.CONFIG
+/// CACHE_SIZE entries, an arbitrary one evicted when full; statements over
+/// [`PLAN_CACHE_MAX_TEXT`] bytes are not kept. A hit skips parsing, the semantic pass and
+/// lowering: the plan depends on the statement only, never on the prefix's values.
+type PlanCache = std::collections::HashMap<Box<str>, (Arc<moon_graph::plan::Plan>, bool)>;
+
+thread_local! {
+    static PLANS: std::cell::RefCell<PlanCache> = std::cell::RefCell::new(PlanCache::new());
+}
+
+/// Longest statement text the plan cache keeps.
+const PLAN_CACHE_MAX_TEXT: usize = 64 * 1024;
+
+type Compiled = (
+    Vec<(String, moon_graph::Value)>,
+    Arc<moon_graph::plan::Plan>,
+    bool,
+);
+
+fn compile_cached(source: &str) -> Result<Compiled, OpError> {
+    let split = moon_cypher::split_prefix(source).ok();
+    let body = split
+        .as_ref()
+        .and_then(|(_, at)| source.get(*at..))
+        .map(str::trim_start)
+        .filter(|b| b.len() <= PLAN_CACHE_MAX_TEXT);
+    if let (Some((prefix, _)), Some(body)) = (&split, body)
+        && let Some((plan, writes)) = PLANS.with(|c| c.borrow().get(body).cloned())
+    {
+        let params = prefix
+            .iter()
+            .map(|(n, v)| (n.clone(), moon_cypher::lower::const_to_value(v)))
+            .collect();
+        return Ok((params, plan, writes));
+    }
+    let q = moon_cypher::compile(source).map_err(|e| OpError::Other(e.to_string()))?;
+    let params = moon_cypher::lower::prefix_params(&q);
+    let plan = moon_cypher::lower::lower(&q).map_err(|e| OpError::Other(e.to_string()))?;
+    let writes = moon_graph::exec::plan_writes(&plan.ops);
+    let plan = Arc::new(plan);
+    if let Some(body) = body {
+        let cap = usize::try_from(moon_engine::graph::config::int("CACHE_SIZE")).unwrap_or(0);
+        PLANS.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= cap
+                && let Some(k) = c.keys().next().cloned()
+            {
+                c.remove(&k);
+            }
+            if cap > 0 {
+                c.insert(body.into(), (plan.clone(), writes));
+            }
+        });
+    }
+    Ok((params, plan, writes))
 }
 
 fn graph_query(args: &[Bytes]) -> Result<Command, OpError> {

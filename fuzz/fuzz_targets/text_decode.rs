@@ -20,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(s) = Suggestions::decode(data) {
         let mut out = Vec::new();
         s.encode(&mut out);
-        assert_eq!(Suggestions::decode(&out).ok(), Some(s));
+        assert_eq!(Suggestions::decode(&out).ok(), Some(s.clone()));
+        let _ = s.get("ab", true, 5);
+        let _ = s.get("", false, 3);
     }
 });
 

@@ -22,6 +22,7 @@ mod sort;
 mod stream;
 mod strings;
 mod strmut;
+mod suggest;
 mod zset;
 
 use crate::ir::{ExpireSpec, Op, OpError, Reply};
@@ -234,6 +235,7 @@ pub(crate) fn execute(x: &mut Exec<'_>, op: &Op) -> Reply {
         Functions(_) => OpError::Other("ERR FUNCTION ops run on the shard's catalog".into()).into(),
         Search(_) => OpError::Other("ERR FT ops run on the shard's index registry".into()).into(),
         Graph(_) => OpError::Other("ERR GRAPH ops run on the shard".into()).into(),
+        Suggest(op) => suggest::execute(x, op),
     }
 }
 

@@ -82,6 +82,7 @@ impl Op {
             Functions(op) => op.keys(),
             Search(op) => op.keys(),
             Graph(op) => op.keys(),
+            Suggest(op) => op.keys(),
         }
     }
 
@@ -116,6 +117,7 @@ impl Op {
             Functions(op) => op.routing(),
             Search(op) => op.routing(),
             Graph(op) => op.routing(),
+            Suggest(op) => op.routing(),
             _ => KeyRouting::Single,
         }
     }
@@ -147,6 +149,7 @@ impl Op {
             Functions(op) => return op.is_write(),
             Search(op) => return op.is_write(),
             Graph(op) => return op.is_write(),
+            Suggest(op) => return op.is_write(),
             _ => {}
         }
         !matches!(

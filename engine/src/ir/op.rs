@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::ops::{
     BitmapOp, DumpOp, FunctionOp, GeoOp, GraphOp, HashOp, HllOp, ListOp, SearchOp, SetOp, SortOp,
-    StreamOp, ZSetOp,
+    StreamOp, SuggestOp, ZSetOp,
 };
 
 /// Context a shard needs to execute an op: which database, and the time to evaluate expiry
@@ -289,4 +289,6 @@ pub enum Op {
     Search(SearchOp),
     /// GRAPH.* (see `ir::ops::graph`).
     Graph(GraphOp),
+    /// FT.SUGADD/SUGGET/SUGDEL/SUGLEN (see `ir::ops::suggest`).
+    Suggest(SuggestOp),
 }

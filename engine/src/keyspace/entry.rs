@@ -131,6 +131,8 @@ pub enum LargeValue {
     Stream(Box<StreamValue>),
     /// A property graph (`GRAPH.*`).
     Graph(Box<crate::graph::GraphValue>),
+    /// A suggestion dictionary (`FT.SUGADD`; RediSearch's `trietype0` module type).
+    Suggest(Box<moon_text::Suggestions>),
     /// A non-string value for tests of WRONGTYPE paths until the other types land.
     #[cfg(test)]
     TestOther,
@@ -504,6 +506,8 @@ impl Entry {
                 LargeValue::ZSet(v) => v.encoding_name(),
                 LargeValue::Stream(v) => v.encoding_name(),
                 LargeValue::Graph(v) => v.encoding_name(),
+                // A module value: Redis creates its object with the raw encoding.
+                LargeValue::Suggest(_) => "raw",
                 #[cfg(test)]
                 LargeValue::TestOther => "test",
             },
@@ -522,6 +526,7 @@ impl Entry {
                 LargeValue::ZSet(_) => "zset",
                 LargeValue::Stream(_) => "stream",
                 LargeValue::Graph(_) => "graphdata",
+                LargeValue::Suggest(_) => "trietype0",
                 #[cfg(test)]
                 LargeValue::TestOther => "test",
             },
@@ -612,6 +617,7 @@ impl Entry {
                     LargeValue::ZSet(v) => v.mem_bytes(),
                     LargeValue::Stream(v) => v.mem_bytes(),
                     LargeValue::Graph(v) => v.mem_bytes(),
+                    LargeValue::Suggest(v) => v.mem_bytes(),
                     #[cfg(test)]
                     LargeValue::TestOther => 0,
                 };

@@ -157,13 +157,23 @@ pub enum ReadPart {
 pub fn read(reg: &Registry, op: &SearchOp) -> Result<ReadPart, String> {
     match op {
         SearchOp::List => Ok(ReadPart::Names(reg.names())),
-        SearchOp::Explain { index, lines, cli } => {
-            reg.get(index).ok_or_else(|| query::no_such_index(index))?;
+        SearchOp::Explain { index, render, cli } => {
+            let idx = reg.get(index).ok_or_else(|| query::no_such_index(index))?;
+            let lines = (render.0)(&|term: &str| {
+                let mut out: Vec<String> = idx
+                    .synonyms
+                    .groups_of(term)
+                    .iter()
+                    .map(|g| format!("~{g}"))
+                    .collect();
+                out.extend(text::explain_expansions(term));
+                out
+            });
             Ok(ReadPart::Explain(if *cli {
                 Reply::Array(lines.iter().map(|l| bulk(l)).collect())
             } else {
                 let mut text = String::new();
-                for l in lines {
+                for l in &lines {
                     text.push_str(l);
                     text.push('\n');
                 }

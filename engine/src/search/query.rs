@@ -490,7 +490,23 @@ impl<'a> Eval<'a> {
         let verbatim = self.opts.verbatim;
         let ix = &text.index;
         let mut resolved = match &t.kind {
-            TextKind::Term { word, verbatim: v } => vec![ix.term(mask, word, *v || verbatim)],
+            TextKind::Term { word, verbatim: v } => {
+                let exact = *v || verbatim;
+                let mut r = vec![ix.term(mask, word, exact)];
+                // Synonyms (RediSearch's expander): the group's other terms, each exactly as
+                // written (RediSearch records `~group` beside the surface token, unstemmed);
+                // VERBATIM and quoted terms are not expanded, as there.
+                if !exact {
+                    r.extend(
+                        self.idx
+                            .synonyms
+                            .synonyms_of(word)
+                            .iter()
+                            .map(|syn| ix.term(mask, syn, true)),
+                    );
+                }
+                r
+            }
             TextKind::Prefix(p) => vec![ix.prefix(mask, p, MAX_EXPANSIONS)],
             TextKind::Suffix(x) => {
                 let x = x.to_lowercase();
@@ -520,7 +536,11 @@ impl<'a> Eval<'a> {
         let docs = match &t.kind {
             _ if self.stats_only => RoaringBitmap::new(),
             TextKind::Phrase { slop, inorder, .. } => ix.phrase(&resolved, *slop, *inorder),
-            _ => resolved.first().map(|r| r.docs.clone()).unwrap_or_default(),
+            // One resolved term, or a term and its synonyms: their union.
+            _ => resolved.iter().fold(RoaringBitmap::new(), |mut acc, r| {
+                acc |= &r.docs;
+                acc
+            }),
         };
         if positive {
             self.terms.extend(resolved);

@@ -13,6 +13,7 @@
 //! | hash | `{field: bytes}` when every field is UTF-8, else `[[field, value], ...]` |
 //! | zset | `[[member, score], ...]` by ascending score; ±inf/nan as the strings `"inf"` ... |
 //! | graph | `{"nodes", "relationships", "labels": [[name, count], ...], "types": [[name, count], ...], "property_keys", "indexes"}` (a summary) |
+//! | suggest | `[[text, score, payload or null], ...]` (an FT.SUGADD dictionary, folded order) |
 //! | stream | `{"length", "last_id", "first_id", "max_deleted_id", "entries_added", "entries": [{"id", "fields": [[f, v], ...]}], "groups": [...]}` |
 //!
 //! where "bytes" is [`crate::text::json_bytes`].
@@ -27,7 +28,9 @@ use serde_json::{Map, Value, json};
 use crate::text::json_bytes;
 
 /// The value families, in the order reports list them.
-pub const TYPE_NAMES: [&str; 7] = ["string", "list", "hash", "set", "zset", "stream", "graph"];
+pub const TYPE_NAMES: [&str; 8] = [
+    "string", "list", "hash", "set", "zset", "stream", "graph", "suggest",
+];
 
 /// The family of an RDB object type byte (the first byte of a DUMP payload).
 pub fn type_name(type_byte: u8) -> &'static str {
@@ -41,6 +44,7 @@ pub fn type_name(type_byte: u8) -> &'static str {
         types::HASH | types::HASH_ZIPMAP | types::HASH_ZIPLIST | types::HASH_LISTPACK => "hash",
         types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 | types::STREAM_LISTPACKS_3 => "stream",
         moon_engine::cmd::dump::graph::RDB_TYPE_GRAPH => "graph",
+        moon_engine::cmd::dump::suggest::RDB_TYPE_SUGGEST => "suggest",
         _ => "unknown",
     }
 }
@@ -123,6 +127,12 @@ fn large_to_json(v: &LargeValue) -> Value {
         LargeValue::ZSet(z) => zset_to_json(z),
         LargeValue::Stream(s) => stream_to_json(s),
         LargeValue::Graph(g) => graph_to_json(&moon_engine::cmd::dump::graph::summary_of(&g.graph)),
+        // A suggestion dictionary: `[[text, score, payload or null], ...]` in folded order.
+        LargeValue::Suggest(s) => Value::Array(
+            s.iter()
+                .map(|(t, score, p)| json!([t, f64::from(score), p.map(json_bytes)]))
+                .collect(),
+        ),
         #[allow(unreachable_patterns)]
         _ => Value::Null,
     }

@@ -137,6 +137,7 @@ fn encode_entry_as(e: &Entry, image: bool) -> Option<Vec<u8>> {
             super::stream::encode(&mut w, s, image && super::stream::needs_v3(s))?
         }
         LargeValue::Graph(g) => super::graph::encode_object(&g.graph, &mut w.buf),
+        LargeValue::Suggest(s) => super::suggest::encode_object(s, &mut w.buf),
         #[allow(unreachable_patterns)]
         _ => return None,
     }
@@ -309,6 +310,9 @@ fn fmt_g17(v: f64) -> String {
 pub fn decode_object(object: &[u8], limits: &TypeLimits) -> Option<Decoded> {
     if let Some((&super::graph::RDB_TYPE_GRAPH, body)) = object.split_first() {
         return super::graph::decode_object(body).map(Decoded::Value);
+    }
+    if let Some((&super::suggest::RDB_TYPE_SUGGEST, body)) = object.split_first() {
+        return super::suggest::decode_object(body).map(Decoded::Value);
     }
     let mut r = Reader::new(object);
     let ty = r.u8()?;

@@ -10,6 +10,7 @@
 pub mod codec;
 pub mod graph;
 mod stream;
+pub mod suggest;
 #[cfg(test)]
 pub(crate) mod tests;
 

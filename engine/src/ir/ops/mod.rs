@@ -13,6 +13,7 @@ pub mod search;
 pub mod sets;
 pub mod sort;
 pub mod stream;
+pub mod suggest;
 pub mod zset;
 
 pub use bitmap::BitmapOp;
@@ -27,6 +28,7 @@ pub use search::SearchOp;
 pub use sets::SetOp;
 pub use sort::SortOp;
 pub use stream::StreamOp;
+pub use suggest::SuggestOp;
 pub use zset::ZSetOp;
 
 /// How a blocking op (BLPOP, BZPOPMIN, XREAD BLOCK ...) waits when it finds nothing.

@@ -15,6 +15,30 @@ use crate::ir::{KeyRouting, MergeKind};
 use crate::search::query::SearchPlan;
 use crate::search::schema::{FieldDef, IndexDef};
 
+/// The expansions of one lowercased query term, as FT.EXPLAIN prints them after the term
+/// (`~group`, `+stem`, `stem`), each followed by `(expanded)`.
+pub type TermExpansions<'a> = &'a dyn Fn(&str) -> Vec<String>;
+
+/// FT.EXPLAIN's parsed query, rendered by the shard once it knows the index's expansions
+/// (the front-end owns the query AST; the engine never depends on moon-ft). Compares by
+/// identity.
+#[derive(Clone)]
+pub struct ExplainRender(
+    pub std::sync::Arc<dyn Fn(TermExpansions<'_>) -> Vec<String> + Send + Sync>,
+);
+
+impl std::fmt::Debug for ExplainRender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExplainRender")
+    }
+}
+
+impl PartialEq for ExplainRender {
+    fn eq(&self, other: &ExplainRender) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// An FT admin command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SearchOp {
@@ -79,11 +103,12 @@ pub enum SearchOp {
     SynDump { index: Bytes },
     /// FT.SPELLCHECK: every shard checks the terms against its index, the server merges.
     SpellCheck(Box<crate::search::spellcheck::SpellPlan>),
-    /// FT.EXPLAIN (`cli: false`) / FT.EXPLAINCLI: the front-end renders the query; a shard
-    /// checks that the index exists and replies the text.
+    /// FT.EXPLAIN (`cli: false`) / FT.EXPLAINCLI: the front-end parses the query into a
+    /// renderer; a shard checks that the index exists and renders with the index's term
+    /// expansions (synonym groups, then stems), replying the text.
     Explain {
         index: Bytes,
-        lines: Vec<String>,
+        render: ExplainRender,
         cli: bool,
     },
     /// FT.PROFILE index SEARCH [LIMITED] QUERY ...: an FT.SEARCH with measurements

@@ -22,6 +22,7 @@ mod list;
 mod misc;
 mod sets;
 mod stream;
+mod suggest;
 mod zset;
 
 use bytes::Bytes;
@@ -340,6 +341,7 @@ impl Op {
             Functions(op) => return misc::functions(op),
             Search(op) => return crate::search::unparse(op),
             Graph(op) => return crate::graph::unparse(op),
+            Suggest(op) => return suggest::command(op),
             Get { .. }
             | MGet { .. }
             | StrLen { .. }

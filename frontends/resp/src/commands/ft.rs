@@ -419,15 +419,19 @@ fn explain_cmd(args: &[Bytes], cli: bool) -> Result<Command, OpError> {
         Ok(t) => t,
         Err(e) => return fail(e.to_string()),
     };
-    let expand = |t: &str| moon_engine::search::text::explain_expansions(t);
-    let lines = if sargs.query.verbatim {
-        moon_ft::explain_cli(&tree, &moon_ft::NoExpansion)
-    } else {
-        moon_ft::explain_cli(&tree, &expand)
+    // The shard renders: it knows the index's synonym groups (printed before the stems, as
+    // RediSearch's default expander adds them first). VERBATIM expands nothing.
+    let verbatim = sargs.query.verbatim;
+    let render = move |ex: moon_engine::ir::ops::search::TermExpansions<'_>| {
+        if verbatim {
+            moon_ft::explain_cli(&tree, &moon_ft::NoExpansion)
+        } else {
+            moon_ft::explain_cli(&tree, &|t: &str| ex(t))
+        }
     };
     op(SearchOp::Explain {
         index: args[1].clone(),
-        lines,
+        render: moon_engine::ir::ops::search::ExplainRender(std::sync::Arc::new(render)),
         cli,
     })
 }

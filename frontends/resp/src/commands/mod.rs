@@ -23,6 +23,7 @@ mod ft;
 mod ft_aggregate;
 pub use ft_aggregate::FtAggregate;
 mod ft_profile;
+mod ft_sug;
 mod geo;
 mod glob;
 mod graph;

@@ -587,6 +587,7 @@ static FAMILIES: &[&[&CommandSpec]] = &[
     ft::COMMANDS,
     ft_aggregate::COMMANDS,
     ft_profile::COMMANDS,
+    ft_sug::COMMANDS,
     geo::COMMANDS,
     graph::COMMANDS,
     hash::COMMANDS,
@@ -635,6 +636,7 @@ macro_rules! registry {
 use super::acl;
 use super::ft_aggregate;
 use super::ft_profile;
+use super::ft_sug;
 use super::{
     bitmap, dump, ft, geo, graph, hash, hll, list, memory, ops, pubsub, scripting, sets, sort,
     stream, transaction, zset,

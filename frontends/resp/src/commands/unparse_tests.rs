@@ -90,6 +90,7 @@ const FIXTURE: &[&str] = &[
     "SETBIT bits 12 1",
     "SET w_a 3",
     "SET w_b 1",
+    "FT.SUGADD sug hello 1 PAYLOAD p0",
 ];
 
 fn ctx(db: usize, now_ms: u64) -> ExecCtx {
@@ -378,6 +379,14 @@ fn cases() -> Vec<Case> {
         "SORT list ALPHA STORE d",
         "SORT zset BY nosort LIMIT 0 2 GET # GET w_* DESC STORE d",
         "SORT set ALPHA DESC LIMIT 1 -1 STORE d",
+        // ---- suggestion dictionaries ----
+        "FT.SUGADD sug help 2.5",
+        "FT.SUGADD sug hello 0.1 INCR PAYLOAD p1",
+        "FT.SUGADD newsug Hello 1e-7",
+        "FT.SUGADD sug x notanumber",
+        "FT.SUGADD str x 1",
+        "FT.SUGDEL sug hello",
+        "FT.SUGDEL sug nope",
     ]
     .into_iter()
     .map(exact)
@@ -661,6 +670,8 @@ fn reads_have_no_command() {
     let none = Bytes::new();
     for line in [
         "GET str",
+        "FT.SUGGET sug he FUZZY WITHSCORES",
+        "FT.SUGLEN sug",
         "MGET str s3",
         "STRLEN str",
         "GETRANGE str 0 1",

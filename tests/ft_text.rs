@@ -706,3 +706,70 @@ fn redis_py_text_query_with_highlight() {
         "ft text redis-py ok",
     );
 }
+
+/// A lone word is served from its posting list with block-max pruned top-k (SPEC §3.7,
+/// §9.5): its reply (total, keys, scores) equals the general path's, forced here by a NOT
+/// leaf that removes nothing, on one shard (run inline) and on two (two-phase statistics).
+#[test]
+fn lone_word_top_k_equals_general_path() {
+    for shards in ["1", "2"] {
+        let srv = Server::start(&["--shards", shards]);
+        let mut con = srv.client();
+        let c = &mut con;
+        let words = ["alpha", "beta", "gamma", "delta", "omega"];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut pipe = redis::pipe();
+        for i in 0..700 {
+            let mut body = Vec::new();
+            let len = 3 + i % 17;
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Skewed picks: alpha in most docs, omega in few.
+                let r = (x % 1000) as f64 / 1000.0;
+                body.push(words[(r * r * words.len() as f64) as usize]);
+            }
+            let title = if i % 5 == 0 { "alpha" } else { "title" };
+            pipe.hset_multiple(
+                format!("p:{i}"),
+                &[("title", title.to_string()), ("body", body.join(" "))],
+            )
+            .ignore();
+        }
+        let _: () = pipe.query(c).expect("load");
+        ft(
+            c,
+            &[
+                "FT.CREATE",
+                "p",
+                "PREFIX",
+                "1",
+                "p:",
+                "SCHEMA",
+                "title",
+                "TEXT",
+                "WEIGHT",
+                "3",
+                "body",
+                "TEXT",
+            ],
+        );
+        wait_docs(c, "p", 700);
+        for w in ["alpha", "beta", "omega", "nosuchword"] {
+            for limit in [["0", "10"], ["5", "20"], ["0", "0"]] {
+                let mut args = vec!["p", w, "NOCONTENT", "WITHSCORES", "LIMIT"];
+                args.extend_from_slice(&limit);
+                let direct = search(c, &args);
+                let general_q = format!("{w} -zzzz");
+                args[1] = &general_q;
+                let general = search(c, &args);
+                assert_eq!(direct, general, "shards {shards}, {w}, LIMIT {limit:?}");
+            }
+        }
+        let Value::Array(v) = search(c, &["p", "alpha", "NOCONTENT", "LIMIT", "0", "3"]) else {
+            panic!("alpha")
+        };
+        assert!(s(&v[0]).parse::<u64>().unwrap() > 300, "{v:?}");
+    }
+}

@@ -228,6 +228,23 @@ fn main() {
             .sum()
     });
     show("term", r);
+    // The server's path for a lone word: postings read directly, block-max pruned top-k.
+    let (r, _) = qps(3, term_q.len(), || {
+        term_q
+            .iter()
+            .map(|w| {
+                let t = idx.term_keys(all, w, false);
+                match idx.direct_count(&t) {
+                    Some(n) => idx.top_k_direct(&t, &idx.stats_with(vec![n]), 10).len(),
+                    None => {
+                        let t = vec![idx.term(all, w, false)];
+                        top10(&idx, &t[0].docs, &t).len()
+                    }
+                }
+            })
+            .sum()
+    });
+    show("term (direct postings, block-max pruned)", r);
     let dfs: u64 = term_q
         .iter()
         .map(|w| idx.term(all, w, false).docs.len())

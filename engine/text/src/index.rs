@@ -121,6 +121,10 @@ pub struct TextIndex {
     /// reads it for every candidate; a hash lookup there was the top cost of term queries.
     /// Doc ids are the shard's dense ids, so this stays proportional to the doc count.
     pub(crate) norms: Vec<(u32, f64)>,
+    /// An upper bound of every live doc's score (the largest ever set; never lowered, so it
+    /// stays a bound), `INFINITY` once a negative or NaN score was seen: block-max pruning
+    /// multiplies term bounds by it and is off when it is not finite.
+    pub(crate) score_bound: f64,
     /// Per surface term id: the id of its `+stem` key, [`NO_STEM`] when the stem equals the
     /// surface form, [`UNKNOWN`] when not computed yet. Stemming once per distinct term keeps
     /// Snowball off the per-token path.
@@ -168,6 +172,7 @@ impl TextIndex {
             gc_queue: Vec::new(),
             total_len: Vec::new(),
             norms: Vec::new(),
+            score_bound: 0.0,
             stem_cache: Vec::new(),
             scratch_occ: Vec::new(),
             scratch_entry: Vec::new(),
@@ -326,6 +331,7 @@ impl TextIndex {
         let mut entry = std::mem::take(&mut self.scratch_entry);
         let mut i = 0;
         let mut ok = true;
+        let total = lens.iter().fold(0u32, |a, &l| a.saturating_add(l));
         while i < occ.len() {
             let t = occ[i].0;
             let mut j = i;
@@ -336,7 +342,7 @@ impl TextIndex {
             }
             entry.clear();
             encode_entry(&pairs, &mut entry);
-            ok &= self.postings[t as usize].insert(doc, &entry);
+            ok &= self.postings[t as usize].insert(doc, &entry, total);
             terms.push(t);
             if !self.dict.term(t).starts_with(STEM_PREFIX) {
                 max_freq = max_freq.max((j - i) as u32);
@@ -346,7 +352,6 @@ impl TextIndex {
         for (f, &l) in lens.iter().enumerate() {
             self.total_len[f] += u64::from(l);
         }
-        let total = lens.iter().fold(0u32, |a, &l| a.saturating_add(l));
         self.set_norm(doc, total, score);
         self.docs.insert(
             doc,
@@ -387,6 +392,12 @@ impl TextIndex {
             self.norms.resize(i + 1, (0, 0.0));
         }
         self.norms[i] = (total, score);
+        if score >= 0.0 {
+            self.score_bound = self.score_bound.max(score);
+        } else {
+            // Negative or NaN: no bound (pruning falls back to exhaustive scoring).
+            self.score_bound = f64::INFINITY;
+        }
     }
 
     fn sub_lens(&mut self, doc: u32, info: &DocInfo) {
@@ -538,6 +549,15 @@ impl TextIndex {
     /// A query word: surface + stem keys (or the surface form only when `verbatim`).
     /// A stop word yields a term with no ids and no docs.
     pub fn term(&self, mask: u64, word: &str, verbatim: bool) -> QueryTerm {
+        let mut t = self.term_keys(mask, word, verbatim);
+        t.docs = self.docs_of(&t.ids, mask);
+        t
+    }
+
+    /// [`TextIndex::term`] without its doc bitmap (`docs` left empty): for a single-term
+    /// query served from its posting list directly ([`TextIndex::direct_count`],
+    /// [`TextIndex::top_k_direct`]); [`TextIndex::fill_docs`] completes it otherwise.
+    pub fn term_keys(&self, mask: u64, word: &str, verbatim: bool) -> QueryTerm {
         let keys = self.analyzer.query_keys(word, verbatim);
         let stem_differs = keys.len() == 3;
         let mut ids = Vec::with_capacity(keys.len());
@@ -559,7 +579,65 @@ impl TextIndex {
                 counts.push(count);
             }
         }
-        self.make_term(word.to_string(), ids, counts, mask)
+        QueryTerm {
+            text: word.to_string(),
+            ids,
+            count_masks: counts,
+            field_mask: mask,
+            weight: 1.0,
+            docs: RoaringBitmap::new(),
+        }
+    }
+
+    /// Builds `t.docs` (for a term from [`TextIndex::term_keys`]).
+    pub fn fill_docs(&self, t: &mut QueryTerm) {
+        t.docs = self.docs_of(&t.ids, t.field_mask);
+    }
+
+    /// The number of docs `t` matches when they are exactly the live docs of at most one
+    /// posting list (one key, a mask covering every field), computed without a bitmap;
+    /// `None` when `t` needs the general path (several keys, a field restriction).
+    pub fn direct_count(&self, t: &QueryTerm) -> Option<u64> {
+        let id = match t.ids.as_slice() {
+            [] => return Some(0),
+            [id] => *id,
+            _ => return None,
+        };
+        let all = self.all_fields_mask();
+        if t.field_mask & all != all {
+            return None;
+        }
+        let Some(pl) = self.postings.get(id as usize) else {
+            return Some(0);
+        };
+        let mut n = pl.len() as u64;
+        if !self.deleted.is_empty() {
+            // Deleted docs keep their postings until GC: subtract those of this list,
+            // walking the smaller side.
+            if self.deleted.len() < n {
+                n -= self
+                    .deleted
+                    .iter()
+                    .filter(|&d| pl.find(d).is_some())
+                    .count() as u64;
+            } else {
+                n -= pl
+                    .docs()
+                    .iter()
+                    .filter(|&&d| self.deleted.contains(d))
+                    .count() as u64;
+            }
+        }
+        Some(n)
+    }
+
+    /// This shard's statistics with the given per-term doc frequencies.
+    pub fn stats_with(&self, doc_freq: Vec<u64>) -> crate::scoring::Stats {
+        crate::scoring::Stats {
+            num_docs: self.num_docs(),
+            total_len: self.total_len.clone(),
+            doc_freq,
+        }
     }
 
     /// `prefix*`: all non-stem terms starting with the lowercased prefix, at most

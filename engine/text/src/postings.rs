@@ -8,10 +8,36 @@
 //! Appending a doc larger than the last is O(1); an out-of-order insert shifts `docs`/`offs`
 //! but appends the bytes. Removing a doc leaves its bytes as garbage that `compact` reclaims
 //! (it runs automatically once garbage exceeds half the arena).
+//!
+//! Score bounds for top-k pruning (block-max): `meta` holds, per posting, the entry's term
+//! frequency summed over its fields (saturated at [`TF_SAT`], which means "at least") and the
+//! doc's total length at insert time (saturated at [`LEN_SAT`], a lower bound); `blocks` holds,
+//! per run of [`BLOCK`] postings (by index), the largest tf and the smallest length of the run.
+//! Invariant: `meta.len() == docs.len()`, `blocks.len() == ceil(docs.len() / BLOCK)` and every
+//! block summarises exactly its current postings (rebuilt from the first shifted block on an
+//! out-of-order insert or a removal). A doc's length can only change by re-adding it, which
+//! replaces its posting (and so its meta), so the stored length stays that of the doc.
 
 use roaring::RoaringBitmap;
 
 use crate::codec::{get_varint, put_varint};
+
+/// Postings per score-bound block.
+pub const BLOCK: usize = 128;
+/// Saturated tf in [`PostingList::meta`]: the entry's tf is at least this.
+pub const TF_SAT: u32 = 255;
+/// Saturated length in [`PostingList::meta`] (a lower bound of the doc's length).
+pub const LEN_SAT: u32 = (1 << 24) - 1;
+
+/// Packs a posting's (or block's) tf and doc length: tf in the top byte, length below.
+fn pack(tf: u32, len: u32) -> u32 {
+    (tf.min(TF_SAT) << 24) | len.min(LEN_SAT)
+}
+
+/// (tf, length) of a packed meta word.
+pub fn unpack(m: u32) -> (u32, u32) {
+    (m >> 24, m & LEN_SAT)
+}
 
 #[derive(Default, Clone, Debug)]
 pub struct PostingList {
@@ -19,6 +45,8 @@ pub struct PostingList {
     offs: Vec<u32>,
     data: Vec<u8>,
     garbage: usize,
+    meta: Vec<u32>,
+    blocks: Vec<u32>,
 }
 
 /// One field's slice of an entry.
@@ -178,8 +206,29 @@ impl PostingList {
         lo + d[lo..hi].partition_point(|&x| x < doc)
     }
 
-    /// Inserts (or replaces) `doc`'s entry. Returns false if the arena would exceed u32 offsets.
-    pub fn insert(&mut self, doc: u32, entry: &[u8]) -> bool {
+    /// Packed (tf, doc length) of the posting at `idx` (see the module docs).
+    pub fn meta(&self) -> &[u32] {
+        &self.meta
+    }
+
+    /// Packed (max tf, min doc length) per [`BLOCK`] postings.
+    pub fn blocks(&self) -> &[u32] {
+        &self.blocks
+    }
+
+    /// Recomputes the block summaries from the block holding posting `from` to the end.
+    fn rebuild_blocks(&mut self, from: usize) {
+        let first = from / BLOCK;
+        self.blocks.truncate(first);
+        for chunk in self.meta[(first * BLOCK).min(self.meta.len())..].chunks(BLOCK) {
+            self.blocks.push(summarise(chunk));
+        }
+    }
+
+    /// Inserts (or replaces) `doc`'s entry; `len` is the doc's total length (a lower bound
+    /// is enough: it only feeds score bounds). Returns false if the arena would exceed u32
+    /// offsets.
+    pub fn insert(&mut self, doc: u32, entry: &[u8], len: u32) -> bool {
         let Ok(off) = u32::try_from(self.data.len()) else {
             return false;
         };
@@ -187,23 +236,38 @@ impl PostingList {
             return false;
         }
         self.data.extend_from_slice(entry);
+        let tf = entry_fields(entry).fold(0u32, |a, h| a.saturating_add(h.tf));
+        let m = pack(tf, len);
         match self.docs.last() {
             Some(&last) if last >= doc => match self.docs.binary_search(&doc) {
                 Ok(i) => {
                     self.garbage += self.entry_end(self.offs[i] as usize) - self.offs[i] as usize;
                     self.offs[i] = off;
+                    self.meta[i] = m;
+                    self.rebuild_blocks(i);
                 }
                 Err(i) => {
                     self.docs.insert(i, doc);
                     self.offs.insert(i, off);
+                    self.meta.insert(i, m);
+                    self.rebuild_blocks(i);
                 }
             },
             _ => {
                 self.docs.push(doc);
                 self.offs.push(off);
+                self.meta.push(m);
+                let n = self.meta.len();
+                if n % BLOCK == 1 {
+                    self.blocks.push(m);
+                } else if let Some(b) = self.blocks.last_mut() {
+                    *b = merge_summary(*b, m);
+                }
             }
         }
         debug_assert_eq!(self.docs.len(), self.offs.len());
+        debug_assert_eq!(self.docs.len(), self.meta.len());
+        debug_assert_eq!(self.blocks.len(), self.docs.len().div_ceil(BLOCK));
         debug_assert!(
             self.docs.len() < 2 || self.docs[self.docs.len() - 2] < self.docs[self.docs.len() - 1]
         );
@@ -217,6 +281,8 @@ impl PostingList {
                 self.garbage += self.entry_end(s) - s;
                 self.docs.remove(i);
                 self.offs.remove(i);
+                self.meta.remove(i);
+                self.rebuild_blocks(i);
                 self.maybe_compact();
                 true
             }
@@ -236,11 +302,16 @@ impl PostingList {
             } else {
                 self.docs[w] = doc;
                 self.offs[w] = self.offs[r];
+                self.meta[w] = self.meta[r];
                 w += 1;
             }
         }
         self.docs.truncate(w);
         self.offs.truncate(w);
+        self.meta.truncate(w);
+        if w != before {
+            self.rebuild_blocks(0);
+        }
         self.maybe_compact();
         before - w
     }
@@ -266,16 +337,20 @@ impl PostingList {
 
     /// Bytes held (docs + offsets + arena), for memory reporting.
     pub fn heap_bytes(&self) -> usize {
-        self.docs.capacity() * 4 + self.offs.capacity() * 4 + self.data.capacity()
+        self.docs.capacity() * 4
+            + self.offs.capacity() * 4
+            + self.meta.capacity() * 4
+            + self.blocks.capacity() * 4
+            + self.data.capacity()
     }
 
     /// Appends an entry for a doc larger than every doc in the list (decoder); false if the
     /// order is violated or the arena is full.
-    pub fn push_sorted(&mut self, doc: u32, entry: &[u8]) -> bool {
+    pub fn push_sorted(&mut self, doc: u32, entry: &[u8], len: u32) -> bool {
         if self.docs.last().is_some_and(|&l| l >= doc) {
             return false;
         }
-        self.insert(doc, entry)
+        self.insert(doc, entry, len)
     }
 
     pub fn with_capacity(docs: usize, bytes: usize) -> PostingList {
@@ -284,8 +359,26 @@ impl PostingList {
             offs: Vec::with_capacity(docs),
             data: Vec::with_capacity(bytes),
             garbage: 0,
+            meta: Vec::with_capacity(docs),
+            blocks: Vec::with_capacity(docs.div_ceil(BLOCK)),
         }
     }
+}
+
+/// Max tf and min length of two packed words.
+fn merge_summary(a: u32, b: u32) -> u32 {
+    let ((ta, la), (tb, lb)) = (unpack(a), unpack(b));
+    pack(ta.max(tb), la.min(lb))
+}
+
+/// Summary of a block's packed metas (an empty block cannot occur; it would read as tf 0).
+fn summarise(chunk: &[u32]) -> u32 {
+    let (mut tf, mut len) = (0u32, LEN_SAT);
+    for &m in chunk {
+        tf = tf.max(m >> 24);
+        len = len.min(m & LEN_SAT);
+    }
+    pack(tf, len)
 }
 
 #[cfg(test)]
@@ -317,10 +410,10 @@ mod tests {
     fn insert_out_of_order_replace_remove_compact() {
         let mut pl = PostingList::default();
         for d in [5u32, 9, 2, 7] {
-            assert!(pl.insert(d, &entry(&[(0, d)])));
+            assert!(pl.insert(d, &entry(&[(0, d)]), d));
         }
         assert_eq!(pl.docs(), [2, 5, 7, 9]);
-        pl.insert(7, &entry(&[(1, 1), (1, 2)]));
+        pl.insert(7, &entry(&[(1, 1), (1, 2)]), 3);
         assert_eq!(pl.docs(), [2, 5, 7, 9]);
         let i = pl.find(7).unwrap();
         assert_eq!(entry_fields(pl.entry(i)).next().unwrap().tf, 2);
@@ -338,12 +431,47 @@ mod tests {
     fn seek_gallops() {
         let mut pl = PostingList::default();
         for d in (0..1000u32).map(|x| x * 3) {
-            pl.insert(d, &entry(&[(0, 1)]));
+            pl.insert(d, &entry(&[(0, 1)]), 1);
         }
         assert_eq!(pl.seek(0, 0), 0);
         assert_eq!(pl.seek(0, 1), 1);
         assert_eq!(pl.seek(10, 300), 100);
         assert_eq!(pl.seek(10, 301), 101);
         assert_eq!(pl.seek(0, 5000), 1000);
+    }
+
+    /// Every block summarises exactly its postings, whatever the insert/remove order.
+    fn assert_blocks(pl: &PostingList) {
+        let want: Vec<u32> = pl.meta().chunks(BLOCK).map(summarise).collect();
+        assert_eq!(pl.blocks(), want.as_slice());
+        assert_eq!(pl.meta().len(), pl.len());
+    }
+
+    #[test]
+    fn block_bounds_follow_inserts_and_removes() {
+        let mut pl = PostingList::default();
+        // Appends, then out-of-order inserts, replacements and removals across blocks.
+        for d in (0..700u32).map(|x| x * 2) {
+            let occ: Vec<(u8, u32)> = (1..=(d % 7 + 1)).map(|p| (0u8, p)).collect();
+            assert!(pl.insert(d, &entry(&occ), 10 + d % 13));
+        }
+        assert_blocks(&pl);
+        assert_eq!(unpack(pl.meta()[3]), (7, 16));
+        for d in [1u32, 301, 999, 5] {
+            pl.insert(d, &entry(&[(0, 1), (1, 4)]), 2);
+            assert_blocks(&pl);
+        }
+        pl.insert(300, &entry(&[(0, 1)]), 1);
+        assert_blocks(&pl);
+        assert!(pl.remove(0));
+        assert_blocks(&pl);
+        let gone: RoaringBitmap = (0..400u32).filter(|d| d % 3 == 0).collect();
+        pl.remove_all(&gone);
+        assert_blocks(&pl);
+        // Saturation: tf at least TF_SAT, length at most LEN_SAT.
+        let big: Vec<(u8, u32)> = (1..=300).map(|p| (0u8, p)).collect();
+        pl.insert(5000, &entry(&big), u32::MAX);
+        assert_eq!(unpack(*pl.meta().last().unwrap()), (TF_SAT, LEN_SAT));
+        assert_blocks(&pl);
     }
 }

@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use roaring::RoaringBitmap;
 
 use crate::index::{QueryTerm, TextIndex};
-use crate::postings::entry_fields;
+use crate::postings::{BLOCK, TF_SAT, entry_fields, unpack};
 
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
@@ -181,14 +181,21 @@ impl TextIndex {
                 },
             };
             let mask = t.field_mask & t.count_masks.get(k).copied().unwrap_or(u64::MAX);
-            for h in entry_fields(pl.entry_open(i)) {
-                if mask & (1u64 << (h.field & 63)) != 0 {
-                    let w = self.fields.get(h.field as usize).map_or(1.0, |s| s.weight);
-                    f += w * f64::from(h.tf);
-                }
-            }
+            self.add_entry_tf(&mut f, pl.entry_open(i), mask);
         }
         f
+    }
+
+    /// Adds an entry's field-weighted tf over `mask` to `f` (one code path for every scorer,
+    /// so pruned and exhaustive top-k compute bit-identical scores).
+    #[inline]
+    fn add_entry_tf(&self, f: &mut f64, entry: &[u8], mask: u64) {
+        for h in entry_fields(entry) {
+            if mask & (1u64 << (h.field & 63)) != 0 {
+                let w = self.fields.get(h.field as usize).map_or(1.0, |s| s.weight);
+                *f += w * f64::from(h.tf);
+            }
+        }
     }
 
     /// TFIDF's proximity divisor: Σ over consecutive query terms of their minimal position
@@ -386,35 +393,149 @@ impl TextIndex {
                 let Some(&(len, doc_score)) = self.norms.get(doc as usize) else {
                     continue;
                 };
-                let norm = if avg > 0.0 {
-                    1.0 - B + B * f64::from(len) / avg
-                } else {
-                    1.0
-                };
+                let norm = bm25_norm(len, avg);
                 let mut sum = 0.0;
                 for (ti, t) in terms.iter().enumerate() {
                     let f = self.weighted_tf(t, doc, Some(&mut cursors[ti]));
                     if f > 0.0 {
-                        sum += t.weight * idfs[ti] * f * (K1 + 1.0) / (f + K1 * norm);
+                        sum += bm25_tf(t.weight, idfs[ti], f, norm);
                     }
                 }
                 sum * doc_score
             } else {
                 self.score(doc, terms, stats, scorer)
             };
-            if heap.len() == k {
-                // Full: only a better hit (higher score, or equal score and smaller doc —
-                // impossible here since docs ascend) replaces the worst.
-                if heap.peek().is_some_and(|w| s > w.0) {
-                    heap.pop();
-                    heap.push(Hit(s, doc));
-                }
+            offer(&mut heap, k, s, doc);
+        }
+        ranked(heap)
+    }
+
+    /// BM25 top `k` of a single term whose matches are the live docs of at most one posting
+    /// list (precondition: [`TextIndex::direct_count`] is `Some`), read from the postings
+    /// without a doc bitmap, pruned with block-max bounds: a block of [`BLOCK`] postings (then
+    /// a single posting) whose score upper bound — from its largest tf and smallest doc
+    /// length, the field weights, the global statistics and the largest doc score — cannot
+    /// beat the worst of a full heap is skipped without decoding. Exact: the result (ids and
+    /// bit-identical scores) is [`TextIndex::top_k`]'s over the same docs, because a skipped
+    /// doc could not have entered the heap (its score ≤ bound ≤ the heap's worst, and ties
+    /// keep the earlier, smaller doc) and scored docs are scored by the same arithmetic.
+    /// Bounds are widened by a relative 1e-9 against rounding; pruning is off (every posting
+    /// scored) when a bound is not monotone or finite (negative weight or idf, a negative or
+    /// NaN doc score).
+    pub fn top_k_direct(&self, t: &QueryTerm, stats: &GlobalStats, k: usize) -> Vec<(u32, f64)> {
+        let pl = match t.ids.as_slice() {
+            [id] => self.postings.get(*id as usize),
+            _ => None,
+        };
+        let Some(pl) = pl.filter(|_| k > 0) else {
+            return Vec::new();
+        };
+        let n = pl.len() as u64;
+        let idf = bm25_idf(stats.num_docs, stats.doc_freq.first().copied().unwrap_or(n));
+        let avg = stats.avg_len();
+        let mask = t.field_mask & t.count_masks.first().copied().unwrap_or(u64::MAX);
+        // f = Σ_fields weight · tf ≤ (largest weight in the mask) · Σ_fields tf.
+        let wmax = self
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1u64 << (i & 63)) != 0)
+            .map(|(_, f)| f.weight)
+            .fold(0.0f64, f64::max);
+        let c = t.weight * idf;
+        let prune = c >= 0.0
+            && c.is_finite()
+            && wmax.is_finite()
+            && self.score_bound.is_finite()
+            && avg.is_finite();
+        let bound = |m: u32| -> f64 {
+            let (tf, len) = unpack(m);
+            let norm = bm25_norm(len, avg);
+            // BM25's tf part tends to c·(k1+1) as f grows: the bound of a saturated tf.
+            let part = if tf >= TF_SAT {
+                c * (K1 + 1.0)
             } else {
-                heap.push(Hit(s, doc));
+                bm25_tf(t.weight, idf, wmax * f64::from(tf), norm)
+            };
+            part * self.score_bound * (1.0 + 1e-9)
+        };
+        let check_deleted = !self.deleted.is_empty();
+        let mut heap: BinaryHeap<Hit> = BinaryHeap::with_capacity(k + 1);
+        let (docs, meta) = (pl.docs(), pl.meta());
+        for (b, &bm) in pl.blocks().iter().enumerate() {
+            let start = b * BLOCK;
+            let end = (start + BLOCK).min(docs.len());
+            let mut worst = match heap.peek() {
+                Some(w) if prune && heap.len() == k => w.0,
+                _ => f64::NEG_INFINITY,
+            };
+            if bound(bm) <= worst {
+                continue;
+            }
+            for i in start..end {
+                let doc = docs[i];
+                if worst > f64::NEG_INFINITY && bound(meta[i]) <= worst {
+                    continue;
+                }
+                if check_deleted && self.deleted.contains(doc) {
+                    continue;
+                }
+                let Some(&(len, doc_score)) = self.norms.get(doc as usize) else {
+                    continue;
+                };
+                let norm = bm25_norm(len, avg);
+                let mut f = 0.0;
+                self.add_entry_tf(&mut f, pl.entry_open(i), mask);
+                let mut sum = 0.0;
+                if f > 0.0 {
+                    sum += bm25_tf(t.weight, idf, f, norm);
+                }
+                let s = sum * doc_score;
+                offer(&mut heap, k, s, doc);
+                if prune && heap.len() == k {
+                    worst = heap.peek().map_or(f64::NEG_INFINITY, |w| w.0);
+                }
             }
         }
-        let mut v: Vec<(u32, f64)> = heap.into_iter().map(|h| (h.1, h.0)).collect();
-        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        v
+        ranked(heap)
     }
+}
+
+/// BM25's length normalisation `1 − b + b·|D|/avgdl` (1 for an empty collection).
+#[inline]
+fn bm25_norm(len: u32, avg: f64) -> f64 {
+    if avg > 0.0 {
+        1.0 - B + B * f64::from(len) / avg
+    } else {
+        1.0
+    }
+}
+
+/// One term's BM25 part before the doc score: `w·idf·f·(k1+1) / (f + k1·norm)`, monotone in
+/// f (increasing) and norm (decreasing) for w·idf ≥ 0, which the block bounds rely on.
+#[inline]
+fn bm25_tf(weight: f64, idf: f64, f: f64, norm: f64) -> f64 {
+    weight * idf * f * (K1 + 1.0) / (f + K1 * norm)
+}
+
+/// Keeps the best `k` in `heap`, visiting docs in ascending order: when full, only a better
+/// hit (a higher score; an equal score with a smaller doc is impossible as docs ascend)
+/// replaces the worst.
+#[inline]
+fn offer(heap: &mut BinaryHeap<Hit>, k: usize, s: f64, doc: u32) {
+    if heap.len() == k {
+        if heap.peek().is_some_and(|w| s > w.0) {
+            heap.pop();
+            heap.push(Hit(s, doc));
+        }
+    } else {
+        heap.push(Hit(s, doc));
+    }
+}
+
+/// The heap's hits, best first, ties by ascending doc id.
+fn ranked(heap: BinaryHeap<Hit>) -> Vec<(u32, f64)> {
+    let mut v: Vec<(u32, f64)> = heap.into_iter().map(|h| (h.1, h.0)).collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
 }

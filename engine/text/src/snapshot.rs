@@ -264,7 +264,9 @@ impl TextIndex {
                     offset: start + rel,
                     what: "bad posting entry",
                 })?;
-                if !pl.push_sorted(doc, e) {
+                // Docs are decoded first, so the doc's length is known (it feeds score bounds).
+                let dlen = idx.norms.get(doc as usize).map_or(0, |n| n.0);
+                if !pl.push_sorted(doc, e, dlen) {
                     return Err(DecodeError {
                         offset: start,
                         what: "bad postings",

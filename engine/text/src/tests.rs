@@ -590,3 +590,128 @@ fn write_fuzz_seed() {
     idx.encode(&mut b);
     std::fs::write(format!("{dir}/two_fields"), b).unwrap();
 }
+
+/// A corpus large enough for several score-bound blocks per frequent term: Zipf-like picks
+/// from words whose stem is themselves (so terms resolve to one key), two stemming fields
+/// with different weights, random doc scores, deletes, re-adds (out-of-order postings) and GC.
+fn pruning_corpus(seed: u64, n: u32, neg_score: bool) -> TextIndex {
+    const WORDS: &[&str] = &[
+        "bam", "kol", "zed", "mip", "tor", "lun", "vex", "gah", "dov", "rik", "sul", "pem", "wob",
+        "fip", "jat", "nox",
+    ];
+    let mut x = seed | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let fields = vec![
+        FieldSpec::new("title").weight(2.5),
+        FieldSpec::new("body").weight(0.5),
+    ];
+    let mut idx = TextIndex::new(Analyzer::default(), fields).unwrap();
+    let text = |next: &mut dyn FnMut() -> u64, len: u64| -> String {
+        (0..len)
+            .map(|_| {
+                let r = (next() % 1000) as f64 / 1000.0;
+                WORDS[((r * r * r) * WORDS.len() as f64) as usize]
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for round in 0..2 {
+        for d in 0..n {
+            if round == 1 && next() % 5 != 0 {
+                continue;
+            }
+            let (tl, bl) = (next() % 4, 1 + next() % 40);
+            let title = text(&mut next, tl);
+            let body = text(&mut next, bl);
+            let score = match next() % 4 {
+                0 => (next() % 100) as f64 / 100.0,
+                1 if neg_score => -0.5,
+                _ => 1.0,
+            };
+            idx.add_document_scored(d, score, &[(0, &title), (1, &body)])
+                .unwrap();
+        }
+    }
+    for d in 0..n {
+        if next() % 7 == 0 {
+            idx.remove_document(d);
+        }
+    }
+    idx.maintain((next() % 8) as usize);
+    idx
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Block-max pruned top-k of a single term == exhaustive top-k (ids and bit-identical
+    /// scores), with local and with foreign (multi-shard-like) statistics, before and after
+    /// a snapshot round trip.
+    #[test]
+    fn pruned_top_k_equals_exhaustive(
+        seed in any::<u64>(),
+        n in 100u32..700,
+        neg_score in proptest::bool::weighted(0.2),
+        k in 1usize..25,
+        weight in proptest::sample::select(&[1.0f64, 0.5, 3.0, 0.0][..]),
+        extra in 0u64..5000,
+    ) {
+        let idx = pruning_corpus(seed, n, neg_score);
+        let mut b = Vec::new();
+        idx.encode(&mut b);
+        let back = TextIndex::decode(&b).unwrap();
+        for ix in [&idx, &back] {
+            for w in ["bam", "kol", "zed", "tor", "nox", "absent"] {
+                let mut t = ix.term_keys(3, w, false);
+                t.weight = weight;
+                let count = ix.direct_count(&t);
+                prop_assert!(count.is_some(), "{} resolves to one key", w);
+                let mut full = t.clone();
+                ix.fill_docs(&mut full);
+                prop_assert_eq!(count, Some(full.docs.len()));
+                let local = ix.stats_with(vec![full.docs.len()]);
+                let mut foreign = local.clone();
+                foreign.num_docs += extra;
+                foreign.doc_freq[0] += extra / 3;
+                for l in &mut foreign.total_len {
+                    *l += extra * 7;
+                }
+                for st in [&local, &foreign] {
+                    let want = ix.top_k(&full.docs, std::slice::from_ref(&full), st, Scorer::Bm25, k);
+                    let got = ix.top_k_direct(&t, st, k);
+                    prop_assert_eq!(got.len(), want.len());
+                    for (g, e) in got.iter().zip(&want) {
+                        prop_assert_eq!(g.0, e.0, "term {}", w);
+                        prop_assert_eq!(g.1.to_bits(), e.1.to_bits(), "term {}", w);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A field restriction or several keys are not served directly (the general path handles
+/// them); a frequent term's pruned top-k skips blocks yet agrees with exhaustive scoring.
+#[test]
+fn direct_path_scope() {
+    let idx = pruning_corpus(7, 600, false);
+    assert_eq!(idx.direct_count(&idx.term_keys(1, "bam", false)), None);
+    let mut t = idx.term_keys(3, "bam", false);
+    assert!(idx.postings[t.ids[0] as usize].blocks().len() > 2);
+    idx.fill_docs(&mut t);
+    let st = idx.stats_with(vec![t.docs.len()]);
+    assert_eq!(
+        idx.top_k_direct(&t, &st, 10),
+        idx.top_k(&t.docs, std::slice::from_ref(&t), &st, Scorer::Bm25, 10)
+    );
+    // "running" has `+run` and (once "run" is indexed) the surface key "run".
+    let mut two = TextIndex::new(Analyzer::default(), vec![FieldSpec::new("b")]).unwrap();
+    two.add_document(1, &[(0, "running")]).unwrap();
+    two.add_document(2, &[(0, "run")]).unwrap();
+    assert_eq!(two.direct_count(&two.term_keys(1, "running", false)), None);
+}

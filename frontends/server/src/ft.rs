@@ -40,6 +40,11 @@ impl Worker {
         let reply = match &sop {
             SearchOp::ConfigGet { pattern } => config_get(pattern),
             SearchOp::ConfigSet { name, value } => config_set(name, value),
+            // One shard: run and merge inline (no plan copy, deferred reply or boxed part).
+            SearchOp::Search(plan) if shards == 1 => {
+                let part = self.shard.search_part(plan, self.now_ms);
+                moon_engine::search::query::merge(plan, vec![part], conn.proto == Proto::Resp3)
+            }
             SearchOp::Search(plan) => {
                 self.search_query(conn, (**plan).clone());
                 return false;

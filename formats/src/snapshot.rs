@@ -205,7 +205,8 @@ pub enum Section {
     Functions,
     /// Property graphs (code 3): each graph key is a run of consecutive parts ([`graph`]).
     Graph,
-    /// Vector (code 4, reserved).
+    /// FT index contents (code 4): per index a run of parts in the section-3 part layout, key
+    /// = index name (SPEC §8.2, "Search index contents").
     Vector,
     /// Text (code 5, reserved).
     Text,

@@ -14,7 +14,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use moon_formats::snapshot::graph::GraphAssembler;
+use moon_formats::snapshot::graph::{AssembledGraph, GraphAssembler};
 use moon_formats::snapshot::{Section, SnapshotReader};
 use moon_formats::wal::{Body, SegmentEnd, SegmentReader};
 
@@ -50,6 +50,11 @@ pub struct RecoveryReport {
     pub skipped: Vec<String>,
     /// The LSN the next write gets.
     pub next_lsn: u64,
+    /// FT indexes whose contents were loaded from the snapshot (section 4), one line each.
+    pub search_restored: Vec<String>,
+    /// FT index contents that could not be used (rebuilt instead), one line each: logged as
+    /// warnings.
+    pub search_fallback: Vec<String>,
 }
 
 /// Why recovery failed.
@@ -146,8 +151,8 @@ pub fn recover(
     }
     report.next_lsn = last + 1;
     shard.set_next_lsn(last + 1);
-    // Index contents are not persisted: rebuilt from the recovered hashes (a background
-    // scan, as after FT.CREATE).
+    // Indexes not restored from section 4 (or sent rescanning by the replay) are rebuilt
+    // from the recovered hashes by a background scan, as after FT.CREATE.
     shard.search_rebuild();
     Ok(report)
 }
@@ -191,6 +196,10 @@ fn load_snapshot(
         }
         let mut loaded = 0u64;
         let mut graphs = GraphAssembler::new();
+        // Section 4 runs, applied once the whole keyspace is in (they reconcile with it).
+        let mut contents = GraphAssembler::for_section(Section::Vector);
+        let mut runs: Vec<AssembledGraph> = Vec::new();
+        let mut contents_broken = false;
         for block in reader.blocks() {
             let block = match block {
                 Ok(b) => b,
@@ -201,7 +210,23 @@ fn load_snapshot(
             };
             // Section 3 (and a run of graph parts cut by another block) — SPEC §8.2.
             load_graph_part(shard, path, &block, &mut graphs, &mut loaded, opts, report)?;
-            if block.section == Section::Graph {
+            match contents.push(&block) {
+                Ok(run) => {
+                    contents_broken = false;
+                    runs.extend(run);
+                }
+                // One report per broken run (its orphan parts fail too).
+                Err(_) if contents_broken => {}
+                Err(e) => {
+                    contents_broken = true;
+                    report.search_fallback.push(format!(
+                        "{}: FT index contents (section 4) at offset {}: {e}; rebuilding",
+                        path.display(),
+                        e.offset
+                    ));
+                }
+            }
+            if matches!(block.section, Section::Graph | Section::Vector) {
                 continue;
             }
             if block.section == Section::Functions {
@@ -248,6 +273,15 @@ fn load_snapshot(
         if let Err(e) = graphs.finish(reader.footer().index_offset) {
             corrupt_or_skip(path, e.offset, e.to_string(), opts, report)?;
         }
+        if let Err(e) = contents.finish(reader.footer().index_offset) {
+            report.search_fallback.push(format!(
+                "{}: FT index contents (section 4): {e}; rebuilding",
+                path.display()
+            ));
+        }
+        for run in runs {
+            load_search_contents(shard, path, &run, opts, report);
+        }
         report.snapshot = Some((path.clone(), *lsn, loaded));
         return Ok(*lsn);
     }
@@ -291,6 +325,34 @@ fn load_graph_part(
         )?,
     }
     Ok(())
+}
+
+/// Restores one index's contents from its section-4 run; anything wrong with them is not
+/// damage to the data (the index is derived from the hashes): the index is rebuilt instead,
+/// and the reason reported.
+fn load_search_contents(
+    shard: &mut Shard,
+    path: &Path,
+    run: &AssembledGraph,
+    opts: RecoveryOptions,
+    report: &mut RecoveryReport,
+) {
+    let name = String::from_utf8_lossy(&run.key);
+    let started = std::time::Instant::now();
+    match shard.load_search_contents(&run.key, &run.data, opts.now_ms) {
+        Ok(s) => report.search_restored.push(format!(
+            "index {name:?}: contents loaded from the snapshot in {} ms ({} docs kept, {} reindexed, {} removed)",
+            started.elapsed().as_millis(),
+            s.kept,
+            s.reindexed,
+            s.removed
+        )),
+        Err(e) => report.search_fallback.push(format!(
+            "{}: FT index {name:?} contents at offset {} do not load ({e}); rebuilding",
+            path.display(),
+            run.first_offset
+        )),
+    }
 }
 
 /// Loads the FT index definitions of a section-6 block (name = key, encoded definition =

@@ -113,6 +113,64 @@ impl DocTable {
         *self = DocTable::default();
     }
 
+    /// The free list (ids to reuse, the last one first): persisted so that a restored table
+    /// hands out the same ids as the one that was saved.
+    pub fn free_ids(&self) -> &[u32] {
+        &self.free
+    }
+
+    /// A table with exactly these `(id, key)` docs (values `Absent` × `fields`, the caller
+    /// fills them in), free list and highest id, as [`DocTable::free_ids`] /
+    /// [`DocTable::iter`] / [`DocTable::max_doc_id`] reported them. Every id must be in
+    /// `1..=max_doc_id`, used once (by a doc or the free list), every key once.
+    pub fn restore(
+        docs: Vec<(u32, Bytes)>,
+        free: Vec<u32>,
+        max_doc_id: u32,
+        fields: usize,
+    ) -> Result<DocTable, String> {
+        let mut t = DocTable {
+            ids: HashMap::with_capacity(docs.len()),
+            slots: Vec::new(),
+            free: Vec::with_capacity(free.len()),
+            max_doc_id,
+        };
+        let in_range = |id: u32| (1..=max_doc_id).contains(&id);
+        for (id, key) in docs {
+            if !in_range(id) {
+                return Err(format!("doc id {id} out of range"));
+            }
+            let at = id as usize;
+            if t.slots.len() <= at {
+                t.slots.resize(at + 1, None);
+            }
+            if t.slots.get(at).is_some_and(Option::is_some) || t.ids.contains_key(&key) {
+                return Err(format!("doc id {id} or its key appears twice"));
+            }
+            t.ids.insert(key.clone(), id);
+            if let Some(slot) = t.slots.get_mut(at) {
+                *slot = Some(Doc {
+                    key,
+                    values: vec![FieldValue::Absent; fields],
+                });
+            }
+        }
+        let mut seen = roaring::RoaringBitmap::new();
+        for id in free {
+            let used = t.slots.get(id as usize).is_some_and(Option::is_some);
+            if !in_range(id) || used || !seen.insert(id) {
+                return Err(format!("free doc id {id} is out of range or in use"));
+            }
+            t.free.push(id);
+        }
+        // Ids are handed out in sequence and every freed one is listed: together they are
+        // exactly 1..=max_doc_id.
+        if t.ids.len() as u64 + t.free.len() as u64 != u64::from(max_doc_id) {
+            return Err("doc ids and free ids do not cover 1..=max_doc_id".into());
+        }
+        Ok(t)
+    }
+
     /// Approximate heap bytes of the table (keys and slots).
     pub fn mem_bytes(&self) -> usize {
         self.ids.keys().map(|k| k.len() * 2 + 48).sum::<usize>()

@@ -151,6 +151,9 @@ pub struct Index {
     pub text: Option<TextState>,
     /// FT.SYNUPDATE's groups.
     pub synonyms: super::synonyms::Synonyms,
+    /// Contents loaded from a snapshot's section 4 during this recovery (`contents`): the
+    /// end of recovery rebuilds every index but those restored and not rescanning since.
+    pub restored: bool,
 }
 
 impl Index {
@@ -167,6 +170,7 @@ impl Index {
             indexing_us: 0,
             text,
             synonyms: Default::default(),
+            restored: false,
         }
     }
 
@@ -236,7 +240,7 @@ impl Index {
         }
     }
 
-    fn index_hash(&mut self, key: &[u8], h: &HashValue, now_ms: u64) {
+    pub(super) fn index_hash(&mut self, key: &[u8], h: &HashValue, now_ms: u64) {
         let mut values = Vec::with_capacity(self.def.fields.len());
         for f in &self.def.fields {
             let raw = h
@@ -397,7 +401,7 @@ impl Index {
 }
 
 /// The value `f` takes from the hash field's raw bytes (`None` = indexing failure).
-fn field_value(f: &FieldDef, raw: Option<&[u8]>) -> Option<FieldValue> {
+pub(super) fn field_value(f: &FieldDef, raw: Option<&[u8]>) -> Option<FieldValue> {
     let Some(raw) = raw else {
         return Some(FieldValue::Absent);
     };

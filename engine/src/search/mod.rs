@@ -17,6 +17,7 @@
 //! empty, so a shard without indexes pays one `is_empty()` branch per write).
 
 pub mod aggregate;
+pub mod contents;
 pub mod dict;
 pub mod docs;
 pub mod index;

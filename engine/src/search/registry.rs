@@ -203,6 +203,47 @@ impl Registry {
         }
     }
 
+    /// End of recovery: every index is rebuilt by a background scan of `db`, except one
+    /// restored from the snapshot's section 4 (`contents`) that no later op sent rescanning;
+    /// the `restored` marks are then cleared.
+    pub fn rebuild_unrestored(&mut self, db: &Db) {
+        for idx in self.indexes.values_mut() {
+            if !(idx.restored && idx.scan.is_none()) {
+                idx.clear_docs();
+                idx.scan = None;
+                if !db.is_empty() {
+                    idx.start_scan(db);
+                }
+            }
+            idx.restored = false;
+        }
+    }
+
+    /// Loads index `name`'s persisted contents (section 4) and reconciles them with `db`
+    /// (see `contents`); an error (unknown index, bad data) leaves the index as it was.
+    pub fn restore_contents(
+        &mut self,
+        name: &[u8],
+        data: &[u8],
+        db: &Db,
+        now_ms: u64,
+    ) -> Result<super::contents::RestoreStats, String> {
+        let idx = self
+            .indexes
+            .get_mut(name)
+            .ok_or("no index of that name is defined")?;
+        let decoded = super::contents::decode(data, &idx.def)?;
+        Ok(idx.restore(decoded, db, now_ms))
+    }
+
+    /// Section-4 encodings of every index with vector contents to persist (`contents`).
+    pub fn encode_contents(&self) -> Vec<super::contents::EncodedContents> {
+        self.indexes
+            .iter()
+            .filter_map(|(name, idx)| super::contents::encode(name, idx))
+            .collect()
+    }
+
     /// True while some index scans existing keys.
     pub fn scanning(&self) -> bool {
         self.indexes.values().any(|i| i.scan.is_some())

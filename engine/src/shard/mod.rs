@@ -149,6 +149,9 @@ pub struct Shard {
     functions: FunctionCatalog,
     /// FT index definitions (identical on every shard) and this shard's index contents.
     search: crate::search::Registry,
+    /// FT index contents encoded at the running snapshot's instant, not yet written
+    /// (section 4, written after the keyspace; `Shard::snapshot_search_contents`).
+    search_contents: crate::search::contents::ContentsStream,
 }
 
 const _: fn() = || {
@@ -181,6 +184,7 @@ impl Shard {
             wal: wal::WalState::default(),
             functions: FunctionCatalog::new(),
             search: crate::search::Registry::default(),
+            search_contents: Default::default(),
         }
     }
 
@@ -643,11 +647,38 @@ impl Shard {
         self.search.tick(db0, crate::search::SCAN_BUDGET, now_ms);
     }
 
-    /// Forgets every index's contents and rescans (after recovery loaded keys unhooked).
+    /// Forgets every index's contents and rescans (after recovery loaded keys unhooked),
+    /// except indexes restored from the snapshot's section 4 and kept in step since.
     pub fn search_rebuild(&mut self) {
         if !self.search.is_empty() {
-            self.search.rebuild(&self.dbs[crate::search::INDEXED_DB]);
+            self.search
+                .rebuild_unrestored(&self.dbs[crate::search::INDEXED_DB]);
         }
+    }
+
+    /// Loads one index's persisted contents (snapshot section 4, reassembled) and reconciles
+    /// them with the recovered keyspace, unlogged. Call it once the snapshot's keyspace is
+    /// loaded and before the WAL replays. An error leaves the index to the rebuild.
+    pub fn load_search_contents(
+        &mut self,
+        name: &[u8],
+        data: &[u8],
+        now_ms: u64,
+    ) -> Result<crate::search::contents::RestoreStats, String> {
+        let db0 = &self.dbs[crate::search::INDEXED_DB];
+        self.search.restore_contents(name, data, db0, now_ms)
+    }
+
+    /// Encodes the contents of every index with vector fields (section 4) for the running
+    /// snapshot: call it right after [`Shard::snapshot_begin`] with the snapshot's LSN, before
+    /// any other op, so they are the indexes at that instant. The parts go to the
+    /// [`crate::shard::snapshot::SnapshotOut`] once the keyspace is written. Returns the
+    /// bytes encoded (the pause this costs is SPEC §8.2's).
+    pub fn snapshot_search_contents(&mut self) -> u64 {
+        let runs = self.search.encode_contents();
+        let bytes = runs.iter().map(|r| r.len()).sum();
+        self.search_contents = crate::search::contents::ContentsStream::new(runs);
+        bytes
     }
 
     /// Adds one definition and its aliases outside `apply`, unlogged (snapshot load).

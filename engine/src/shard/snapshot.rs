@@ -44,6 +44,12 @@ pub type SnapshotSink<'a> = dyn FnMut(usize, &[u8], u64, &[u8]) -> std::io::Resu
 /// each when the out is a [`SnapshotWriter`]).
 pub const GRAPH_CHUNK: usize = moon_formats::snapshot::BLOCK_TARGET;
 
+/// Bytes of FT index contents per section-4 part.
+pub const SEARCH_PART: usize = moon_formats::snapshot::BLOCK_TARGET;
+/// Section-4 parts written per unit of a step's segment budget (a segment is roughly that
+/// many bytes of keyspace).
+const SEARCH_PARTS_PER_SEGMENT: usize = 4;
+
 /// Where a snapshot image goes.
 pub trait SnapshotOut {
     /// One keyspace entry: `expire_ms` absolute (0 = none), `payload` its DUMP payload.
@@ -64,6 +70,20 @@ pub trait SnapshotOut {
         expire_ms: u64,
         chunks: &mut dyn Iterator<Item = Cow<'_, [u8]>>,
     ) -> std::io::Result<()>;
+
+    /// One part of an FT index's contents (section 4, SPEC §8.2): the run of index `name`,
+    /// part `seq`, `data` at `data_offset` of its encoding. Outs without section 4 drop it
+    /// (recovery then rebuilds the index).
+    fn search_part(
+        &mut self,
+        _name: &[u8],
+        _seq: u32,
+        _last: bool,
+        _data_offset: u64,
+        _data: &[u8],
+    ) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Section 3: each chunk becomes one part (block) of the graph's run (SPEC §8.2), written as it
@@ -101,6 +121,18 @@ impl<W: Write> SnapshotOut for SnapshotWriter<W> {
                 .ok_or_else(|| std::io::Error::other("graph has too many snapshot parts"))?;
             held = next;
         }
+    }
+
+    fn search_part(
+        &mut self,
+        name: &[u8],
+        seq: u32,
+        last: bool,
+        data_offset: u64,
+        data: &[u8],
+    ) -> std::io::Result<()> {
+        let section = moon_formats::snapshot::Section::Vector;
+        self.add_part(section, 0, name, 0, seq, last, data_offset, data)
     }
 }
 
@@ -299,6 +331,7 @@ impl Shard {
         for (i, db) in self.dbs.iter_mut().enumerate() {
             db.snapshot_begin(i, encode_record);
         }
+        self.search_contents = Default::default();
         Ok(())
     }
 
@@ -349,11 +382,21 @@ impl Shard {
             }
             break;
         }
+        if failed.is_none() && !self.snapshot_active() && !self.search_contents.is_empty() {
+            // Section 4 after the keyspace: a damaged part then costs only the indexes.
+            let parts = max_segments.max(1).saturating_mul(SEARCH_PARTS_PER_SEGMENT);
+            let mut part = |name: &[u8], seq, last, off, data: &[u8]| {
+                sink.search_part(name, seq, last, off, data)
+            };
+            if let Err(e) = self.search_contents.write(parts, SEARCH_PART, &mut part) {
+                failed = Some(SnapshotError::Sink(e));
+            }
+        }
         if let Some(e) = failed {
             self.snapshot_abort();
             return Err(e);
         }
-        Ok(!self.snapshot_active())
+        Ok(!self.snapshot_active() && self.search_contents.is_empty())
     }
 
     /// The snapshot's functions section: every library of the catalog as `sink(name, code)`,
@@ -370,6 +413,7 @@ impl Shard {
     /// Abandons the running snapshot (if any) and frees its preserved segments.
     pub fn snapshot_abort(&mut self) {
         self.dbs.iter_mut().for_each(Db::snapshot_abort);
+        self.search_contents = Default::default();
     }
 
     /// True while a snapshot is in progress.

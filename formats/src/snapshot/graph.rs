@@ -83,6 +83,32 @@ impl<W: Write> SnapshotWriter<W> {
         data_offset: u64,
         data: &[u8],
     ) -> io::Result<()> {
+        self.add_part(
+            Section::Graph,
+            db,
+            key,
+            expire_ms,
+            seq,
+            last,
+            data_offset,
+            data,
+        )
+    }
+
+    /// Writes one part of a run in `section` (3, graphs; 4, FT index contents, which reuse
+    /// this layout with the index name as the key): see [`SnapshotWriter::add_graph_part`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_part(
+        &mut self,
+        section: Section,
+        db: u16,
+        key: &[u8],
+        expire_ms: u64,
+        seq: u32,
+        last: bool,
+        data_offset: u64,
+        data: &[u8],
+    ) -> io::Result<()> {
         let key_len = u32_len(key.len(), "graph key")?;
         u32_len(part_overhead(key) + data.len(), "graph part")?;
         let first = seq == 0;
@@ -96,14 +122,22 @@ impl<W: Write> SnapshotWriter<W> {
         head.extend_from_slice(&expire_ms.to_le_bytes());
         head.extend_from_slice(&data_offset.to_le_bytes());
         self.flush_open()?;
-        self.write_block(Section::Graph.code(), db, u32::from(first), &[&head, data])
+        self.write_block(section.code(), db, u32::from(first), &[&head, data])
     }
 }
 
 /// Parses a section-3 block's payload (not its continuity: see [`GraphAssembler`]).
 pub fn parse_part<'a>(block: &Block<'a>) -> Result<GraphPart<'a>, DecodeError> {
+    parse_part_in(block, Section::Graph)
+}
+
+/// [`parse_part`] for a run of `section` (section 4 reuses the layout).
+pub fn parse_part_in<'a>(
+    block: &Block<'a>,
+    section: Section,
+) -> Result<GraphPart<'a>, DecodeError> {
     let bad = |what| DecodeError::new(block.offset, ErrorKind::Malformed(what));
-    if block.section != Section::Graph {
+    if block.section != section {
         return Err(bad("not a graph block"));
     }
     let p = block.payload;
@@ -170,17 +204,35 @@ pub struct AssembledGraph {
 
 /// Reassembles graphs from section-3 blocks met in file order; blocks of other sections must
 /// not be fed in the middle of a graph (the writer never interleaves them).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GraphAssembler {
     open: Option<AssembledGraph>,
     /// Sequence number of the last part received.
     last_seq: u32,
+    /// The section whose runs this assembler reassembles (3 unless [`Self::for_section`]).
+    section: Section,
+}
+
+impl Default for GraphAssembler {
+    fn default() -> GraphAssembler {
+        GraphAssembler::for_section(Section::Graph)
+    }
 }
 
 impl GraphAssembler {
     /// A new assembler with no graph open.
     pub fn new() -> GraphAssembler {
         GraphAssembler::default()
+    }
+
+    /// An assembler of the runs of `section` (section 4, FT index contents, reuses the part
+    /// layout); blocks of other sections are "other blocks" to it.
+    pub fn for_section(section: Section) -> GraphAssembler {
+        GraphAssembler {
+            open: None,
+            last_seq: 0,
+            section,
+        }
     }
 
     /// Whether a graph's run of parts is open (its last part not seen yet).
@@ -201,7 +253,7 @@ impl GraphAssembler {
     }
 
     fn push_inner(&mut self, block: &Block<'_>) -> Result<Option<AssembledGraph>, DecodeError> {
-        if block.section != Section::Graph {
+        if block.section != self.section {
             if self.open.take().is_some() {
                 return Err(DecodeError::new(
                     block.offset,
@@ -210,7 +262,7 @@ impl GraphAssembler {
             }
             return Ok(None);
         }
-        let part = parse_part(block)?;
+        let part = parse_part_in(block, self.section)?;
         let bad = |what| Err(DecodeError::new(block.offset, ErrorKind::Malformed(what)));
         match &mut self.open {
             None if !part.is_first() => {

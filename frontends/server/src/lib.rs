@@ -29,6 +29,7 @@ mod monitor;
 mod multi;
 mod pause;
 mod persist;
+mod persist_search;
 mod pubsub;
 mod scan;
 mod script;

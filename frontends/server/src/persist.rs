@@ -240,6 +240,7 @@ fn recover_one(config: &Config, id: usize) -> anyhow::Result<(Shard, PersistStat
     for line in &report.skipped {
         tracing::warn!(shard = id, "skipped damaged data: {line}");
     }
+    crate::persist_search::log_recovery(id, &report);
     if report.snapshot.is_some() || report.records > 0 {
         tracing::info!(
             shard = id,
@@ -401,6 +402,7 @@ impl Worker {
                     self.record_failure(kind);
                     return Err("Failed creating the snapshot file");
                 }
+                crate::persist_search::encode_contents(self.id, &mut self.shard);
                 self.shard.dirty_mark_snapshot();
                 self.shared.snapshots_running.fetch_add(1, Ordering::SeqCst);
                 self.persist.job = Some(SnapJob {

@@ -168,6 +168,25 @@ fn inspect_snapshot(
             }
         }
     }
+    for run in crate::search::runs(&s.blocks, end) {
+        let head = format!(
+            "index {} contents at offset {} ({} block{}, {} bytes)",
+            quote(&run.name),
+            run.offset,
+            run.blocks,
+            if run.blocks == 1 { "" } else { "s" },
+            run.bytes
+        );
+        match &run.outcome {
+            Ok(summary) => {
+                graph_lines.push(format!("  {head}: {}", crate::search::describe(summary)))
+            }
+            Err((at, what)) => {
+                damaged = true;
+                graph_lines.push(format!("  {head}: DAMAGED at offset {at}: {what}"));
+            }
+        }
+    }
     let secs: Vec<String> = sections.iter().map(|(k, v)| format!("{k} {v}")).collect();
     out.line(&format!(
         "  blocks: {} ({}), entries: {entries}, key bytes: {key_bytes}, value bytes: {value_bytes}",

@@ -12,6 +12,7 @@ mod inspect;
 mod layout;
 mod progress;
 mod repair;
+mod search;
 mod snap;
 mod tail;
 mod text;

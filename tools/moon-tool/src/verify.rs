@@ -196,8 +196,22 @@ fn verify_snapshot(
             );
         }
     }
+    for run in crate::search::runs(&s.blocks, end) {
+        if let Err((at, what)) = &run.outcome {
+            f.add(
+                Level::Error,
+                path,
+                Some(*at),
+                &format!(
+                    "FT index {} contents (blocks from offset {}): {what} (recovery rebuilds the index)",
+                    quote(&run.name),
+                    run.offset
+                ),
+            );
+        }
+    }
     for b in &s.blocks {
-        if b.section == Section::Graph {
+        if b.section == Section::Graph || b.section == Section::Vector {
             continue;
         }
         if b.section == Section::Functions {

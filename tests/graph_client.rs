@@ -1,8 +1,7 @@
 //! The `falkordb` Python client (1.8.1) against the graph server: runs
 //! `tests/py/falkordb_client.py` (queries with parameters of every type, node/edge/path/map/
 //! point/vecf32 decoding, statistics, errors, EXPLAIN/PROFILE, indexes, constraints, COPY,
-//! LIST, DELETE, CONFIG GET/SET) with the `target/graph-venv` python. The constraint checks
-//! run against FalkorDB only until Moon implements GRAPH.CONSTRAINT (the test says so).
+//! LIST, DELETE, CONFIG GET/SET) with the `target/graph-venv` python.
 //!
 //! Server under test: Moon (`--shards 2`) by default, the real FalkorDB with
 //! `MOON_TCK_FALKORDB=1`. Against a Moon without GRAPH.QUERY it prints `SKIPPED` loudly and
@@ -44,20 +43,9 @@ fn falkordb_python_client() {
     let err = out.try_clone().expect("clone output file");
     // Output goes to a file so a hung program can be killed at the deadline without a pipe
     // filling up.
-    // Moon has no GRAPH.CONSTRAINT yet (issue 7 is open for it): its checks are skipped
-    // against Moon, loudly, and still run against FalkorDB.
-    let skip = if server.name() == "moon" {
-        eprintln!(
-            "\n*** graph_client: constraint checks NOT run against moon: GRAPH.CONSTRAINT is not implemented yet ***\n"
-        );
-        "constraints"
-    } else {
-        ""
-    };
     let mut child = Command::new(&python)
         .arg(&script)
         .arg(server.port().to_string())
-        .arg(skip)
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)

@@ -211,6 +211,19 @@ def main(port, skip):
             _t.sleep(0.02)
         eq(gc.list_constraints()[0]["status"], "OPERATIONAL", "constraint built")
         raises(lambda: gc.query("CREATE (:C)"), "mandatory constraint violation", "constraint enforced")
+        # unique: the client creates the supporting range index (here it already exists)
+        gi.create_node_unique_constraint("P", "id")
+        for _ in range(100):
+            if [c["status"] for c in gi.list_constraints() if c["type"] == "UNIQUE"] == ["OPERATIONAL"]:
+                break
+            _t.sleep(0.02)
+        eq([(c["type"], c["status"]) for c in gi.list_constraints()], [("UNIQUE", "OPERATIONAL")], "unique built")
+        raises(lambda: gi.query("CREATE (:P {id: 2})"), "unique constraint violation", "unique enforced")
+        gi.drop_node_unique_constraint("P", "id")
+        eq(gi.list_constraints(), [], "unique dropped")
+        gc.drop_node_mandatory_constraint("C", "name")
+        eq(gc.list_constraints(), [], "mandatory dropped")
+        gc.query("CREATE (:C)")
 
     # --- copy, list, delete
     g.copy(names[1])

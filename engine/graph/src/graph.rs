@@ -12,7 +12,8 @@
 //! - `adj[t][0]` (out, keyed by source) and `adj[t][1]` (in, keyed by destination) hold every
 //!   live edge of type `t` exactly once each; `self_loops[(t, v)]` counts live `v→v` edges.
 //!
-//! Mutations live in `write.rs`, traversal in `traverse.rs`, snapshots in `snapshot.rs`.
+//! Mutations live in `write.rs`, traversal in `traverse.rs`, snapshots in `snapshot.rs`,
+//! constraints in `constraint.rs`.
 
 use crate::adjacency::Adjacency;
 use crate::ids::{EdgeId, LabelId, NodeId, PropKeyId, RelTypeId};
@@ -94,6 +95,16 @@ pub enum GraphError {
     VectorDimMismatch { expected: u32, got: usize },
     #[error("Invalid vector index configuration: {0}")]
     InvalidVectorIndex(String),
+    #[error("Constraint already exists")]
+    ConstraintExists,
+    #[error("Unable to drop constraint, no such constraint.")]
+    ConstraintNotFound,
+    #[error("missing supporting exact-match index")]
+    MissingConstraintIndex,
+    #[error("Index supports constraint")]
+    IndexSupportsConstraint,
+    #[error("invalid constraint: {0}")]
+    InvalidConstraint(String),
 }
 
 /// A property graph (see the crate doc). Single-threaded: reads take `&self`, writes `&mut self`.
@@ -118,6 +129,8 @@ pub struct Graph {
     pub(crate) self_loops: HashMap<(u32, u32), u32>,
     pub(crate) indexes: Vec<RangeIndex>,
     pub(crate) vector_indexes: Vec<GraphVectorIndex>,
+    /// Constraints in creation order (see `constraint`).
+    pub(crate) constraints: Vec<crate::constraint::ConstraintInfo>,
     pub(crate) compact_cursor: usize,
     pub(crate) recording: bool,
     pub(crate) log: Vec<Mutation>,

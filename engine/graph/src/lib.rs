@@ -14,11 +14,12 @@
 //! (CSR + delta + incremental compaction), `graph` (the store and its read API), `traverse`
 //! (neighbour iteration, degrees), `write` (mutations, replay), `index` (range indexes),
 //! `mutation` (WAL records), `codec` (byte-level helpers), `vector_index` (HNSW
-//! vector indexes), `snapshot` (whole-graph encoding),
+//! vector indexes), `constraint` (UNIQUE / MANDATORY constraints), `snapshot` (whole-graph encoding),
 //! `plan` (the query plan IR front-ends lower to), `exec` (the plan executor).
 
 mod adjacency;
 mod codec;
+mod constraint;
 pub mod exec;
 pub mod explain;
 mod graph;
@@ -38,6 +39,7 @@ mod write;
 mod tests;
 
 pub use codec::DecodeError;
+pub use constraint::{ConstraintInfo, ConstraintKind, ConstraintStatus, canonical_keys};
 pub use graph::{EdgeRef, Graph, GraphError};
 pub use ids::{Direction, EdgeId, LabelId, MAX_ENTITIES, NodeId, PropKeyId, RelTypeId};
 pub use index::{IndexEntity, IndexInfo, IndexKind, IndexRange};

@@ -5,14 +5,17 @@
 //! same state with the same ids. A detach-delete is logged as its `DeleteEdge`s followed by the
 //! `DeleteNode`. Schema additions are logged as `Add*` records before their first use.
 //!
-//! Encoding (little-endian): a single record is `u8 version (=1)`, `u8 tag`, payload (tags 22/23, vector index DDL,
-//! were added without a version bump: older readers never see them unless a vector index is
-//! used); a batch is
+//! Encoding (little-endian): a single record is `u8 version (=1)`, `u8 tag`, payload (tags
+//! 22/23, vector index DDL, and 24/25, constraints, were added without a version bump: older
+//! readers never see them unless a vector index or a constraint is used); a batch is
 //! `u8 version (=1)`, `u32 count`, then `count` times `u8 tag`, payload. Payloads are listed on
 //! [`Mutation`]'s variants; `ids` are `u32 count` + `u32` each, `props` are `u32 count` + per
 //! entry `u32 key` + value (see `codec`).
 
 use crate::codec::{DecodeError, Reader, put_len, put_str, put_u8, put_u32, put_u64, put_value};
+use crate::constraint::{
+    ConstraintKind, ConstraintStatus, put_constraint, put_status, read_constraint, read_status,
+};
 use crate::ids::{EdgeId, LabelId, NodeId, PropKeyId, RelTypeId};
 use crate::index::{IndexEntity, IndexKind};
 use crate::value::Value;
@@ -87,6 +90,21 @@ pub enum Mutation {
     },
     /// Tag 23: `u8 entity kind`, `u32 entity id`, `u32 key`.
     DropVectorIndex { entity: IndexEntity, key: PropKeyId },
+    /// Tag 24: `u8 kind (0 mandatory, 1 unique)`, `u8 entity kind (0 label, 1 rel type)`,
+    /// `u32 entity id`, `u32 count`, `count × u32 key` (strictly ascending), `u8 status
+    /// (0 operational, 1 failed)`. Replay keeps the status (see `constraint`).
+    CreateConstraint {
+        kind: ConstraintKind,
+        entity: IndexEntity,
+        keys: Vec<PropKeyId>,
+        status: ConstraintStatus,
+    },
+    /// Tag 25: as `CreateConstraint` without the status.
+    DropConstraint {
+        kind: ConstraintKind,
+        entity: IndexEntity,
+        keys: Vec<PropKeyId>,
+    },
 }
 
 fn put_ids(out: &mut Vec<u8>, ids: &[LabelId]) {
@@ -291,6 +309,20 @@ impl Mutation {
                 put_u8(out, 23);
                 put_entity(out, *entity, *key);
             }
+            Mutation::CreateConstraint {
+                kind,
+                entity,
+                keys,
+                status,
+            } => {
+                put_u8(out, 24);
+                put_constraint(out, *kind, *entity, keys);
+                put_status(out, *status);
+            }
+            Mutation::DropConstraint { kind, entity, keys } => {
+                put_u8(out, 25);
+                put_constraint(out, *kind, *entity, keys);
+            }
         }
     }
 
@@ -362,6 +394,19 @@ impl Mutation {
             23 => {
                 let (entity, key) = read_entity(r)?;
                 Mutation::DropVectorIndex { entity, key }
+            }
+            24 => {
+                let (kind, entity, keys) = read_constraint(r)?;
+                Mutation::CreateConstraint {
+                    kind,
+                    entity,
+                    keys,
+                    status: read_status(r)?,
+                }
+            }
+            25 => {
+                let (kind, entity, keys) = read_constraint(r)?;
+                Mutation::DropConstraint { kind, entity, keys }
             }
             t => return Err(r.err_at(at, format!("unknown mutation tag {t}"))),
         })
@@ -474,10 +519,46 @@ pub(crate) mod tests {
                         },
                     }
                 }),
-            (entity, any::<u32>()).prop_map(|(entity, k)| Mutation::DropVectorIndex {
+            (entity.clone(), any::<u32>()).prop_map(|(entity, k)| Mutation::DropVectorIndex {
                 entity,
                 key: PropKeyId(k)
             }),
+            (
+                entity.clone(),
+                any::<bool>(),
+                any::<bool>(),
+                prop::collection::btree_set(any::<u32>(), 1..4)
+            )
+                .prop_map(|(entity, unique, failed, keys)| {
+                    Mutation::CreateConstraint {
+                        kind: if unique {
+                            ConstraintKind::Unique
+                        } else {
+                            ConstraintKind::Mandatory
+                        },
+                        entity,
+                        keys: keys.into_iter().map(PropKeyId).collect(),
+                        status: if failed {
+                            ConstraintStatus::Failed
+                        } else {
+                            ConstraintStatus::Operational
+                        },
+                    }
+                }),
+            (
+                entity,
+                any::<bool>(),
+                prop::collection::btree_set(any::<u32>(), 1..4)
+            )
+                .prop_map(|(entity, unique, keys)| Mutation::DropConstraint {
+                    kind: if unique {
+                        ConstraintKind::Unique
+                    } else {
+                        ConstraintKind::Mandatory
+                    },
+                    entity,
+                    keys: keys.into_iter().map(PropKeyId).collect(),
+                }),
         ]
     }
 

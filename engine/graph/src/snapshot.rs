@@ -7,7 +7,9 @@
 //! ascending id order · edge records (`u64 id`, `u64 src`, `u64 dst`, `u32 rel`, props) in
 //! ascending id order · `u32 index count` + index descriptors · (version ≥ 2) `u32 vector
 //! index count` + per index its descriptor, `u64 payload length` and moon-vector's HNSW
-//! snapshot payload (length 0: rebuilt from the stored vecf32 properties on decode).
+//! snapshot payload (length 0: rebuilt from the stored vecf32 properties on decode) ·
+//! (version ≥ 3) `u32 constraint count` + per constraint (creation order) its descriptor
+//! (`constraint::put_constraint`) and `u8 status`.
 //!
 //! The CSR layout, deltas and dead entries are not persisted: the decoder rebuilds compacted
 //! adjacency (every held-back edge id becomes free) and refills indexes from the data. Free
@@ -15,6 +17,7 @@
 
 use crate::adjacency::build_all;
 use crate::codec::{DecodeError, Reader, put_len, put_str, put_u8, put_u32, put_u64};
+use crate::constraint::{ConstraintInfo, put_constraint, put_status, read_constraint, read_status};
 use crate::graph::{EdgeRec, Graph, NodeRec};
 use crate::ids::{LabelId, MAX_ENTITIES, PropKeyId, RelTypeId};
 use crate::index::{IndexEntity, IndexKind, RangeIndex};
@@ -27,8 +30,9 @@ use crate::vector_index::{
 };
 use roaring::RoaringBitmap;
 
-/// Current snapshot format version (2 added the vector index section; 1 is still decoded).
-pub const SNAPSHOT_VERSION: u8 = 2;
+/// Current snapshot format version (2 added the vector index section, 3 the constraint
+/// section; 1 and 2 are still decoded).
+pub const SNAPSHOT_VERSION: u8 = 3;
 
 /// How a vector index's contents are written: the HNSW structure itself (fast to load), or
 /// nothing (the decoder re-inserts the vectors from the node/edge properties).
@@ -103,6 +107,11 @@ impl Iterator for SnapshotChunks<'_> {
                                 out.extend_from_slice(&payload);
                             }
                         }
+                    }
+                    put_len(&mut out, self.g.constraints.len());
+                    for c in &self.g.constraints {
+                        put_constraint(&mut out, c.kind, c.entity, &c.keys);
+                        put_status(&mut out, c.status);
                     }
                     self.stage = Stage::Done;
                 }
@@ -208,7 +217,7 @@ impl Graph {
     pub fn decode_with_limit(buf: &[u8], max_slots: u64) -> Result<Graph, DecodeError> {
         let mut r = Reader::new(buf);
         let v = r.u8()?;
-        if v != SNAPSHOT_VERSION && v != 1 {
+        if !(1..=SNAPSHOT_VERSION).contains(&v) {
             return Err(r.err_at(0, format!("unsupported snapshot version {v}")));
         }
         let mut g = Graph::new();
@@ -351,6 +360,24 @@ impl Graph {
                 vectors.push((entity, key, options, pat, payload));
             }
         }
+        let mut constraints = Vec::new();
+        if v >= 3 {
+            let nc = r.count(11)?;
+            for _ in 0..nc {
+                let at = r.pos();
+                let (kind, entity, keys) = read_constraint(&mut r)?;
+                let status = read_status(&mut r)?;
+                constraints.push((
+                    at,
+                    ConstraintInfo {
+                        kind,
+                        entity,
+                        keys,
+                        status,
+                    },
+                ));
+            }
+        }
         if r.remaining() != 0 {
             return Err(r.err("trailing bytes after snapshot"));
         }
@@ -371,6 +398,11 @@ impl Graph {
                 e.offset += at + 8;
                 e
             })?);
+        }
+        // After the indexes: an operational UNIQUE constraint must find its indexes.
+        for (at, c) in constraints {
+            g.restore_constraint(&c)
+                .map_err(|e| r.err_at(at, format!("constraint: {e}")))?;
         }
         Ok(g)
     }

@@ -637,8 +637,8 @@ fn snapshot_rejects_inconsistencies() {
     let mut buf = Vec::new();
     g.encode(&mut buf);
     // The edge's src field is the 8 bytes after its id; point it at a missing node.
-    // (Then `u32` range index count and `u32` vector index count.)
-    let edge_at = buf.len() - 4 - 4 - (8 + 8 + 8 + 4 + 4);
+    // (Then `u32` range index, vector index and constraint counts.)
+    let edge_at = buf.len() - 4 - 4 - 4 - (8 + 8 + 8 + 4 + 4);
     let mut bad = buf.clone();
     bad[edge_at + 8] = 5;
     let e = Graph::decode(&bad).unwrap_err();
@@ -1089,9 +1089,13 @@ fn snapshot_matches_documented_layout() {
     b.push(0);
     u32s(&mut b, &[0, 0]);
     b.push(0);
-    // Version 1 (no vector section) still decodes; version 2 appends `u32` vector index count.
+    // Version 1 (no vector section) still decodes; version 2 appends `u32` vector index count,
+    // version 3 `u32` constraint count.
     let v1 = Graph::decode(&b).unwrap();
     b[0] = 2;
+    u32s(&mut b, &[0]);
+    assert!(Graph::decode(&b).is_ok());
+    b[0] = 3;
     u32s(&mut b, &[0]);
     let g = Graph::decode(&b).unwrap();
     let mut from_v1 = Vec::new();

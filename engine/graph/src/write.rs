@@ -664,7 +664,11 @@ impl Graph {
         Ok(())
     }
 
+    /// Drops a range index; refuses one an operational UNIQUE constraint relies on.
     pub fn drop_index(&mut self, entity: IndexEntity, key: PropKeyId) -> Result<()> {
+        if self.index_supports_constraint(entity, key) {
+            return Err(GraphError::IndexSupportsConstraint);
+        }
         let pos = self
             .indexes
             .iter()
@@ -835,6 +839,22 @@ impl Graph {
             }
             Mutation::DropVectorIndex { entity, key } => {
                 self.drop_vector_index(*entity, *key)?;
+            }
+            Mutation::CreateConstraint {
+                kind,
+                entity,
+                keys,
+                status,
+            } => {
+                self.restore_constraint(&crate::constraint::ConstraintInfo {
+                    kind: *kind,
+                    entity: *entity,
+                    keys: keys.clone(),
+                    status: *status,
+                })?;
+            }
+            Mutation::DropConstraint { kind, entity, keys } => {
+                self.drop_constraint(*kind, *entity, keys)?;
             }
         }
         Ok(())

@@ -4,7 +4,8 @@
 //! Invariants: the table is touched only by GRAPH.CONFIG and by a query reading
 //! `RESULTSET_SIZE`/`TIMEOUT_DEFAULT` (a short mutex hold, never on a plain-Redis path);
 //! parameters FalkorDB fixes at load time refuse SET with FalkorDB's text. Moon honours
-//! `RESULTSET_SIZE` (rows beyond it are dropped); the others are reported, and those that
+//! `RESULTSET_SIZE` (rows beyond it are dropped) and the timeouts (`query_timeout`); the others
+//! are reported, and those that
 //! configure FalkorDB machinery Moon does not have (thread pools, Bolt, the query cache) are
 //! accepted and have no effect.
 
@@ -92,6 +93,47 @@ pub fn int(name: &str) -> i64 {
     }
 }
 
+/// The time budget of one query in milliseconds (`None`: unlimited), from its `timeout`
+/// argument (`asked_ms`, 0 = not given) and FalkorDB 4.x's rules: when TIMEOUT_MAX or
+/// TIMEOUT_DEFAULT is on (non-zero) every query is limited — by `timeout`, which may not
+/// exceed TIMEOUT_MAX, else TIMEOUT_DEFAULT, else TIMEOUT_MAX; otherwise (the deprecated
+/// TIMEOUT mode) only read queries are, by `timeout`, else TIMEOUT. `Err` is FalkorDB's
+/// error text.
+pub fn query_timeout(asked_ms: u64, writes: bool) -> Result<Option<u64>, &'static str> {
+    let as_ms = |n: i64| u64::try_from(n).unwrap_or(0);
+    timeout_rule(
+        asked_ms,
+        writes,
+        as_ms(int("TIMEOUT_MAX")),
+        as_ms(int("TIMEOUT_DEFAULT")),
+        as_ms(int("TIMEOUT")),
+    )
+}
+
+/// `query_timeout` over given parameter values.
+fn timeout_rule(
+    asked_ms: u64,
+    writes: bool,
+    max: u64,
+    default: u64,
+    legacy: u64,
+) -> Result<Option<u64>, &'static str> {
+    if max > 0 || default > 0 {
+        if max > 0 && asked_ms > max {
+            return Err(
+                "The query TIMEOUT parameter value cannot exceed the TIMEOUT_MAX configuration parameter value",
+            );
+        }
+        let t = [asked_ms, default, max].into_iter().find(|&t| t > 0);
+        return Ok(t);
+    }
+    if writes {
+        return Ok(None);
+    }
+    let t = if asked_ms > 0 { asked_ms } else { legacy };
+    Ok((t > 0).then_some(t))
+}
+
 /// GRAPH.CONFIG GET name|*.
 pub fn get(name: &[u8]) -> Reply {
     if name == b"*" {
@@ -111,17 +153,35 @@ pub fn set(name: &[u8], value: &[u8]) -> Reply {
     if !PARAMS.get(i).is_some_and(|p| p.2) {
         return err("This configuration parameter cannot be set at run-time");
     }
+    let pname = PARAMS.get(i).map_or("", |p| p.0);
+    let failed = || {
+        err(&format!(
+            "Failed to set config value {pname} to {}",
+            String::from_utf8_lossy(value)
+        ))
+    };
     let parsed = std::str::from_utf8(value)
         .ok()
         .and_then(|t| t.trim().parse::<i64>().ok());
     let Some(n) = parsed else {
-        return err("Failed to set config value");
+        return failed();
     };
-    if n < -1 || (n < 0 && PARAMS.get(i).is_some_and(|p| p.0 != "RESULTSET_SIZE")) {
-        return err("Failed to set config value");
+    if n < -1 || (n < 0 && pname != "RESULTSET_SIZE") {
+        return failed();
+    }
+    // FalkorDB keeps TIMEOUT_DEFAULT ≤ TIMEOUT_MAX whenever TIMEOUT_MAX is on (non-zero).
+    if pname == "TIMEOUT_DEFAULT" && int("TIMEOUT_MAX") > 0 && n > int("TIMEOUT_MAX") {
+        return err(
+            "TIMEOUT_DEFAULT configuration parameter cannot be set to a value higher than TIMEOUT_MAX",
+        );
+    }
+    if pname == "TIMEOUT_MAX" && n > 0 && n < int("TIMEOUT_DEFAULT") {
+        return err(
+            "TIMEOUT_MAX configuration parameter cannot be set to a value lower than TIMEOUT_DEFAULT",
+        );
     }
     let Ok(mut values) = VALUES.lock() else {
-        return err("Failed to set config value");
+        return failed();
     };
     if values.len() < PARAMS.len() {
         values.resize(PARAMS.len(), None);
@@ -154,5 +214,20 @@ mod tests {
             panic!("not an array")
         };
         assert_eq!(all.len(), PARAMS.len());
+    }
+
+    #[test]
+    fn timeout_rules_as_falkordb() {
+        // Deprecated mode (MAX and DEFAULT off): reads only, `timeout` else TIMEOUT.
+        assert_eq!(timeout_rule(0, false, 0, 0, 0), Ok(None));
+        assert_eq!(timeout_rule(200, false, 0, 0, 0), Ok(Some(200)));
+        assert_eq!(timeout_rule(0, false, 0, 0, 300), Ok(Some(300)));
+        assert_eq!(timeout_rule(200, true, 0, 0, 300), Ok(None));
+        // MAX/DEFAULT mode: reads and writes; `timeout` ≤ MAX, else DEFAULT, else MAX.
+        assert_eq!(timeout_rule(200, true, 10_000, 0, 0), Ok(Some(200)));
+        assert_eq!(timeout_rule(0, true, 300, 0, 0), Ok(Some(300)));
+        assert_eq!(timeout_rule(0, false, 1000, 500, 0), Ok(Some(500)));
+        assert_eq!(timeout_rule(0, false, 0, 500, 0), Ok(Some(500)));
+        assert!(timeout_rule(20_000, false, 10_000, 0, 0).is_err());
     }
 }

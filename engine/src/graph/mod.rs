@@ -239,6 +239,7 @@ pub fn image_mutations(g: &Graph) -> Vec<Mutation> {
             options: vx.options,
         });
     }
+    out.extend(g.constraint_image());
     out
 }
 

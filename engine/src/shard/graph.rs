@@ -8,6 +8,12 @@
 //! changes nothing (the executor restores the graph) and logs nothing, except that a graph
 //! GRAPH.QUERY created for it stays (as in FalkorDB) and its creation is logged.
 //!
+//! GRAPH.CONSTRAINT (`graph_constraint`) is logged the same way: the schema names it
+//! interned and its constraint record (with the status it was built with).
+//!
+//! Timeouts: a query's deadline comes from its `timeout` argument and GRAPH.CONFIG's TIMEOUT*
+//! (`config::query_timeout`); the executor aborts past it with `Query timed out`.
+//!
 //! Per-graph slow logs live in a thread-local table keyed by (db, key): one shard thread owns
 //! a key, and the table is cleared when GRAPH.DELETE removes the graph. Timing uses the
 //! monotonic clock for the reply's `Query internal execution time` only: it never changes
@@ -15,7 +21,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use moon_graph::Mutation;
@@ -24,7 +30,7 @@ use moon_graph::plan::Plan;
 
 use super::Shard;
 use crate::graph::{GraphValue, config, reply};
-use crate::ir::ops::{GraphOp, GraphQuery};
+use crate::ir::ops::{GraphConstraint, GraphOp, GraphQuery};
 use crate::ir::{ExecCtx, OpError, Reply};
 use crate::keyspace::Entry;
 use crate::keyspace::entry::{LargeValue, clock_secs};
@@ -163,11 +169,18 @@ impl Shard {
             ]),
             GraphOp::ConfigGet { name } => config::get(name),
             GraphOp::ConfigSet { name, value } => config::set(name, value),
+            GraphOp::Constraint(c) => self.graph_constraint(ctx, c),
         }
     }
 
     fn graph_query(&mut self, ctx: &ExecCtx, q: &GraphQuery, profile: bool) -> Reply {
         let (db, now) = (ctx.db, ctx.now_ms);
+        // The deadline only ever aborts (a write is rolled back and logs nothing), so the
+        // monotonic clock never leaks into replayed state.
+        let deadline = match config::query_timeout(q.timeout_ms, q.writes) {
+            Ok(ms) => ms.map(|ms| Instant::now() + Duration::from_millis(ms)),
+            Err(text) => return err(text),
+        };
         let mut created = false;
         match self.graph_found(db, &q.key, now) {
             Found::Other => return OpError::WrongType.into(),
@@ -208,11 +221,7 @@ impl Shard {
                 }
                 g.set_recording(record);
                 let labels_before = g.schema().labels.len() as u64;
-                let run = if profile {
-                    exec::execute_profiled(g, &plan, &params)
-                } else {
-                    exec::execute(g, &plan, &params).map(|rs| (rs, Vec::new()))
-                };
+                let run = exec::execute_until(g, &plan, &params, deadline, profile);
                 let result = run.map(|(mut rs, prof)| {
                     // FalkorDB counts labels new to the schema for CREATE/MERGE, but label
                     // assignments for SET/REMOVE (the executor counts assignments).
@@ -254,7 +263,7 @@ impl Shard {
                     match version_check(g.schema_version(), q.version) {
                         Some(mismatch) => mismatch,
                         None if profile => {
-                            match exec::execute_read_profiled(g, &q.plan, &q.params) {
+                            match exec::execute_read_until(g, &q.plan, &q.params, deadline, true) {
                                 Ok((mut rs, prof)) => {
                                     cap_rows(&mut rs);
                                     profile_reply(g, &q.plan, &rs, &prof)
@@ -262,14 +271,16 @@ impl Shard {
                                 Err(e) => err(e.to_string()),
                             }
                         }
-                        None => match exec::execute_read(g, &q.plan, &q.params) {
-                            Ok(mut rs) => {
-                                cap_rows(&mut rs);
-                                let ms = started.elapsed().as_secs_f64() * 1000.0;
-                                reply::result_reply(g, &rs, q.compact, ms)
+                        None => {
+                            match exec::execute_read_until(g, &q.plan, &q.params, deadline, false) {
+                                Ok((mut rs, _)) => {
+                                    cap_rows(&mut rs);
+                                    let ms = started.elapsed().as_secs_f64() * 1000.0;
+                                    reply::result_reply(g, &rs, q.compact, ms)
+                                }
+                                Err(e) => err(e.to_string()),
                             }
-                            Err(e) => err(e.to_string()),
-                        },
+                        }
                     }
                 }
             }
@@ -326,6 +337,51 @@ impl Shard {
             Some(Err(why)) => err(format!("ERR invalid graph effect: {why}")),
             None => empty_key(),
         }
+    }
+
+    /// GRAPH.CONSTRAINT CREATE|DROP: FalkorDB answers `PENDING` and builds the constraint in
+    /// the background; Moon builds it before answering (status OPERATIONAL or FAILED, see
+    /// `moon_graph::constraint`) and still answers `PENDING`. CREATE on a missing key creates
+    /// the graph, as FalkorDB. Logged like a write query: `GRAPH.EFFECT key <mutations>`
+    /// (schema names it interned, then the constraint record with its status).
+    fn graph_constraint(&mut self, ctx: &ExecCtx, c: &GraphConstraint) -> Reply {
+        let (db, now) = (ctx.db, ctx.now_ms);
+        let mut created = false;
+        match self.graph_found(db, &c.key, now) {
+            Found::Other => return OpError::WrongType.into(),
+            Found::Missing if c.drop => return empty_key(),
+            Found::Missing => {
+                let entry = Entry::new_value(
+                    &c.key,
+                    LargeValue::Graph(Box::new(GraphValue::new())),
+                    None,
+                    clock_secs(now),
+                );
+                self.dbs[db].insert(entry);
+                created = true;
+            }
+            Found::Graph => {}
+        }
+        let record = self.wal_enabled();
+        let out = self.dbs[db].update(&c.key, now, |e| {
+            let Some(LargeValue::Graph(g)) = e.value_mut() else {
+                return (OpError::WrongType.into(), Vec::new());
+            };
+            let g = &mut g.graph;
+            g.set_recording(record);
+            let reply = constraint_on(g, c);
+            let logged = g.take_mutations();
+            g.set_recording(false);
+            (reply, logged)
+        });
+        let Some((reply, mutations)) = out else {
+            return empty_key();
+        };
+        if (created || !mutations.is_empty()) && self.wal_enabled() {
+            self.log_expired(now);
+            self.log_command(db, now, crate::graph::effect_command(&c.key, &mutations));
+        }
+        reply
     }
 
     /// GRAPH.COPY with both keys on this shard.
@@ -399,6 +455,49 @@ impl Shard {
             Found::Missing => Err(empty_key()),
         }
     }
+}
+
+/// Resolves a GRAPH.CONSTRAINT's names and creates or drops it on `g`; the reply. CREATE
+/// interns the label/type and properties (FalkorDB adds them to the schema), except for a
+/// UNIQUE constraint lacking its index, which is refused first.
+fn constraint_on(g: &mut moon_graph::Graph, c: &GraphConstraint) -> Reply {
+    use moon_graph::{GraphError, IndexEntity, PropKeyId};
+    let entity_of = |g: &moon_graph::Graph| {
+        if c.relationship {
+            g.rel_type_id(&c.label).map(IndexEntity::RelType)
+        } else {
+            g.label_id(&c.label).map(IndexEntity::Label)
+        }
+    };
+    let known_keys = |g: &moon_graph::Graph| -> Option<Vec<PropKeyId>> {
+        c.props.iter().map(|p| g.prop_key_id(p)).collect()
+    };
+    let result = if c.drop {
+        match (entity_of(g), known_keys(g)) {
+            (Some(entity), Some(keys)) => {
+                g.drop_constraint(c.kind, entity, &keys).map(|_| Reply::Ok)
+            }
+            _ => Err(GraphError::ConstraintNotFound),
+        }
+    } else {
+        let indexed = match (entity_of(g), known_keys(g)) {
+            (Some(entity), Some(keys)) => keys.iter().all(|&k| g.has_index(entity, k)),
+            _ => false,
+        };
+        if c.kind == moon_graph::ConstraintKind::Unique && !indexed {
+            Err(GraphError::MissingConstraintIndex)
+        } else {
+            let entity = if c.relationship {
+                IndexEntity::RelType(g.intern_rel_type(&c.label))
+            } else {
+                IndexEntity::Label(g.intern_label(&c.label))
+            };
+            let keys: Vec<PropKeyId> = c.props.iter().map(|p| g.intern_prop_key(p)).collect();
+            g.create_constraint(c.kind, entity, &keys)
+                .map(|_| Reply::Simple(Bytes::from_static(b"PENDING")))
+        }
+    };
+    result.unwrap_or_else(|e| err(e.to_string()))
 }
 
 /// Whether any operator (at any depth) is `SET n:L` / `REMOVE n:L`.

@@ -322,6 +322,8 @@ fn sub_rows(g: &Graph, ctx: &Ctx<'_>, row: &Row, ops: &[crate::plan::Op]) -> Res
         created_nodes: Default::default(),
         created_edges: Default::default(),
         undo: Vec::new(),
+        deadline: ctx.deadline,
+        ticks: 0,
     };
     super::ops::run_ops(
         &mut super::ops::GraphRef::Read(g),

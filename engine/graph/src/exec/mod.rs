@@ -11,6 +11,16 @@
 //! records of names the failed query interned, which stay), so a failed query changes no
 //! entity, property, label or index. Rollback costs O(mutations), not O(graph).
 //!
+//! Constraints: after each write operator (a run of consecutive SET/REMOVE operators counts
+//! as one, as FalkorDB's single Update operation) the entities it touched — read off the undo
+//! entries it pushed — are checked against the graph's operational constraints; a violation
+//! fails the query with FalkorDB's message and rolls it back. Nothing is checked when the
+//! graph has no operational constraint.
+//!
+//! Deadlines (`timeout`): operators count rows and writes with `Ctx::tick`, which reads the
+//! clock every 1024 units and between operators; past the deadline the query fails with
+//! `Query timed out` (a write query is rolled back).
+//!
 //! Procedures (`procs`), shortest paths (`shortest`), `=~` (`regex_cache`) and the string/math
 //! functions (`strmath`) live in their own modules; `execute_profiled` times each top-level
 //! operator for GRAPH.PROFILE.
@@ -31,6 +41,8 @@ mod writes;
 
 #[cfg(test)]
 mod tests;
+
+use std::time::Instant;
 
 use crate::graph::{Graph, GraphError};
 use crate::plan::{Op, Plan};
@@ -72,6 +84,12 @@ pub enum ExecError {
     Unsupported(String),
     #[error("graph error: {0}")]
     Graph(#[from] GraphError),
+    /// A constraint violation, with FalkorDB's message (see `crate::constraint`).
+    #[error("{0}")]
+    Constraint(String),
+    /// The query ran past its deadline (FalkorDB's text).
+    #[error("Query timed out")]
+    Timeout,
 }
 
 /// Write counters, as FalkorDB reports them.
@@ -117,6 +135,39 @@ pub(crate) struct Ctx<'p> {
     pub created_edges: std::collections::HashSet<crate::ids::EdgeId>,
     /// Reverse mutations for rollback (see `undo`); empty for read-only runs.
     pub undo: Vec<crate::Mutation>,
+    /// When the query must stop (`ExecError::Timeout`); checked by [`Ctx::tick`].
+    pub deadline: Option<Instant>,
+    /// Work units since the last clock read.
+    pub ticks: u32,
+}
+
+/// Work units (rows produced, entities written) between two reads of the clock: cheap enough
+/// to be invisible, frequent enough that a query stops within about a millisecond.
+const TICKS_PER_CLOCK_READ: u32 = 1024;
+
+impl Ctx<'_> {
+    /// Counts one unit of work; every `TICKS_PER_CLOCK_READ` units, fails with
+    /// `ExecError::Timeout` once the deadline has passed. One branch without a deadline.
+    #[inline]
+    pub(crate) fn tick(&mut self) -> Result<(), ExecError> {
+        if self.deadline.is_some() {
+            self.ticks += 1;
+            if self.ticks >= TICKS_PER_CLOCK_READ {
+                return self.check_deadline();
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the clock now (between operators).
+    #[cold]
+    pub(crate) fn check_deadline(&mut self) -> Result<(), ExecError> {
+        self.ticks = 0;
+        match self.deadline {
+            Some(d) if Instant::now() >= d => Err(ExecError::Timeout),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What one top-level plan operator did during a profiled run (nested operators, e.g. inside
@@ -139,12 +190,56 @@ fn new_ctx<'p>(plan: &Plan, params: &'p Params) -> Ctx<'p> {
         created_nodes: Default::default(),
         created_edges: Default::default(),
         undo: Vec::new(),
+        deadline: None,
+        ticks: 0,
     }
 }
 
 /// Runs `plan`. Write plans are atomic (see the module doc).
 pub fn execute(graph: &mut Graph, plan: &Plan, params: &Params) -> Result<ResultSet, ExecError> {
-    execute_inner(graph, plan, params, None)
+    execute_inner(graph, plan, params, None, None)
+}
+
+/// [`execute`] / [`execute_profiled`] (with `profile`) that fails with
+/// [`ExecError::Timeout`] once `deadline` passes; a write plan is then rolled back like on
+/// any other error.
+pub fn execute_until(
+    graph: &mut Graph,
+    plan: &Plan,
+    params: &Params,
+    deadline: Option<Instant>,
+    profile: bool,
+) -> Result<(ResultSet, Vec<OpProfile>), ExecError> {
+    let mut prof = Vec::new();
+    let p = if profile { Some(&mut prof) } else { None };
+    let rs = execute_inner(graph, plan, params, p, deadline)?;
+    Ok((rs, prof))
+}
+
+/// [`execute_read`] / [`execute_read_profiled`] (with `profile`) with a deadline.
+pub fn execute_read_until(
+    graph: &Graph,
+    plan: &Plan,
+    params: &Params,
+    deadline: Option<Instant>,
+    profile: bool,
+) -> Result<(ResultSet, Vec<OpProfile>), ExecError> {
+    if plan_writes(&plan.ops) {
+        return Err(ExecError::Invalid(
+            "write query run on a read-only graph".into(),
+        ));
+    }
+    let mut ctx = new_ctx(plan, params);
+    ctx.deadline = deadline;
+    let mut prof = Vec::new();
+    let rows = ops::run_top(
+        &mut ops::GraphRef::Read(graph),
+        &plan.ops,
+        vec![empty_row(plan)],
+        &mut ctx,
+        if profile { Some(&mut prof) } else { None },
+    )?;
+    Ok((finish(plan, rows, ctx.stats), prof))
 }
 
 /// Like [`execute`], also returning one [`OpProfile`] per operator of `plan.ops` (same
@@ -155,7 +250,7 @@ pub fn execute_profiled(
     params: &Params,
 ) -> Result<(ResultSet, Vec<OpProfile>), ExecError> {
     let mut prof = Vec::with_capacity(plan.ops.len());
-    let rs = execute_inner(graph, plan, params, Some(&mut prof))?;
+    let rs = execute_inner(graph, plan, params, Some(&mut prof), None)?;
     Ok((rs, prof))
 }
 
@@ -164,9 +259,11 @@ fn execute_inner(
     plan: &Plan,
     params: &Params,
     prof: Option<&mut Vec<OpProfile>>,
+    deadline: Option<Instant>,
 ) -> Result<ResultSet, ExecError> {
     if !plan_writes(&plan.ops) {
         let mut ctx = new_ctx(plan, params);
+        ctx.deadline = deadline;
         let rows = ops::run_top(
             &mut ops::GraphRef::Read(graph),
             &plan.ops,
@@ -179,6 +276,7 @@ fn execute_inner(
     let was_recording = graph.is_recording();
     let earlier_log = graph.take_mutations();
     let mut ctx = new_ctx(plan, params);
+    ctx.deadline = deadline;
     let out = ops::run_top(
         &mut ops::GraphRef::Write(graph),
         &plan.ops,

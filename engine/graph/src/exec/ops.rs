@@ -42,10 +42,63 @@ pub(crate) fn run_ops(
     mut rows: Vec<Row>,
     ctx: &mut Ctx<'_>,
 ) -> Result<Vec<Row>> {
-    for op in ops {
+    let mut mark = ctx.undo.len();
+    for (i, op) in ops.iter().enumerate() {
         rows = run_op(g, op, rows, ctx)?;
+        after_op(g, ops, i, ctx, &mut mark)?;
     }
     Ok(rows)
+}
+
+/// SET / REMOVE operators: consecutive ones form one update step for constraint checks.
+fn is_update(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::SetProps(_) | Op::SetMap { .. } | Op::SetLabels { .. }
+    )
+}
+
+/// Between operators: the deadline, then the constraints over what the write step ending at
+/// `ops[i]` (started at undo position `*mark`) touched.
+fn after_op(
+    g: &GraphRef<'_>,
+    ops: &[Op],
+    i: usize,
+    ctx: &mut Ctx<'_>,
+    mark: &mut usize,
+) -> Result<()> {
+    if ctx.deadline.is_some() {
+        ctx.check_deadline()?;
+    }
+    let continues = ops.get(i).is_some_and(is_update) && ops.get(i + 1).is_some_and(is_update);
+    if continues {
+        return Ok(());
+    }
+    if ctx.undo.len() > *mark {
+        enforce_constraints(g.get(), &ctx.undo[*mark..])?;
+    }
+    *mark = ctx.undo.len();
+    Ok(())
+}
+
+/// Checks every entity the undo entries say was created or changed (and still exists).
+fn enforce_constraints(g: &Graph, undo: &[crate::Mutation]) -> Result<()> {
+    use crate::Mutation as M;
+    if !g.has_active_constraints() {
+        return Ok(());
+    }
+    for m in undo {
+        let r = match m {
+            M::DeleteNode { id }
+            | M::SetNodeProps { id, .. }
+            | M::AddLabels { id, .. }
+            | M::RemoveLabels { id, .. } => g.check_node_constraints(*id),
+            M::DeleteEdge { id } | M::SetEdgeProps { id, .. } => g.check_edge_constraints(*id),
+            _ => Ok(()),
+        };
+        r.map_err(ExecError::Constraint)?;
+    }
+    Ok(())
 }
 
 /// `run_ops` for a plan's top level, timing each operator when `prof` is given.
@@ -60,13 +113,15 @@ pub(crate) fn run_top(
         return run_ops(g, ops, rows, ctx);
     };
     prof.clear();
-    for op in ops {
+    let mut mark = ctx.undo.len();
+    for (i, op) in ops.iter().enumerate() {
         let t = std::time::Instant::now();
         rows = run_op(g, op, rows, ctx)?;
         prof.push(super::OpProfile {
             records: rows.len(),
             elapsed: t.elapsed(),
         });
+        after_op(g, ops, i, ctx, &mut mark)?;
     }
     Ok(rows)
 }
@@ -96,6 +151,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             let mut out = Vec::new();
             for row in rows {
                 for n in gr.nodes() {
+                    ctx.tick()?;
                     let mut r = row.clone();
                     set(&mut r, *slot, RV::Node(n));
                     out.push(r);
@@ -111,6 +167,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             let mut out = Vec::new();
             for row in rows {
                 for n in gr.nodes_with_label(l) {
+                    ctx.tick()?;
                     let mut r = row.clone();
                     set(&mut r, *slot, RV::Node(n));
                     out.push(r);
@@ -140,6 +197,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
                     gr.nodes_with_label(l).collect()
                 };
                 for n in hits {
+                    ctx.tick()?;
                     // Re-check: the index treats 1 and 1.0 alike, and the fallback scans all.
                     if gr.node_property(n, k).and_then(|p| p.cypher_eq(&v)) == Some(true) {
                         let mut r = row.clone();
@@ -173,6 +231,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
                     None => Vec::new(),
                 };
                 for n in hits {
+                    ctx.tick()?;
                     let p = super::eval::property(gr, &RV::Node(n), prop)?;
                     let hit = super::eval::binary(*cmp, p, v.clone())?;
                     if truth(&hit)? == Some(true) {
@@ -203,6 +262,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
                     continue;
                 };
                 for (e, nbr) in gr.neighbors(src, *dir, &type_ids) {
+                    ctx.tick()?;
                     if target.is_some_and(|t| t != nbr) {
                         continue;
                     }
@@ -218,6 +278,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             let gr = g.get();
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
+                ctx.tick()?;
                 if truth(&eval(gr, ctx, &row, pred)?)? == Some(true) {
                     out.push(row);
                 }
@@ -255,6 +316,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             }
             let mut out = Vec::new();
             for row in rows {
+                ctx.tick()?;
                 let Some((src, target)) = endpoints(&row, *from, *to, *to_bound) else {
                     continue;
                 };
@@ -276,6 +338,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             let gr = g.get();
             let mut out = Vec::with_capacity(rows.len());
             for mut row in rows {
+                ctx.tick()?;
                 for (slot, e) in items {
                     let v = eval(gr, ctx, &row, e)?;
                     set(&mut row, *slot, v);
@@ -289,6 +352,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             let gr = g.get();
             let mut keyed = Vec::with_capacity(rows.len());
             for row in rows {
+                ctx.tick()?;
                 let mut k = Vec::with_capacity(keys.len());
                 for (e, _) in keys {
                     k.push(eval(gr, ctx, &row, e)?);
@@ -342,6 +406,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
                     None => vec![v],
                 };
                 for it in items {
+                    ctx.tick()?;
                     let mut r = row.clone();
                     set(&mut r, *slot, it);
                     out.push(r);
@@ -352,6 +417,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
         Op::Optional { ops, new_slots } => {
             let mut out = Vec::new();
             for row in rows {
+                ctx.tick()?;
                 let got = run_ops(g, ops, vec![row.clone()], ctx)?;
                 if got.is_empty() {
                     let mut r = row;
@@ -375,6 +441,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
         Op::Create { nodes, rels } => {
             let mut out = Vec::with_capacity(rows.len());
             for mut row in rows {
+                ctx.tick()?;
                 super::writes::create(g.get_mut()?, ctx, &mut row, nodes, rels, false)?;
                 out.push(row);
             }
@@ -382,6 +449,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
         }
         Op::SetProps(items) => {
             for row in &rows {
+                ctx.tick()?;
                 for it in items {
                     super::writes::set_prop(g.get_mut()?, ctx, row, it)?;
                 }
@@ -394,6 +462,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             replace,
         } => {
             for row in &rows {
+                ctx.tick()?;
                 super::writes::set_map(g.get_mut()?, ctx, row, target, value, *replace)?;
             }
             Ok(rows)
@@ -404,6 +473,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             remove,
         } => {
             for row in &rows {
+                ctx.tick()?;
                 super::writes::set_labels(g.get_mut()?, ctx, row, target, labels, *remove)?;
             }
             Ok(rows)
@@ -418,6 +488,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
         } => {
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
+                ctx.tick()?;
                 let found = run_ops(g, pattern, vec![row.clone()], ctx)?;
                 if found.is_empty() {
                     let mut r = row;
@@ -438,6 +509,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
                     None => return Err(mismatch("List", &v)),
                 };
                 for it in items {
+                    ctx.tick()?;
                     let mut r = row.clone();
                     set(&mut r, *slot, it);
                     run_ops(g, body, vec![r], ctx)?;

@@ -55,6 +55,11 @@ const PROCS: &[Proc] = &[
         args: 0,
     },
     Proc {
+        name: "db.constraints",
+        columns: &["type", "label", "properties", "entitytype", "status"],
+        args: 0,
+    },
+    Proc {
         name: "db.idx.vector.queryNodes",
         columns: &["node", "score"],
         args: 4,
@@ -104,6 +109,7 @@ pub(crate) fn call(g: &Graph, name: &str, args: &[RV]) -> Result<Vec<Vec<RV>>> {
         "db.relationshipTypes" => schema.rel_types.names().map(|n| vec![s(n)]).collect(),
         "db.propertyKeys" => schema.prop_keys.names().map(|n| vec![s(n)]).collect(),
         "db.indexes" => list_indexes(g),
+        "db.constraints" => list_constraints(g),
         "db.idx.vector.queryNodes" => vector_query(g, args, false)?,
         "db.idx.vector.queryRelationships" => vector_query(g, args, true)?,
         "dbms.procedures" => PROCS.iter().map(|p| vec![s(p.name), s("READ")]).collect(),
@@ -177,6 +183,43 @@ fn list_indexes(g: &Graph) -> Vec<Vec<RV>> {
                 s(kind),
                 s("OPERATIONAL"),
                 RV::Value(Value::Map(Vec::new())),
+            ]
+        })
+        .collect()
+}
+
+/// `db.constraints()`: one record per constraint in FalkorDB's order — relationship-type
+/// constraints before label ones, schema ids descending, and the newest first within one
+/// label/type — with `properties` as a list of names in property-id order.
+fn list_constraints(g: &Graph) -> Vec<Vec<RV>> {
+    let all = g.list_constraints();
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by_key(|&i| {
+        let (group, id) = match all[i].entity {
+            IndexEntity::RelType(t) => (0u8, t.0),
+            IndexEntity::Label(l) => (1u8, l.0),
+        };
+        (group, std::cmp::Reverse(id), std::cmp::Reverse(i))
+    });
+    order
+        .into_iter()
+        .filter_map(|i| all.get(i))
+        .map(|c| {
+            let (label, kind) = match c.entity {
+                IndexEntity::Label(l) => (g.label_name(l), "NODE"),
+                IndexEntity::RelType(t) => (g.rel_type_name(t), "RELATIONSHIP"),
+            };
+            let props = c
+                .keys
+                .iter()
+                .map(|&k| Value::str(g.prop_key_name(k).unwrap_or_default()))
+                .collect();
+            vec![
+                s(c.kind.name()),
+                s(label.unwrap_or_default()),
+                RV::Value(Value::List(props)),
+                s(kind),
+                s(c.status.name()),
             ]
         })
         .collect()

@@ -122,6 +122,9 @@ pub(super) fn index_ddl(
                     "Unable to drop index on :{label}({p}): no such index."
                 )));
             }
+            if gm.index_supports_constraint(entity, key) {
+                return Err(ExecError::Invalid("Index supports constraint".into()));
+            }
             gm.drop_index(entity, key)?;
             ctx.undo.push(Mutation::CreateIndex {
                 entity,

@@ -39,6 +39,23 @@ pub struct GraphQuery {
     pub version: Option<u64>,
 }
 
+/// One GRAPH.CONSTRAINT CREATE / DROP (names as sent; the shard resolves them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphConstraint {
+    /// The graph key.
+    pub key: Bytes,
+    /// DROP (else CREATE).
+    pub drop: bool,
+    /// MANDATORY or UNIQUE.
+    pub kind: moon_graph::ConstraintKind,
+    /// RELATIONSHIP (else NODE).
+    pub relationship: bool,
+    /// The label or relationship type.
+    pub label: String,
+    /// The properties (distinct; 1 to 255).
+    pub props: Vec<String>,
+}
+
 /// A `GRAPH.*` command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GraphOp {
@@ -67,6 +84,8 @@ pub enum GraphOp {
     ConfigGet { name: Bytes },
     /// GRAPH.CONFIG SET name value.
     ConfigSet { name: Bytes, value: Bytes },
+    /// GRAPH.CONSTRAINT CREATE|DROP key ... (logged as its `GRAPH.EFFECT`).
+    Constraint(Box<GraphConstraint>),
 }
 
 impl GraphOp {
@@ -80,6 +99,7 @@ impl GraphOp {
             | GraphOp::Effect { key, .. }
             | GraphOp::Slowlog { key, .. } => vec![key],
             GraphOp::Copy { src, dst } => vec![src, dst],
+            GraphOp::Constraint(c) => vec![&c.key],
             GraphOp::List
             | GraphOp::Info
             | GraphOp::ConfigGet { .. }
@@ -97,12 +117,15 @@ impl GraphOp {
     }
 
     /// GRAPH.QUERY always (even a read creates a missing graph, as FalkorDB), PROFILE of a
-    /// writing plan, DELETE, COPY, EFFECT.
+    /// writing plan, DELETE, COPY, EFFECT, CONSTRAINT.
     pub fn is_write(&self) -> bool {
         match self {
             GraphOp::Query(q) => !q.read_only,
             GraphOp::Profile(q) => q.writes,
-            GraphOp::Delete { .. } | GraphOp::Copy { .. } | GraphOp::Effect { .. } => true,
+            GraphOp::Delete { .. }
+            | GraphOp::Copy { .. }
+            | GraphOp::Effect { .. }
+            | GraphOp::Constraint(_) => true,
             _ => false,
         }
     }

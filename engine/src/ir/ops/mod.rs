@@ -20,7 +20,7 @@ pub use bitmap::BitmapOp;
 pub use dump::DumpOp;
 pub use functions::{FunctionOp, RestorePolicy};
 pub use geo::GeoOp;
-pub use graph::{GraphOp, GraphQuery};
+pub use graph::{GraphConstraint, GraphOp, GraphQuery};
 pub use hash::HashOp;
 pub use hll::HllOp;
 pub use list::ListOp;

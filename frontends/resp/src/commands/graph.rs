@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use moon_engine::ir::ops::{GraphOp, GraphQuery};
+use moon_engine::ir::ops::{GraphConstraint, GraphOp, GraphQuery};
 use moon_engine::ir::{Op, OpError};
 
 use super::Command;
@@ -212,12 +212,15 @@ pub static GRAPH_EFFECT: CommandSpec = CommandSpec::new(
     graph_effect,
 );
 
+/// GRAPH.CONSTRAINT's key is argv[2] (FalkorDB's COMMAND INFO: arity -1, key 2).
+const CONSTRAINT_KEY: &[KeySpec] = &[KeySpec::one(K_RW | K_UPDATE, 2)];
+
 pub static GRAPH_CONSTRAINT: CommandSpec = CommandSpec::new(
     "graph.constraint",
-    -2,
-    WRITE | DENYOOM,
+    -1,
+    WRITE | DENYOOM | NOSCRIPT,
     0,
-    &[],
+    CONSTRAINT_KEY,
     doc(G, "2.12.0", "Creates or deletes a constraint", "O(n)"),
     graph_constraint,
 );
@@ -458,10 +461,64 @@ fn graph_effect(args: &[Bytes]) -> Result<Command, OpError> {
     })
 }
 
-fn graph_constraint(_args: &[Bytes]) -> Result<Command, OpError> {
-    // Constraints need enforcement in the executor's write path, which Moon does not have
-    // yet: refuse rather than answer a PENDING that never completes.
-    fail("ERR GRAPH.CONSTRAINT is not supported yet")
+/// `GRAPH.CONSTRAINT CREATE|DROP key MANDATORY|UNIQUE NODE label|RELATIONSHIP type
+/// PROPERTIES n prop...`, checked in FalkorDB's order with its texts.
+fn graph_constraint(args: &[Bytes]) -> Result<Command, OpError> {
+    if args.len() < 8 {
+        return fail("ERR wrong number of arguments for 'graph.CONSTRAINT' command");
+    }
+    let at = |i: usize| args.get(i).map_or(&b""[..], |a| &a[..]);
+    let drop = if is(at(1), "create") {
+        false
+    } else if is(at(1), "drop") {
+        true
+    } else {
+        return fail("Invalid constraint operation");
+    };
+    let kind = if is(at(3), "mandatory") {
+        moon_graph::ConstraintKind::Mandatory
+    } else if is(at(3), "unique") {
+        moon_graph::ConstraintKind::Unique
+    } else {
+        return fail("Invalid constraint type");
+    };
+    let relationship = if is(at(4), "node") {
+        false
+    } else if is(at(4), "relationship") {
+        true
+    } else {
+        return fail("Invalid constraint entity type");
+    };
+    if !is(at(6), "properties") {
+        return fail("missing PROPERTIES argument");
+    }
+    let n = std::str::from_utf8(at(7))
+        .ok()
+        .and_then(|t| t.parse::<i64>().ok())
+        .filter(|n| (1..=255).contains(n));
+    let Some(n) = n else {
+        return fail("Number of properties must be an integer between 1 and 255");
+    };
+    let props = args.get(8..).unwrap_or_default();
+    if props.len() as i64 != n {
+        return fail("Number of properties doesn't match property count");
+    }
+    let name = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let props: Vec<String> = props.iter().map(|p| name(p)).collect();
+    let mut sorted = props.clone();
+    sorted.sort();
+    sorted.dedup();
+    if sorted.len() != props.len() {
+        return fail("Properties cannot contain duplicates");
+    }
+    op(GraphOp::Constraint(Box::new(GraphConstraint {
+        key: key_at(args, 2)?,
+        drop,
+        kind,
+        relationship,
+        label: name(at(5)),
+        props,
+    })))
 }
 
 #[cfg(test)]
@@ -531,5 +588,77 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let names: Vec<&str> = q.params.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn constraint_arguments_and_errors() {
+        let e = |line: &str| {
+            let parts: Vec<&str> = line.split(' ').collect();
+            match graph_constraint(&args(&parts)) {
+                Err(OpError::Other(t)) => t,
+                other => panic!("{line}: {other:?}"),
+            }
+        };
+        let ok = |line: &str| {
+            let parts: Vec<&str> = line.split(' ').collect();
+            match graph_constraint(&args(&parts)) {
+                Ok(Command::Op(Op::Graph(GraphOp::Constraint(c)))) => c,
+                other => panic!("{line}: {other:?}"),
+            }
+        };
+        let c = ok("GRAPH.CONSTRAINT create g unique relationship R properties 2 b a");
+        assert!(!c.drop && c.relationship);
+        assert_eq!(c.kind, moon_graph::ConstraintKind::Unique);
+        assert_eq!((c.key.as_ref(), c.label.as_str()), (&b"g"[..], "R"));
+        assert_eq!(c.props, ["b", "a"]);
+        assert!(ok("GRAPH.CONSTRAINT DROP g MANDATORY NODE L PROPERTIES 1 x").drop);
+        let wrong = "ERR wrong number of arguments for 'graph.CONSTRAINT' command";
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g MANDATORY NODE L PROPERTIES"),
+            wrong
+        );
+        assert_eq!(e("GRAPH.CONSTRAINT"), wrong);
+        assert_eq!(
+            e("GRAPH.CONSTRAINT FOO g MANDATORY NODE L PROPERTIES 1 x"),
+            "Invalid constraint operation"
+        );
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g FOO NODE L PROPERTIES 1 x"),
+            "Invalid constraint type"
+        );
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g MANDATORY EDGE L PROPERTIES 1 x"),
+            "Invalid constraint entity type"
+        );
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g MANDATORY NODE L PROPS 1 x"),
+            "missing PROPERTIES argument"
+        );
+        let count = "Number of properties must be an integer between 1 and 255";
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g MANDATORY NODE L PROPERTIES 0"),
+            count
+        );
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g MANDATORY NODE L PROPERTIES 256 x"),
+            count
+        );
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g MANDATORY NODE L PROPERTIES x x"),
+            count
+        );
+        let mismatch = "Number of properties doesn't match property count";
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g MANDATORY NODE L PROPERTIES 2 x"),
+            mismatch
+        );
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g MANDATORY NODE L PROPERTIES 1 x y"),
+            mismatch
+        );
+        assert_eq!(
+            e("GRAPH.CONSTRAINT CREATE g MANDATORY NODE L PROPERTIES 2 x x"),
+            "Properties cannot contain duplicates"
+        );
     }
 }

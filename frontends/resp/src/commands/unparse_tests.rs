@@ -484,7 +484,10 @@ const NOT_COVERED: &[(&str, &str)] = &[
     ("graph.delete", "graph_cmds WAL replay"),
     ("graph.copy", "graph_cmds WAL replay"),
     ("graph.effect", "graph_persist crash replay"),
-    ("graph.constraint", "not implemented: answers an error"),
+    (
+        "graph.constraint",
+        "logged as its effect, GRAPH.EFFECT (moon_engine::shard::graph)",
+    ),
     // Their argument is library code (a newline after the shebang) or a binary payload, which
     // these whitespace-split lines cannot hold: scripting_tests.rs round-trips and replays them.
     (

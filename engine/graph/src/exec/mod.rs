@@ -25,6 +25,7 @@ mod procs;
 mod regex_cache;
 mod rvalue;
 mod shortest;
+mod stream;
 mod strmath;
 mod undo;
 mod writes;

@@ -38,6 +38,14 @@ impl Acc {
         }
     }
 
+    /// Feeds `n` inputs known to be counted (`count(*)`, or non-null values of a non-distinct
+    /// `count`) at once.
+    pub(crate) fn add_count(&mut self, n: u64) {
+        self.count = self
+            .count
+            .saturating_add(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
     /// Feeds one input (`None` for `count(*)`).
     pub(crate) fn add(&mut self, v: Option<RV>) -> Result<(), ExecError> {
         let Some(v) = v else {

@@ -35,6 +35,7 @@ mod procs;
 mod regex_cache;
 mod rvalue;
 mod shortest;
+mod stream;
 mod strmath;
 mod undo;
 mod writes;

@@ -1,8 +1,7 @@
 //! Operator implementations: each maps a batch of rows to the next batch.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use super::agg::Acc;
 use super::eval::{eval, mismatch, truth};
 use super::rvalue::{Grouped, NULL, ResultValue as RV};
 use super::{Ctx, ExecError, Row};
@@ -43,9 +42,27 @@ pub(crate) fn run_ops(
     ctx: &mut Ctx<'_>,
 ) -> Result<Vec<Row>> {
     let mut mark = ctx.undo.len();
-    for (i, op) in ops.iter().enumerate() {
+    // Fused runs take the context shared and read no clock: a query with a deadline runs the
+    // batch way, which checks it per row.
+    let mut fuse = ctx.deadline.is_none();
+    let mut i = 0;
+    while let Some(op) = ops.get(i) {
+        // Read operators feeding an aggregate run fused (see `stream`); on an error they are
+        // re-run the batch way so the error reported is the batch one.
+        if fuse && let Some(end) = super::stream::fusible(ops, i) {
+            match super::stream::run(g.get(), ctx, ops.get(i..=end).unwrap_or(&[]), &rows) {
+                Ok(out) => {
+                    rows = out;
+                    after_op(g, ops, end, ctx, &mut mark)?;
+                    i = end + 1;
+                    continue;
+                }
+                Err(_) => fuse = false,
+            }
+        }
         rows = run_op(g, op, rows, ctx)?;
         after_op(g, ops, i, ctx, &mut mark)?;
+        i += 1;
     }
     Ok(rows)
 }
@@ -182,28 +199,13 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             value,
         } => {
             let gr = g.get();
-            let (Some(l), Some(k)) = (gr.label_id(label), gr.prop_key_id(prop)) else {
-                return Ok(Vec::new());
-            };
             let mut out = Vec::new();
             for row in rows {
-                let RV::Value(v) = eval(gr, ctx, &row, value)? else {
-                    continue;
-                };
-                let hits: Vec<NodeId> = if gr.has_index(IndexEntity::Label(l), k) {
-                    let range = IndexRange::eq(v.clone());
-                    gr.index_seek_nodes(l, k, &range).collect()
-                } else {
-                    gr.nodes_with_label(l).collect()
-                };
-                for n in hits {
+                for n in super::stream::seek_hits(gr, ctx, &row, label, prop, value)? {
                     ctx.tick()?;
-                    // Re-check: the index treats 1 and 1.0 alike, and the fallback scans all.
-                    if gr.node_property(n, k).and_then(|p| p.cypher_eq(&v)) == Some(true) {
-                        let mut r = row.clone();
-                        set(&mut r, *slot, RV::Node(n));
-                        out.push(r);
-                    }
+                    let mut r = row.clone();
+                    set(&mut r, *slot, RV::Node(n));
+                    out.push(r);
                 }
             }
             Ok(out)
@@ -216,29 +218,13 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
             value,
         } => {
             let gr = g.get();
-            let Some(l) = gr.label_id(label) else {
-                return Ok(Vec::new());
-            };
-            let key = gr.prop_key_id(prop);
             let mut out = Vec::new();
             for row in rows {
-                let v = eval(gr, ctx, &row, value)?;
-                if v.is_null() {
-                    continue;
-                }
-                let hits = match key {
-                    Some(k) => index_candidates(gr, l, k, *cmp, &v),
-                    None => Vec::new(),
-                };
-                for n in hits {
+                for n in super::stream::scan_hits(gr, ctx, &row, label, prop, *cmp, value)? {
                     ctx.tick()?;
-                    let p = super::eval::property(gr, &RV::Node(n), prop)?;
-                    let hit = super::eval::binary(*cmp, p, v.clone())?;
-                    if truth(&hit)? == Some(true) {
-                        let mut r = row.clone();
-                        set(&mut r, *slot, RV::Node(n));
-                        out.push(r);
-                    }
+                    let mut r = row.clone();
+                    set(&mut r, *slot, RV::Node(n));
+                    out.push(r);
                 }
             }
             Ok(out)
@@ -593,7 +579,7 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
 /// Candidate nodes for `n.key <cmp> v` among nodes labelled `l`, in id order: from the range
 /// index when there is one and `v` is indexable, else every node with the label. A superset:
 /// the caller re-checks each candidate.
-fn index_candidates(
+pub(super) fn index_candidates(
     g: &Graph,
     l: crate::ids::LabelId,
     k: PropKeyId,
@@ -642,7 +628,7 @@ fn index_candidates(
 }
 
 /// Depth-first enumeration of relationship-unique paths of `min..=max` hops from `src`.
-fn var_paths(
+pub(super) fn var_paths(
     g: &Graph,
     src: NodeId,
     dir: crate::ids::Direction,
@@ -652,24 +638,22 @@ fn var_paths(
     emit: &mut dyn FnMut(&[crate::ids::EdgeId], NodeId),
 ) {
     let mut edges: Vec<crate::ids::EdgeId> = Vec::new();
-    // Stack of (neighbour list, next index) per depth; explicit, so depth is not limited by
-    // the thread stack. `edges[d]` is the edge taken at depth d.
-    type Frame = (Vec<(crate::ids::EdgeId, NodeId)>, usize);
-    let mut stack: Vec<Frame> = Vec::new();
+    // Stack of neighbour iterators per depth (no allocation per visited node); explicit, so
+    // depth is not limited by the thread stack. `edges[d]` is the edge taken at depth d.
+    let mut stack: Vec<crate::Neighbors<'_>> = Vec::new();
     if min == 0 {
         emit(&[], src);
     }
     if max == Some(0) {
         return;
     }
-    stack.push((g.neighbors(src, dir, types).collect(), 0));
-    while let Some((nbrs, i)) = stack.last_mut() {
-        let Some((e, n)) = nbrs.get(*i).copied() else {
+    stack.push(g.neighbors(src, dir, types));
+    while let Some(it) = stack.last_mut() {
+        let Some((e, n)) = it.next() else {
             stack.pop();
             edges.pop();
             continue;
         };
-        *i += 1;
         if edges.contains(&e) {
             continue;
         }
@@ -679,7 +663,7 @@ fn var_paths(
             emit(&edges, n);
         }
         if max.is_none_or(|m| depth < m) {
-            stack.push((g.neighbors(n, dir, types).collect(), 0));
+            stack.push(g.neighbors(n, dir, types));
         } else {
             edges.pop();
         }
@@ -693,63 +677,22 @@ fn aggregate(
     aggs: &[(usize, crate::plan::AggCall)],
     rows: Vec<Row>,
 ) -> Result<Vec<Row>> {
-    let mut groups: HashMap<Vec<Grouped>, usize> = HashMap::new();
-    let mut out: Vec<(Row, Vec<Acc>)> = Vec::new();
-    let new_accs = || {
-        aggs.iter()
-            .map(|(_, a)| Acc::new(a.func, a.distinct))
-            .collect::<Vec<_>>()
-    };
-    for row in rows {
-        let mut key = Vec::with_capacity(keys.len());
-        for k in keys {
-            key.push(Grouped(eval(g, ctx, &row, k)?));
-        }
-        let idx = match groups.get(&key) {
-            Some(i) => *i,
-            None => {
-                out.push((row.clone(), new_accs()));
-                groups.insert(key, out.len() - 1);
-                out.len() - 1
-            }
-        };
-        let Some((_, accs)) = out.get_mut(idx) else {
-            continue;
-        };
-        for ((_, call), acc) in aggs.iter().zip(accs.iter_mut()) {
-            let v = match &call.arg {
-                Some(e) => Some(eval(g, ctx, &row, e)?),
-                None => None,
-            };
-            acc.add(v)?;
-        }
+    let mut st = super::stream::AggState::new(keys, aggs, false);
+    for row in &rows {
+        st.add(g, ctx, row)?;
     }
-    if out.is_empty() && keys.is_empty() {
-        out.push((vec![NULL; ctx.slots], new_accs()));
-    }
-    Ok(out
-        .into_iter()
-        .map(|(mut row, accs)| {
-            for ((slot, _), acc) in aggs.iter().zip(accs) {
-                if row.len() <= *slot {
-                    row.resize(*slot + 1, NULL);
-                }
-                row[*slot] = acc.finish();
-            }
-            row
-        })
-        .collect())
+    Ok(st.finish(ctx.slots))
 }
 
 /// The ids of the relationship types named in an expand step; names the graph has never seen
 /// are left out (no relationship can have them).
-fn rel_type_ids(gr: &Graph, types: &[std::sync::Arc<str>]) -> Vec<RelTypeId> {
+pub(super) fn rel_type_ids(gr: &Graph, types: &[std::sync::Arc<str>]) -> Vec<RelTypeId> {
     types.iter().filter_map(|t| gr.rel_type_id(t)).collect()
 }
 
 /// An expand step's start node and, when the pattern's far end is already bound, its node;
 /// `None` when a slot does not hold a node (the row expands to nothing).
-fn endpoints(
+pub(super) fn endpoints(
     row: &[RV],
     from: usize,
     to: usize,

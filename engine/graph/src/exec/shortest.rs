@@ -5,7 +5,8 @@
 //! BFS depth; paths are then enumerated backwards from the target. Each node is expanded once,
 //! so the search is O(V + E) per source (plus the output for `all`). Paths never revisit a node.
 
-use std::collections::HashMap;
+// hashbrown's default hasher: the BFS does a map probe per edge, where SipHash dominated.
+use hashbrown::HashMap;
 
 use super::rvalue::Path;
 use crate::graph::Graph;

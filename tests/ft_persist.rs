@@ -65,7 +65,7 @@ fn put(con: &mut Connection, i: usize, seed: u64) {
         .arg("e")
         .arg(blob(&vector(seed)))
         .arg("t")
-        .arg(if i % 3 == 0 { "red" } else { "blue" })
+        .arg(if i.is_multiple_of(3) { "red" } else { "blue" })
         .query(con)
         .expect("HSET");
 }
@@ -81,7 +81,7 @@ fn load(con: &mut Connection) {
                 .arg("e")
                 .arg(blob(&vector(i as u64)))
                 .arg("t")
-                .arg(if i % 3 == 0 { "red" } else { "blue" })
+                .arg(if i.is_multiple_of(3) { "red" } else { "blue" })
                 .ignore();
         }
         let () = p.query(con).expect("HSET pipeline");

@@ -560,7 +560,11 @@ fn cached_plans_take_each_querys_parameters() {
     let s = Server::start(&["--shards", "1"]);
     let mut c = s.conn();
     for i in 0..5 {
-        let r = qc(&mut c, "pc", &format!("CYPHER x={i} y='s{i}' RETURN $x + 1, $y"));
+        let r = qc(
+            &mut c,
+            "pc",
+            &format!("CYPHER x={i} y='s{i}' RETURN $x + 1, $y"),
+        );
         let row = &r.items()[1].items()[0];
         assert_eq!(row.items()[0], typed_int(i + 1), "{r:?}");
         assert_eq!(row.items()[1], typed(2, b(&format!("s{i}"))), "{r:?}");

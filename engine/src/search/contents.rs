@@ -30,6 +30,9 @@ use crate::keyspace::{Db, LargeValue};
 use crate::types::hash::{HashValue, NO_TTL};
 use moon_vector::VectorIndex;
 
+/// Receives one part: `(index name, sequence number, last part?, offset of its data in the
+/// run, data)`.
+pub type PartSink<'a> = dyn FnMut(&[u8], u32, bool, u64, &[u8]) -> std::io::Result<()> + 'a;
 /// Layout version of an index's contents (the first byte of its data).
 pub const CONTENTS_VERSION: u8 = 1;
 
@@ -416,7 +419,7 @@ impl ContentsStream {
         &mut self,
         max_parts: usize,
         part_len: usize,
-        part: &mut dyn FnMut(&[u8], u32, bool, u64, &[u8]) -> std::io::Result<()>,
+        part: &mut PartSink<'_>,
     ) -> std::io::Result<()> {
         let part_len = part_len.max(1);
         for _ in 0..max_parts {
@@ -580,7 +583,7 @@ mod tests {
                 (Bytes::from_static(b"e"), blob(&vector(seed))),
                 (
                     Bytes::from_static(b"t"),
-                    Bytes::from(if i % 2 == 0 { "even" } else { "odd" }),
+                    Bytes::from(if i.is_multiple_of(2) { "even" } else { "odd" }),
                 ),
             ],
             legacy: false,
@@ -629,8 +632,11 @@ mod tests {
         }
     }
 
+    /// KNN answers (keys, ids), the tag index's entries, and the doc count.
+    type Image = (Vec<Vec<(Bytes, u32)>>, Vec<(Bytes, u64)>, usize);
+
     /// What answers (ids mapped to keys) and the tag index say about `idx`.
-    fn image(idx: &Index) -> (Vec<Vec<(Bytes, u32)>>, Vec<(Bytes, u64)>, usize) {
+    fn image(idx: &Index) -> Image {
         let knn = (0..10)
             .map(|q| {
                 let hits = vectors(idx)

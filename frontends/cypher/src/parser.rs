@@ -46,9 +46,15 @@ pub fn parse(text: &str) -> Result<Query, CypherError> {
 /// after it starts (0 without a prefix). The statement text does not depend on the values, so
 /// a server can cache compiled plans by it. An error here is reported by [`parse`] too, with
 /// the same text, so callers fall back to a full compile on `Err`.
-pub fn split_prefix(text: &str) -> Result<(Vec<(String, crate::ast::ConstValue)>, usize), CypherError> {
+pub fn split_prefix(
+    text: &str,
+) -> Result<(Vec<(String, crate::ast::ConstValue)>, usize), CypherError> {
     if text.len() > MAX_QUERY_BYTES {
-        return Err(CypherError::new(ErrorDetail::Unsupported, 0, "Query too long"));
+        return Err(CypherError::new(
+            ErrorDetail::Unsupported,
+            0,
+            "Query too long",
+        ));
     }
     check_nesting(text)?;
     stacker::maybe_grow(STACK_RED_ZONE_BYTES, FRESH_STACK_BYTES, || {

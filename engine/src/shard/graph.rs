@@ -95,6 +95,32 @@ impl Shard {
         }
     }
 
+    /// The graph at `key`, created empty when missing and `create` allows it: `Ok(true)` when
+    /// it was created, `Err` with the reply for another type or a missing key left missing.
+    fn graph_or_create(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now_ms: u64,
+        create: bool,
+    ) -> Result<bool, Reply> {
+        match self.graph_found(db, key, now_ms) {
+            Found::Other => Err(OpError::WrongType.into()),
+            Found::Missing if !create => Err(empty_key()),
+            Found::Missing => {
+                let entry = Entry::new_value(
+                    key,
+                    LargeValue::Graph(Box::new(GraphValue::new())),
+                    None,
+                    clock_secs(now_ms),
+                );
+                self.dbs[db].insert(entry);
+                Ok(true)
+            }
+            Found::Graph => Ok(false),
+        }
+    }
+
     fn graph_ref(&self, db: usize, key: &[u8], now_ms: u64) -> Option<&GraphValue> {
         match self.dbs[db].peek(key, now_ms)?.value()? {
             LargeValue::Graph(g) => Some(g),
@@ -181,22 +207,10 @@ impl Shard {
             Ok(ms) => ms.map(|ms| Instant::now() + Duration::from_millis(ms)),
             Err(text) => return err(text),
         };
-        let mut created = false;
-        match self.graph_found(db, &q.key, now) {
-            Found::Other => return OpError::WrongType.into(),
-            Found::Missing if q.read_only => return empty_key(),
-            Found::Missing => {
-                let entry = Entry::new_value(
-                    &q.key,
-                    LargeValue::Graph(Box::new(GraphValue::new())),
-                    None,
-                    clock_secs(now),
-                );
-                self.dbs[db].insert(entry);
-                created = true;
-            }
-            Found::Graph => {}
-        }
+        let created = match self.graph_or_create(db, &q.key, now, !q.read_only) {
+            Ok(created) => created,
+            Err(reply) => return reply,
+        };
         let started = Instant::now();
         let cmd = if profile {
             "GRAPH.PROFILE"
@@ -301,18 +315,8 @@ impl Shard {
             Ok(b) => b,
             Err(e) => return err(format!("ERR invalid graph effect: {e}")),
         };
-        match self.graph_found(db, key, now) {
-            Found::Other => return OpError::WrongType.into(),
-            Found::Missing => {
-                let entry = Entry::new_value(
-                    key,
-                    LargeValue::Graph(Box::new(GraphValue::new())),
-                    None,
-                    clock_secs(now),
-                );
-                self.dbs[db].insert(entry);
-            }
-            Found::Graph => {}
+        if let Err(reply) = self.graph_or_create(db, key, now, true) {
+            return reply;
         }
         let out = self.dbs[db].update(key, now, |e| {
             let Some(LargeValue::Graph(g)) = e.value_mut() else {
@@ -346,22 +350,10 @@ impl Shard {
     /// (schema names it interned, then the constraint record with its status).
     fn graph_constraint(&mut self, ctx: &ExecCtx, c: &GraphConstraint) -> Reply {
         let (db, now) = (ctx.db, ctx.now_ms);
-        let mut created = false;
-        match self.graph_found(db, &c.key, now) {
-            Found::Other => return OpError::WrongType.into(),
-            Found::Missing if c.drop => return empty_key(),
-            Found::Missing => {
-                let entry = Entry::new_value(
-                    &c.key,
-                    LargeValue::Graph(Box::new(GraphValue::new())),
-                    None,
-                    clock_secs(now),
-                );
-                self.dbs[db].insert(entry);
-                created = true;
-            }
-            Found::Graph => {}
-        }
+        let created = match self.graph_or_create(db, &c.key, now, !c.drop) {
+            Ok(created) => created,
+            Err(reply) => return reply,
+        };
         let record = self.wal_enabled();
         let out = self.dbs[db].update(&c.key, now, |e| {
             let Some(LargeValue::Graph(g)) = e.value_mut() else {

@@ -635,6 +635,13 @@ fn direct_term(idx: &Index, plan: &SearchPlan) -> Option<(QueryTerm, u64)> {
     if !opts.nostopwords && text.is_stopword(word) {
         return None;
     }
+    // A word with synonyms matches their union: the general path expands it.
+    if !(*verbatim || opts.verbatim)
+        && !idx.synonyms.is_empty()
+        && !idx.synonyms.synonyms_of(word).is_empty()
+    {
+        return None;
+    }
     let mut mask = text.mask(&idx.def, t.fields.as_deref());
     if let Some(f) = &opts.infields {
         mask &= text.mask(&idx.def, Some(f));

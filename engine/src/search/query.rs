@@ -636,10 +636,9 @@ fn direct_term(idx: &Index, plan: &SearchPlan) -> Option<(QueryTerm, u64)> {
         return None;
     }
     // A word with synonyms matches their union: the general path expands it.
-    if !(*verbatim || opts.verbatim)
-        && !idx.synonyms.is_empty()
-        && !idx.synonyms.synonyms_of(word).is_empty()
-    {
+    // (The emptiness check first: `synonyms_of` allocates, and this is the hot path.)
+    let literal = *verbatim || opts.verbatim || idx.synonyms.is_empty();
+    if !literal && !idx.synonyms.synonyms_of(word).is_empty() {
         return None;
     }
     let mut mask = text.mask(&idx.def, t.fields.as_deref());

@@ -9,7 +9,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use common::{Server, wait_persistence, wait_until};
@@ -18,17 +17,8 @@ use redis::{Connection, Value};
 
 const DIM: usize = 16;
 const DOCS: usize = 3000;
-const NO_WAL: [&str; 6] = ["--shards", "2", "--appendonly", "no", "--save", ""];
-const WAL: [&str; 8] = [
-    "--shards",
-    "2",
-    "--appendonly",
-    "yes",
-    "--appendfsync",
-    "always",
-    "--save",
-    "",
-];
+const NO_WAL: [&str; 6] = common::TWO_SHARDS_NO_WAL;
+const WAL: [&str; 8] = common::TWO_SHARDS_WAL_ALWAYS;
 
 /// Deterministic pseudo-random vectors (SplitMix64), in [-1, 1).
 fn vector(seed: u64) -> Vec<f32> {
@@ -200,32 +190,9 @@ fn vector_blocks(path: &Path) -> Vec<u64> {
         .collect()
 }
 
-/// The moon-tool binary beside the moon binary, (re)built once per run.
-fn moon_tool() -> PathBuf {
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    let path = Path::new(env!("CARGO_BIN_EXE_moon")).with_file_name("moon-tool");
-    BUILT.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "moon-tool", "--bin", "moon-tool"])
-            .status()
-            .expect("cargo build moon-tool");
-        assert!(status.success(), "building moon-tool failed");
-    });
-    path
-}
-
+/// moon-tool, (re)built once per run (`common::tool`).
 fn tool(args: &[&str]) -> (bool, String) {
-    let out = Command::new(moon_tool())
-        .args(args)
-        .output()
-        .expect("run moon-tool");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::tool::run(args)
 }
 
 #[test]

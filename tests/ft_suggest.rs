@@ -338,16 +338,7 @@ fn fill(con: &mut Connection, key: &str, n: usize) {
 
 #[test]
 fn dictionaries_survive_a_snapshot_and_the_wal_tail() {
-    const WAL: [&str; 8] = [
-        "--shards",
-        "2",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ];
+    const WAL: [&str; 8] = common::TWO_SHARDS_WAL_ALWAYS;
     let s = Server::start(&WAL);
     let mut con = s.client();
     let keys = keys_on_shards("dict", 2, 2);

@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::Server;
 use moon_engine::persist::snapshot_format::{Section, SnapshotReader};
@@ -110,46 +109,14 @@ fn snapshots(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The moon-tool binary beside the moon binary, (re)built once per run: a stale one would
-/// decode graphs with an older moon-graph than the server's.
-fn moon_tool() -> PathBuf {
-    static BUILT: std::sync::Once = std::sync::Once::new();
-    let path = Path::new(env!("CARGO_BIN_EXE_moon")).with_file_name("moon-tool");
-    BUILT.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "moon-tool", "--bin", "moon-tool"])
-            .status()
-            .expect("cargo build moon-tool");
-        assert!(status.success(), "building moon-tool failed");
-    });
-    path
-}
-
+/// moon-tool, (re)built once per run (`common::tool`): a stale one would decode graphs with an
+/// older moon-graph than the server's.
 fn tool(args: &[&str]) -> (bool, String) {
-    let out = Command::new(moon_tool())
-        .args(args)
-        .output()
-        .expect("run moon-tool");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    common::tool::run(args)
 }
 
-const NO_WAL: [&str; 6] = ["--shards", "2", "--appendonly", "no", "--save", ""];
-const WAL: [&str; 8] = [
-    "--shards",
-    "2",
-    "--appendonly",
-    "yes",
-    "--appendfsync",
-    "always",
-    "--save",
-    "",
-];
+const NO_WAL: [&str; 6] = common::TWO_SHARDS_NO_WAL;
+const WAL: [&str; 8] = common::TWO_SHARDS_WAL_ALWAYS;
 
 #[test]
 fn save_and_restart_give_identical_results_and_moon_tool_reads_section_3() {

@@ -6,39 +6,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use common::Server;
 
-/// The moon-tool binary beside the moon binary, built on demand (cargo builds it for its own
-/// tests in a workspace run, but not necessarily before this one).
-fn moon_tool() -> PathBuf {
-    let path = Path::new(env!("CARGO_BIN_EXE_moon")).with_file_name("moon-tool");
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "moon-tool", "--bin", "moon-tool"])
-            .status()
-            .expect("cargo build moon-tool");
-        assert!(status.success(), "building moon-tool failed");
-    }
-    path
-}
-
-fn tool(args: &[&str]) -> Output {
-    Command::new(moon_tool())
-        .args(args)
-        .output()
-        .expect("run moon-tool")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::tool::{output as tool, text};
 
 fn q(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
     let mut c = redis::cmd(args[0]);

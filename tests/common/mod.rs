@@ -13,6 +13,7 @@
 
 pub mod reference;
 pub mod resp;
+pub mod tool;
 pub mod venv;
 
 use std::fs::File;
@@ -264,6 +265,21 @@ fn command_line(port: u16, dir: &Path, extra: &[&str]) -> (String, Vec<String>) 
         }
     }
 }
+
+/// Server flags: two shards, no persistence at all.
+pub const TWO_SHARDS_NO_WAL: [&str; 6] = ["--shards", "2", "--appendonly", "no", "--save", ""];
+
+/// Server flags: two shards, a WAL synced on every write, no automatic snapshots.
+pub const TWO_SHARDS_WAL_ALWAYS: [&str; 8] = [
+    "--shards",
+    "2",
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--save",
+    "",
+];
 
 /// True when the reference server (not `moon`) is under test.
 pub fn is_reference() -> bool {

@@ -7,6 +7,7 @@
 //! - `tag`, `numeric`: the TAG and NUMERIC field indexes (RoaringBitmaps of doc ids); VECTOR
 //!   fields hold a `moon_vector::VectorIndex` (see `index`).
 //! - `query`: FT.SEARCH's plan, its per-shard execution and the cross-shard merge.
+//! - `hybrid`: `HYBRID RRF` (text and KNN rankings fused by Reciprocal Rank Fusion).
 //! - `text`: TEXT fields (a `moon_text::TextIndex` per index), query-side text helpers, geo.
 //!
 //! Invariants: definitions are identical on every shard (definition ops run on all shards
@@ -20,6 +21,7 @@ pub mod aggregate;
 pub mod contents;
 pub mod dict;
 pub mod docs;
+pub mod hybrid;
 pub mod index;
 pub mod numeric;
 pub mod profile;

@@ -10,7 +10,8 @@
 //! (type and field/term) without times or counters, which Moon does not collect per node, and
 //! are left out under LIMITED. Result processors: `Index` (matches counted on the shards),
 //! `Metrics Applier` for KNN, `Sorter` and `Loader` (the documents replied), with the merge
-//! time on the Sorter. Times are milliseconds as RediSearch prints them.
+//! time on the Sorter. Times are milliseconds as RediSearch prints them. A `HYBRID RRF` search
+//! adds a `Hybrid RRF` processor (Moon's; its Counter bounds the fused candidates).
 //!
 //! Invariant: the results part is exactly what FT.SEARCH with the same arguments replies.
 
@@ -140,10 +141,12 @@ pub fn reply(
     let exec_us = shards.iter().map(|s| s.exec_us).max().unwrap_or(0);
     let total: u64 = shards.iter().map(|s| s.total).sum();
     let returned: u64 = shards.iter().map(|s| s.returned).sum();
-    // The documents in the reply: KNN keeps the global top k of the shards' hits.
-    let available = match &plan.knn {
-        Some(k) => returned.min(k.k),
-        None => total,
+    // The documents in the reply: KNN keeps the global top k of the shards' hits; HYBRID at
+    // most both windows (an upper bound: the shards' candidates may overlap).
+    let available = match (&plan.knn, &plan.hybrid) {
+        (Some(_), Some(h)) => returned.min(h.window.saturating_mul(2)),
+        (Some(k), None) => returned.min(k.k),
+        (None, _) => total,
     };
     let replied = available.saturating_sub(plan.offset).min(plan.num);
     // The root iterator: the KNN when there is one (its filter is the child), else the
@@ -182,6 +185,10 @@ pub fn reply(
     let mut processors = vec![processor("Index", exec_us, total)];
     if plan.knn.is_some() {
         processors.push(processor("Metrics Applier", 0, returned));
+    }
+    if plan.hybrid.is_some() {
+        // Moon's HYBRID RRF: the fusion runs in the merge (its time is the Sorter's).
+        processors.push(processor("Hybrid RRF", 0, available));
     }
     processors.push(processor("Sorter", t.merge_us, replied));
     if !plan.nocontent {

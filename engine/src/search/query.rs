@@ -18,6 +18,9 @@
 //! `stats` (one shard) the shard's own statistics are the global ones. The list of scored
 //! terms is built by one deterministic walk of the plan (positive text leaves in order,
 //! stop words skipped), identical on every shard, so per-term doc frequencies line up.
+//!
+//! `HYBRID RRF` plans (`SearchPlan::hybrid`) take their own path on both sides: each shard
+//! returns its text and vector candidates, the merge fuses them (`super::hybrid`).
 
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -195,6 +198,8 @@ pub struct SearchPlan {
     pub num: u64,
     /// Text scoring, highlighting and restrictions.
     pub text: TextOpts,
+    /// `HYBRID RRF` (with `knn` set): the reply is the fusion of the text and KNN rankings.
+    pub hybrid: Option<super::hybrid::Hybrid>,
 }
 
 impl SearchPlan {
@@ -255,8 +260,8 @@ fn field_err(field: &[u8], what: &str) -> String {
 pub(crate) type Yields = Vec<(Bytes, HashMap<u32, f32>)>;
 
 /// Evaluates a query over one index, collecting the scored text terms on the way.
-struct Eval<'a> {
-    idx: &'a Index,
+pub(super) struct Eval<'a> {
+    pub(super) idx: &'a Index,
     all: OnceCell<RoaringBitmap>,
     opts: &'a TextOpts,
     /// Only resolve the text terms (the statistics phase): boolean work is skipped.
@@ -267,7 +272,7 @@ struct Eval<'a> {
 }
 
 impl<'a> Eval<'a> {
-    fn new(idx: &'a Index, opts: &'a TextOpts, stats_only: bool) -> Eval<'a> {
+    pub(super) fn new(idx: &'a Index, opts: &'a TextOpts, stats_only: bool) -> Eval<'a> {
         Eval {
             idx,
             all: OnceCell::new(),
@@ -301,7 +306,7 @@ impl<'a> Eval<'a> {
 
     /// Evaluates `q` to the ids of the docs it matches; `positive` is false under a NOT
     /// (terms there do not score).
-    fn eval(&mut self, q: &Query, positive: bool) -> Result<RoaringBitmap, String> {
+    pub(super) fn eval(&mut self, q: &Query, positive: bool) -> Result<RoaringBitmap, String> {
         let idx = self.idx;
         Ok(match q {
             Query::All => self.all().clone(),
@@ -583,7 +588,7 @@ impl<'a> Eval<'a> {
 }
 
 /// The vector index of `field` and the decoded query blob.
-fn vector_query<'a>(
+pub(super) fn vector_query<'a>(
     idx: &'a Index,
     field: &[u8],
     blob: &[u8],
@@ -709,7 +714,7 @@ fn filtered(ev: &mut Eval<'_>, plan: &SearchPlan) -> Result<RoaringBitmap, Strin
 /// Scores of `ids` when the query has scored text terms: all of them, or (`top`) only the
 /// best `top` by score then doc id (the text engine's `top_k`, whose BM25 path walks the
 /// postings with cursors; RediSearch also breaks ties by doc id).
-fn scores(
+pub(super) fn scores(
     ev: &Eval<'_>,
     plan: &SearchPlan,
     ids: &RoaringBitmap,
@@ -761,8 +766,10 @@ pub fn execute(
     let mut ev = Eval::new(idx, &plan.text, false);
     // An unfiltered KNN (`*=>[KNN ...]`) never reads the filter: skip building the bitmap of
     // every doc (≈ 1.5 ms per query at 100,000 docs, most of a KNN's cost).
-    let knn_unfiltered =
-        plan.knn.is_some() && plan.query == Query::All && plan.text.inkeys.is_none();
+    let knn_unfiltered = plan.knn.is_some()
+        && plan.hybrid.is_none()
+        && plan.query == Query::All
+        && plan.text.inkeys.is_none();
     // A lone word: top-k straight from its postings (no bitmap, no per-match scoring).
     let direct = direct_term(idx, plan).and_then(|(term, count)| {
         let text = idx.text.as_ref()?;
@@ -824,8 +831,19 @@ pub fn execute(
             fields: Vec::new(),
         })
     };
-    let (total, mut hits) = match &plan.knn {
-        Some(k) => {
+    let (total, mut hits) = match (&plan.knn, &plan.hybrid) {
+        (Some(k), Some(h)) => {
+            let (cands, dist) = super::hybrid::candidates(&mut ev, plan, h, k, &ids)?;
+            // The KNN's score field is every candidate's distance (a yield, not `Hit::dist`,
+            // which marks the vector window).
+            ev.yields.push((k.score_field.clone(), dist));
+            let hits: Vec<Hit> = cands
+                .into_iter()
+                .filter_map(|(id, score, dist)| hit(id, dist, score))
+                .collect();
+            (hits.len() as u64, hits)
+        }
+        (Some(k), None) => {
             let (v, q) = vector_query(idx, &k.field, &k.blob)?;
             let filter = (plan.query != Query::All || plan.text.inkeys.is_some()).then_some(&ids);
             let n = usize::try_from(k.k).unwrap_or(usize::MAX);
@@ -838,7 +856,7 @@ pub fn execute(
                 .collect();
             (hits.len() as u64, hits)
         }
-        None => {
+        (None, _) => {
             let want = usize::try_from(plan.offset.saturating_add(plan.num)).unwrap_or(usize::MAX);
             // Without SORTBY only the best `want` by score are kept, before reading any
             // hash (ties at that cut go by doc id; the merge orders ties by key).
@@ -882,11 +900,13 @@ pub fn execute(
     }
     let marks = Marks::new(idx, plan, &ev);
     let yields = &ev.yields;
+    // A hybrid plan's KNN score field comes from the yields.
+    let knn = plan.knn.as_ref().filter(|_| plan.hybrid.is_none());
     if !plan.nocontent && plan.num > 0 {
         for hit in &mut hits {
             let id = idx.docs.id_of(&hit.key);
             let extra = |name: &[u8]| -> Option<Bytes> {
-                if let (Some(k), Some(d)) = (&plan.knn, hit.dist)
+                if let (Some(k), Some(d)) = (knn, hit.dist)
                     && k.score_field == name
                 {
                     return Some(Bytes::from(fmt_num(f64::from(d))));
@@ -905,7 +925,7 @@ pub fn execute(
             let mut fields = Vec::new();
             match &plan.return_fields {
                 None => {
-                    if let Some(k) = &plan.knn
+                    if let Some(k) = knn
                         && let Some(v) = extra(&k.score_field)
                     {
                         fields.push((k.score_field.clone(), v));
@@ -1094,7 +1114,10 @@ pub fn merge(plan: &SearchPlan, parts: Vec<Result<SearchPart, String>>, resp3: b
             Err(e) => return Reply::Err(OpError::Other(e)),
         }
     }
-    if let Some(k) = &plan.knn {
+    if let Some(h) = &plan.hybrid {
+        hits = super::hybrid::fuse(h, hits);
+        total = hits.len() as u64;
+    } else if let Some(k) = &plan.knn {
         // The global top k by distance first, then the requested order.
         hits.sort_by(|a, b| {
             let (x, y) = (a.dist.unwrap_or(f32::MAX), b.dist.unwrap_or(f32::MAX));

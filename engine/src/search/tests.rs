@@ -260,6 +260,7 @@ fn vector_fields_are_indexed_and_searched() {
         offset: 0,
         num: 10,
         text: Default::default(),
+        hybrid: None,
     };
     let db = s.db(0).expect("db 0");
     let got = execute(s.search(), db, &plan(Query::All, 3), NOW).expect("knn");

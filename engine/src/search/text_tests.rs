@@ -67,6 +67,7 @@ fn plan(query: Query, text: TextOpts) -> SearchPlan {
         offset: 0,
         num: 10,
         text,
+        hybrid: None,
     }
 }
 

@@ -26,7 +26,9 @@ pub use query::ast::{
 pub use query::error::{QueryError, QueryErrorKind};
 pub use query::explain::{NoExpansion, TermExpander, explain_cli};
 pub use query::parse::{QueryOptions, Stopwords};
-pub use search_args::{ArgLimits, SearchArgs, parse_search_args, parse_search_args_with};
+pub use search_args::{
+    ArgLimits, HybridArg, SearchArgs, parse_search_args, parse_search_args_with,
+};
 
 /// Parses a query string with RediSearch's default stopwords.
 pub fn parse_query(text: &[u8], params: &Params, dialect: u32) -> Result<QueryNode, QueryError> {

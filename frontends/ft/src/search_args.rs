@@ -115,6 +115,20 @@ pub struct SortBy {
     pub descending: bool,
 }
 
+/// Moon's `HYBRID RRF [constant] [WINDOW n]`: fuse the text query's BM25 ranking with the
+/// KNN clause's vector ranking by Reciprocal Rank Fusion (a Moon extension; RRF is the only
+/// method).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HybridArg {
+    /// The RRF constant `k` in `1 / (k + rank)`; default [`DEFAULT_RRF_CONSTANT`].
+    pub constant: f64,
+    /// WINDOW: how many candidates each ranking contributes (`None`: the executor's default).
+    pub window: Option<u64>,
+}
+
+/// The usual RRF constant (Cormack et al., 2009).
+pub const DEFAULT_RRF_CONSTANT: f64 = 60.0;
+
 /// Everything FT.SEARCH accepts after the query.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchArgs {
@@ -136,6 +150,8 @@ pub struct SearchArgs {
     pub withcount: Option<bool>,
     /// `(offset, num)`; default (0, 10).
     pub limit: Option<(u64, u64)>,
+    /// `HYBRID RRF ...` (Moon extension).
+    pub hybrid: Option<HybridArg>,
 }
 
 impl SearchArgs {
@@ -328,6 +344,40 @@ fn parse_summarize(c: &mut Cursor<'_>) -> Option<Summarize> {
     }
 }
 
+/// After `HYBRID`: `RRF [constant] [WINDOW n]`. The constant is optional: every other
+/// FT.SEARCH option starts with a keyword, so a number after `RRF` can only be it.
+fn parse_hybrid(c: &mut Cursor<'_>, max_window: u64) -> Result<HybridArg, ArgError> {
+    let method = c.get_str().map_err(|e| ArgError::bad("HYBRID", e))?;
+    if !method.eq_ignore_ascii_case(b"RRF") {
+        return Err(ArgError::new(format!(
+            "Unknown HYBRID method `{}` (only RRF is supported)",
+            lossy(method)
+        )));
+    }
+    let mut h = HybridArg {
+        constant: DEFAULT_RRF_CONSTANT,
+        window: None,
+    };
+    if let Ok(k) = c.get_f64() {
+        if !k.is_finite() || k < 0.0 {
+            return Err(ArgError::new(
+                "HYBRID RRF constant must be a non-negative number",
+            ));
+        }
+        h.constant = k;
+    }
+    if c.advance_if("WINDOW") {
+        let w = c.get_u64(1).map_err(|e| ArgError::bad("WINDOW", e))?;
+        if w > max_window {
+            return Err(ArgError::new(format!(
+                "WINDOW exceeds maximum of {max_window}"
+            )));
+        }
+        h.window = Some(w);
+    }
+    Ok(h)
+}
+
 fn parse_highlight(c: &mut Cursor<'_>) -> Option<Highlight> {
     let mut h = Highlight {
         fields: Vec::new(),
@@ -447,6 +497,11 @@ pub fn parse_search_args_with(args: &[&[u8]], limits: &ArgLimits) -> Result<Sear
             return Err(ArgError::new(
                 "option `GROUPBY` is mutually exclusive with simple (i.e. search) options",
             ));
+        } else if c.advance_if("HYBRID") {
+            if s.hybrid.is_some() {
+                return Err(ArgError::new("Multiple HYBRID options are not allowed"));
+            }
+            s.hybrid = Some(parse_hybrid(&mut c, limits.max_search_results)?);
         } else {
             return Err(unknown_arg(&c));
         }
@@ -455,6 +510,18 @@ pub fn parse_search_args_with(args: &[&[u8]], limits: &ArgLimits) -> Result<Sear
         return Err(ArgError::new(
             "EXPLAINSCORE must be accompanied with WITHSCORES",
         ));
+    }
+    if s.hybrid.is_some() {
+        // The fused rank is the order and the score: another order or a BM25 breakdown
+        // would contradict it.
+        if s.sortby.is_some() {
+            return Err(ArgError::new(
+                "SORTBY is not allowed with HYBRID (results are ordered by fused rank)",
+            ));
+        }
+        if s.explainscore {
+            return Err(ArgError::new("EXPLAINSCORE is not supported with HYBRID"));
+        }
     }
     Ok(s)
 }
@@ -691,13 +758,98 @@ mod tests {
         }
     }
 
+    #[test]
+    fn hybrid_options() {
+        let h = |s: &str| p(s).unwrap().hybrid.unwrap();
+        assert_eq!(
+            h("HYBRID RRF"),
+            HybridArg {
+                constant: 60.0,
+                window: None
+            }
+        );
+        assert_eq!(
+            h("hybrid rrf 10 window 25"),
+            HybridArg {
+                constant: 10.0,
+                window: Some(25)
+            }
+        );
+        assert_eq!(h("HYBRID RRF 0.5").constant, 0.5);
+        assert_eq!(h("HYBRID RRF WINDOW 3").window, Some(3));
+        // Anywhere among the other options.
+        let s = p("WITHSCORES HYBRID RRF 1 LIMIT 0 5 NOCONTENT").unwrap();
+        assert!(s.withscores && s.nocontent);
+        assert_eq!(s.offset_num(), (0, 5));
+        assert_eq!(s.hybrid.unwrap().constant, 1.0);
+        assert_eq!(p("").unwrap().hybrid, None);
+    }
+
+    #[test]
+    fn hybrid_errors() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "HYBRID",
+                "Bad arguments for HYBRID: Expected an argument, but none provided",
+            ),
+            (
+                "HYBRID LINEAR",
+                "Unknown HYBRID method `LINEAR` (only RRF is supported)",
+            ),
+            (
+                "HYBRID RRF -1",
+                "HYBRID RRF constant must be a non-negative number",
+            ),
+            (
+                "HYBRID RRF inf",
+                "HYBRID RRF constant must be a non-negative number",
+            ),
+            (
+                "HYBRID RRF abc",
+                "Unknown argument `abc` at position 3 for <main>",
+            ),
+            (
+                "HYBRID RRF WINDOW",
+                "Bad arguments for WINDOW: Expected an argument, but none provided",
+            ),
+            (
+                "HYBRID RRF WINDOW 0",
+                "Bad arguments for WINDOW: Value is outside acceptable bounds",
+            ),
+            (
+                "HYBRID RRF WINDOW x",
+                "Bad arguments for WINDOW: Could not convert argument to expected type",
+            ),
+            (
+                "HYBRID RRF 60 WINDOW 1000001",
+                "WINDOW exceeds maximum of 1000000",
+            ),
+            (
+                "HYBRID RRF HYBRID RRF",
+                "Multiple HYBRID options are not allowed",
+            ),
+            (
+                "HYBRID RRF SORTBY a",
+                "SORTBY is not allowed with HYBRID (results are ordered by fused rank)",
+            ),
+            (
+                "WITHSCORES EXPLAINSCORE HYBRID RRF",
+                "EXPLAINSCORE is not supported with HYBRID",
+            ),
+        ];
+        for (args, want) in cases {
+            assert_eq!(p(args).unwrap_err(), *want, "args {args:?}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]
         fn arbitrary_args_never_panic(words in prop::collection::vec(
             prop::sample::select(vec!["LIMIT", "0", "10", "-1", "x", "RETURN", "2", "AS", "SUMMARIZE",
                 "FIELDS", "HIGHLIGHT", "TAGS", "PARAMS", "SORTBY", "DESC", "FILTER", "(1", "inf",
-                "GEOFILTER", "km", "DIALECT", "TIMEOUT", "INKEYS", "SLOP", "WITHSCORES", "EXPLAINSCORE"]),
+                "GEOFILTER", "km", "DIALECT", "TIMEOUT", "INKEYS", "SLOP", "WITHSCORES", "EXPLAINSCORE",
+                "HYBRID", "RRF", "WINDOW", "0.5"]),
             0..12)) {
             let owned: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
             match parse_search_args(&owned) {

@@ -50,6 +50,7 @@ fn run(s: &mut Shard, index: &str, load: Vec<LoadReq>) -> Reply {
             offset: 0,
             num: 10,
             text: Default::default(),
+            hybrid: None,
         },
         load,
     };

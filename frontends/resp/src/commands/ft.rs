@@ -558,6 +558,22 @@ pub fn search_plan(
         summarize,
         stats: None,
     };
+    let hybrid = match (&a.hybrid, &knn) {
+        (None, _) => None,
+        (Some(_), None) => return Err("HYBRID requires a KNN clause (`(text)=>[KNN ...]`)".into()),
+        (Some(h), Some(k)) => {
+            if !moon_engine::search::hybrid::has_text_leaf(&query) {
+                return Err("HYBRID requires text terms before `=>[KNN ...]`".into());
+            }
+            Some(moon_engine::search::hybrid::Hybrid {
+                constant: h.constant,
+                window: h.window.unwrap_or_else(|| {
+                    moon_engine::search::hybrid::default_window(k.k, offset, num)
+                }),
+                vector_filter: moon_engine::search::hybrid::vector_filter(&query),
+            })
+        }
+    };
     Ok(SearchPlan {
         index,
         query,
@@ -569,6 +585,7 @@ pub fn search_plan(
         offset,
         num,
         text,
+        hybrid,
     })
 }
 

@@ -7,6 +7,7 @@
 //!
 //! Lives in moon-cypher (not moon-graph) because moon-cypher already depends on moon-graph.
 //! Run: `cargo run --release -p moon-cypher --example query_bench [-- <nodes> <edges> <filter>]`
+//! (`QUERY_BENCH_PLANS=1` also prints each query's plan operators).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -223,6 +224,9 @@ fn main() {
             println!("{name}: does not compile");
             continue;
         };
+        if std::env::var_os("QUERY_BENCH_PLANS").is_some() {
+            println!("{name}: {:?}", p.ops);
+        }
         let mut rng = XorShift(42);
         let mut times = Vec::with_capacity(runs as usize);
         let mut dig = 0i64;

@@ -167,6 +167,11 @@ pub(crate) fn eval(g: &Graph, ctx: &Ctx<'_>, row: &Row, e: &Expr) -> Result<RV> 
             }
         }
         Expr::Call { name, args } => {
+            if name == "length"
+                && let Some(v) = super::shortest::length_of_shortest(g, row, args)
+            {
+                return Ok(v);
+            }
             let mut vals = Vec::with_capacity(args.len());
             for a in args {
                 vals.push(eval(g, ctx, row, a)?);

@@ -677,7 +677,7 @@ fn aggregate(
     aggs: &[(usize, crate::plan::AggCall)],
     rows: Vec<Row>,
 ) -> Result<Vec<Row>> {
-    let mut st = super::stream::AggState::new(keys, aggs, false);
+    let mut st = super::stream::AggState::new(g, keys, aggs, false);
     for row in &rows {
         st.add(g, ctx, row)?;
     }

@@ -15,15 +15,13 @@
 //! caller re-run the same operators the batch way (identical error precedence). GRAPH.PROFILE
 //! runs never fuse, so their per-operator counts are unchanged.
 
-use std::collections::HashMap;
-
 use super::agg::Acc;
 use super::eval::{eval, truth};
 use super::ops::{endpoints, index_candidates, rel_type_ids, set, var_paths};
 use super::rvalue::{Grouped, NULL, ResultValue as RV};
 use super::{Ctx, ExecError, Row};
 use crate::graph::Graph;
-use crate::ids::{Direction, EdgeId, NodeId, RelTypeId};
+use crate::ids::{Direction, EdgeId, NodeId, PropKeyId, RelTypeId};
 use crate::index::{IndexEntity, IndexRange};
 use crate::plan::{AggCall, AggFunc, Expr, Op, Slot};
 
@@ -64,7 +62,7 @@ pub(super) fn run(g: &Graph, ctx: &Ctx<'_>, ops: &[Op], rows: &[Row]) -> Result<
             _ => Vec::new(),
         })
         .collect();
-    let mut sink = AggState::new(keys, aggs, count_only(keys, aggs, gens));
+    let mut sink = AggState::new(g, keys, aggs, count_only(keys, aggs, gens));
     let p = Pipe {
         g,
         ctx,
@@ -107,19 +105,50 @@ fn count_only(keys: &[Expr], aggs: &[(Slot, AggCall)], gens: &[Op]) -> bool {
 /// Grouping state of an `Aggregate` (shared with the batch operator).
 pub(super) struct AggState<'a> {
     keys: &'a [Expr],
+    /// Per key, for a `slot.prop` key: the slot and the property's key id, resolved once (the
+    /// schema cannot change while rows are aggregated), so a node's value is read in place
+    /// instead of looking the key name up per row. `None`: evaluate the expression.
+    key_props: Vec<Option<(Slot, Option<PropKeyId>)>>,
     aggs: &'a [(Slot, AggCall)],
     count_only: bool,
-    groups: HashMap<Vec<Grouped>, usize>,
+    /// Group key -> index in `out` (first-seen order). hashbrown's hasher, not SipHash: one
+    /// probe per row. Looked up by slice from `scratch`, so only a new group allocates a key.
+    groups: hashbrown::HashMap<Vec<Grouped>, usize>,
+    scratch: Vec<Grouped>,
+    /// For a single `n.prop` key: `small[i]` = 1 + the group index of the integer key `i`
+    /// (0 = not looked up yet). Every group is also in `groups`, which stays the authority.
+    small: Vec<usize>,
     out: Vec<(Row, Vec<Acc>)>,
 }
 
+/// Integer grouping keys below this take [`AggState`]'s direct array.
+const SMALL_INT_KEYS: usize = 4096;
+
 impl<'a> AggState<'a> {
-    pub(super) fn new(keys: &'a [Expr], aggs: &'a [(Slot, AggCall)], count_only: bool) -> Self {
+    pub(super) fn new(
+        g: &Graph,
+        keys: &'a [Expr],
+        aggs: &'a [(Slot, AggCall)],
+        count_only: bool,
+    ) -> Self {
+        let key_props = keys
+            .iter()
+            .map(|k| match k {
+                Expr::Prop(t, name) => match **t {
+                    Expr::Slot(s) => Some((s, g.prop_key_id(name))),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
         AggState {
             keys,
+            key_props,
             aggs,
             count_only,
-            groups: HashMap::new(),
+            groups: hashbrown::HashMap::new(),
+            scratch: Vec::new(),
+            small: Vec::new(),
             out: Vec::new(),
         }
     }
@@ -158,18 +187,9 @@ impl<'a> AggState<'a> {
             self.add_count(1, || row.clone());
             return Ok(());
         }
-        let mut key = Vec::with_capacity(self.keys.len());
-        for k in self.keys {
-            key.push(Grouped(eval(g, ctx, row, k)?));
-        }
-        let idx = match self.groups.get(&key) {
-            Some(i) => *i,
-            None => {
-                let accs = self.new_accs();
-                self.out.push((row.clone(), accs));
-                self.groups.insert(key, self.out.len() - 1);
-                self.out.len() - 1
-            }
+        let idx = match self.small_int_key(g, ctx, row) {
+            Some(i) => self.small_int_group(i, row),
+            None => self.group(g, ctx, row)?,
         };
         let Some((_, accs)) = self.out.get_mut(idx) else {
             return Ok(());
@@ -182,6 +202,81 @@ impl<'a> AggState<'a> {
             acc.add(v)?;
         }
         Ok(())
+    }
+
+    /// The value of a single `n.prop` grouping key when it is an integer in
+    /// `0..SMALL_INT_KEYS` (read in place, no value built).
+    #[inline]
+    fn small_int_key(&self, g: &Graph, ctx: &Ctx<'_>, row: &Row) -> Option<usize> {
+        let [Some((slot, Some(pk)))] = self.key_props.as_slice() else {
+            return None;
+        };
+        let Some(RV::Node(n)) = row.get(*slot) else {
+            return None;
+        };
+        if !ctx.deleted_nodes.is_empty() {
+            return None;
+        }
+        match g.node_property(*n, *pk) {
+            Some(crate::value::Value::Int(i)) => {
+                usize::try_from(*i).ok().filter(|i| *i < SMALL_INT_KEYS)
+            }
+            _ => None,
+        }
+    }
+
+    /// The group of the small integer key `i`: a direct array probe; on a miss, the map (a
+    /// group may exist under an equivalent key, e.g. `60.0` for `60`), else a new group.
+    fn small_int_group(&mut self, i: usize, row: &Row) -> usize {
+        if let Some(&idx) = self.small.get(i)
+            && idx != 0
+        {
+            return idx - 1;
+        }
+        let key = [Grouped(RV::Value(crate::value::Value::Int(i as i64)))];
+        let idx = match self.groups.get(&key[..]) {
+            Some(idx) => *idx,
+            None => {
+                let accs = self.new_accs();
+                self.out.push((row.clone(), accs));
+                self.groups.insert(key.to_vec(), self.out.len() - 1);
+                self.out.len() - 1
+            }
+        };
+        if self.small.len() <= i {
+            self.small.resize(i + 1, 0);
+        }
+        if let Some(s) = self.small.get_mut(i) {
+            *s = idx + 1;
+        }
+        idx
+    }
+
+    /// The group of `row` (created if new) by evaluating the keys.
+    fn group(&mut self, g: &Graph, ctx: &Ctx<'_>, row: &Row) -> Result<usize> {
+        let mut key = std::mem::take(&mut self.scratch);
+        key.clear();
+        for (k, fast) in self.keys.iter().zip(&self.key_props) {
+            let v = match (fast, row.get(fast.map_or(usize::MAX, |f| f.0))) {
+                // What `eval` gives for `n.prop` on a live node (deleted ones fail there).
+                (Some((_, pk)), Some(RV::Node(n))) if ctx.deleted_nodes.is_empty() => pk
+                    .and_then(|pk| g.node_property(*n, pk))
+                    .map_or(NULL, |v| RV::Value(v.clone())),
+                _ => eval(g, ctx, row, k)?,
+            };
+            key.push(Grouped(v));
+        }
+        let idx = match self.groups.get(key.as_slice()) {
+            Some(i) => *i,
+            None => {
+                let accs = self.new_accs();
+                self.out.push((row.clone(), accs));
+                self.groups.insert(key.clone(), self.out.len() - 1);
+                self.out.len() - 1
+            }
+        };
+        self.scratch = key;
+        Ok(idx)
     }
 
     pub(super) fn finish(mut self, slots: usize) -> Vec<Row> {
@@ -256,6 +351,12 @@ pub(super) fn scan_hits(
     };
     let mut out = Vec::new();
     for n in index_candidates(gr, l, k, cmp, &v) {
+        if let Some(hit) = int_cmp(cmp, gr.node_property(n, k), &v) {
+            if hit {
+                out.push(n);
+            }
+            continue;
+        }
         // Compared in place: only the property is cloned (cheap for numbers), not the row.
         let p = gr
             .node_property(n, k)
@@ -266,6 +367,72 @@ pub(super) fn scan_hits(
         }
     }
     Ok(out)
+}
+
+/// `p <cmp> v` for an integer property against an integer, without building values: what
+/// `binary(cmp, p, v)` then `truth` give for two integers (`None`: another case, evaluate
+/// generically).
+#[inline]
+fn int_cmp(cmp: crate::plan::BinOp, p: Option<&crate::value::Value>, v: &RV) -> Option<bool> {
+    use crate::plan::BinOp;
+    use crate::value::Value;
+    let (Some(Value::Int(a)), RV::Value(Value::Int(b))) = (p, v) else {
+        return None;
+    };
+    Some(match cmp {
+        BinOp::Eq => a == b,
+        BinOp::Lt => a < b,
+        BinOp::Le => a <= b,
+        BinOp::Gt => a > b,
+        BinOp::Ge => a >= b,
+        _ => return None,
+    })
+}
+
+/// How many `Filter`s right after the node scan `ops[i]` only re-check what the scan already
+/// guarantees for every node it yields, so streaming can skip them: `n:Label` for the scanned
+/// label, and for an `IndexSeek` / `IndexScan` the same `n.prop <cmp> value` comparison (the
+/// lowering keeps the predicates it turns into scans), with `value` a literal or parameter so
+/// evaluating it again gives the same answer. Scanned nodes are live, so the filter could not
+/// fail on a deleted entity either (the caller also requires no deletion in the query).
+fn redundant_filters(ops: &[Op], i: usize) -> usize {
+    let (slot, label, check) = match ops.get(i) {
+        Some(Op::LabelScan { slot, label }) => (*slot, label, None),
+        Some(Op::IndexSeek {
+            slot,
+            label,
+            prop,
+            value,
+        }) => (*slot, label, Some((prop, crate::plan::BinOp::Eq, value))),
+        Some(Op::IndexScan {
+            slot,
+            label,
+            prop,
+            cmp,
+            value,
+        }) => (*slot, label, Some((prop, *cmp, value))),
+        _ => return 0,
+    };
+    let is_slot = |e: &Expr| matches!(e, Expr::Slot(s) if *s == slot);
+    let redundant = |op: &Op| match op {
+        Op::Filter(Expr::HasLabels(t, ls)) => is_slot(t) && ls.iter().all(|l| l == label),
+        Op::Filter(Expr::Binary(fcmp, lhs, rhs)) => {
+            let (Some((prop, cmp, value)), Expr::Prop(t, key)) = (check, &**lhs) else {
+                return false;
+            };
+            *fcmp == cmp
+                && is_slot(t)
+                && key == prop
+                && **rhs == *value
+                && matches!(value, Expr::Lit(_) | Expr::Param(_))
+        }
+        _ => false,
+    };
+    ops.get(i + 1..)
+        .unwrap_or(&[])
+        .iter()
+        .take_while(|op| redundant(op))
+        .count()
 }
 
 struct Pipe<'a, 'p> {
@@ -301,7 +468,7 @@ impl Pipe<'_, '_> {
                     return Ok(());
                 };
                 let nodes: Vec<NodeId> = g.nodes_with_label(l).collect();
-                self.each_node(i, row, *slot, nodes, sink)
+                self.each_node(self.skip(i), row, *slot, nodes, sink)
             }
             Op::IndexSeek {
                 slot,
@@ -310,7 +477,7 @@ impl Pipe<'_, '_> {
                 value,
             } => {
                 let hits = seek_hits(g, self.ctx, row, label, prop, value)?;
-                self.each_node(i, row, *slot, hits, sink)
+                self.each_node(self.skip(i), row, *slot, hits, sink)
             }
             Op::IndexScan {
                 slot,
@@ -320,7 +487,7 @@ impl Pipe<'_, '_> {
                 value,
             } => {
                 let hits = scan_hits(g, self.ctx, row, label, prop, *cmp, value)?;
-                self.each_node(i, row, *slot, hits, sink)
+                self.each_node(self.skip(i), row, *slot, hits, sink)
             }
             Op::Filter(pred) => {
                 if truth(&eval(g, self.ctx, row, pred)?)? == Some(true) {
@@ -428,6 +595,16 @@ impl Pipe<'_, '_> {
         }
     }
 
+    /// The scan `ops[i]`'s rows continue after the filters [`redundant_filters`] finds:
+    /// `each_node(skip(i), ..)` streams them from `ops[skip(i) + 1]`.
+    fn skip(&self, i: usize) -> usize {
+        if self.ctx.deleted_nodes.is_empty() {
+            i + redundant_filters(self.ops, i)
+        } else {
+            i
+        }
+    }
+
     fn each_node(
         &self,
         i: usize,
@@ -436,6 +613,17 @@ impl Pipe<'_, '_> {
         nodes: Vec<NodeId>,
         sink: &mut AggState<'_>,
     ) -> Result<()> {
+        if sink.count_only && i + 1 == self.ops.len() {
+            // Nothing between the scan and a count: one row per node, none built but the first.
+            sink.add_count(nodes.len() as u64, || {
+                let mut r = row.clone();
+                if let Some(n) = nodes.first() {
+                    set(&mut r, slot, RV::Node(*n));
+                }
+                r
+            });
+            return Ok(());
+        }
         let old = swap_in(row, slot, NULL);
         let mut res = Ok(());
         for n in nodes {
@@ -885,5 +1073,285 @@ mod tests {
                 },
             ],
         );
+    }
+
+    fn plan_of(ops: Vec<Op>) -> Plan {
+        Plan {
+            ops,
+            slots: 8,
+            columns: (0..8).map(|s| (format!("c{s}"), s)).collect(),
+            names: Vec::new(),
+        }
+    }
+
+    /// Index scans with and without the WHERE re-check the lowering keeps (skipped when
+    /// redundant), feeding a bare count, against the batch operators; with a range index too.
+    #[test]
+    fn fused_scan_filter_counts_match_batch() {
+        let mut g = graph();
+        let v = |s: usize| Expr::Prop(Box::new(Expr::Slot(s)), Arc::from("v"));
+        let cmp =
+            |op: BinOp, e: Expr, x: Value| Expr::Binary(op, Box::new(e), Box::new(Expr::Lit(x)));
+        for indexed in [false, true] {
+            for op in [BinOp::Lt, BinOp::Le, BinOp::Gt, BinOp::Ge, BinOp::Eq] {
+                for x in [
+                    Value::Int(1),
+                    Value::Float(1.5),
+                    Value::Null,
+                    Value::str("a"),
+                ] {
+                    let scan = Op::IndexScan {
+                        slot: 0,
+                        label: Arc::from("P"),
+                        prop: Arc::from("v"),
+                        cmp: op,
+                        value: Expr::Lit(x.clone()),
+                    };
+                    let agg = Op::Aggregate {
+                        keys: vec![],
+                        aggs: count_aggs(),
+                    };
+                    // Same predicate (skipped), another predicate (kept), none.
+                    same(
+                        &mut g,
+                        vec![
+                            scan.clone(),
+                            Op::Filter(cmp(op, v(0), x.clone())),
+                            agg.clone(),
+                        ],
+                    );
+                    same(
+                        &mut g,
+                        vec![
+                            scan.clone(),
+                            Op::Filter(cmp(BinOp::Ne, v(0), Value::Int(2))),
+                            agg.clone(),
+                        ],
+                    );
+                    same(&mut g, vec![scan.clone(), agg.clone()]);
+                    same(
+                        &mut g,
+                        vec![
+                            scan,
+                            Op::Filter(cmp(op, v(0), x)),
+                            expand(0, 1, 4, Direction::Out, &[]),
+                            agg,
+                        ],
+                    );
+                }
+            }
+            if !indexed {
+                let ddl = Plan {
+                    ops: vec![Op::IndexDdl {
+                        label: Arc::from("P"),
+                        props: vec![Arc::from("v")],
+                        rel: false,
+                        drop: false,
+                    }],
+                    slots: 1,
+                    columns: Vec::new(),
+                    names: Vec::new(),
+                };
+                assert!(execute(&mut g, &ddl, &[]).is_ok());
+            }
+        }
+        // A label scan straight into a count, for a missing label too.
+        for label in ["P", "Nope"] {
+            same(
+                &mut g,
+                vec![
+                    Op::LabelScan {
+                        slot: 4,
+                        label: Arc::from(label),
+                    },
+                    Op::Aggregate {
+                        keys: vec![],
+                        aggs: count_aggs(),
+                    },
+                ],
+            );
+        }
+    }
+
+    /// Grouping on `n.prop` read in place gives what evaluating `properties(n).prop` gives
+    /// (same values, same groups, same first rows), for present, absent and unknown keys,
+    /// and for null and non-node slots.
+    #[test]
+    fn grouping_on_node_properties_matches_generic_keys() {
+        let mut g = graph();
+        let fast = |s: usize, k: &str| Expr::Prop(Box::new(Expr::Slot(s)), Arc::from(k));
+        let slow = |s: usize, k: &str| {
+            Expr::Prop(
+                Box::new(Expr::Call {
+                    name: "properties".into(),
+                    args: vec![Expr::Slot(s)],
+                }),
+                Arc::from(k),
+            )
+        };
+        for key in ["v", "zz"] {
+            let run = |g: &mut Graph, k: Expr, s: usize| {
+                let ops = vec![
+                    Op::AllNodesScan { slot: 0 },
+                    expand(0, 1, 4, Direction::Both, &[]),
+                    Op::Aggregate {
+                        keys: vec![k, Expr::Slot(s)],
+                        aggs: count_aggs(),
+                    },
+                ];
+                let p = plan_of(ops);
+                let fused = execute(g, &p, &[]).map(|r| format!("{:?}", r.rows));
+                let batch = execute_profiled(g, &p, &[]).map(|(r, _)| format!("{:?}", r.rows));
+                assert_eq!(fused, batch);
+                fused
+            };
+            for s in [0, 4] {
+                assert_eq!(run(&mut g, fast(s, key), s), run(&mut g, slow(s, key), s));
+            }
+            // Slot 7 is never bound (null): both null keys, one group.
+            assert_eq!(run(&mut g, fast(7, key), 0), run(&mut g, slow(7, key), 0));
+        }
+        // A relationship slot takes the generic path (properties of edges).
+        let p = |k: Expr| {
+            plan_of(vec![
+                Op::AllNodesScan { slot: 0 },
+                expand(0, 1, 4, Direction::Out, &[]),
+                Op::Aggregate {
+                    keys: vec![k],
+                    aggs: count_aggs(),
+                },
+            ])
+        };
+        let a = execute(&mut g, &p(fast(1, "v")), &[]).map(|r| format!("{:?}", r.rows));
+        let b = execute(&mut g, &p(slow(1, "v")), &[]).map(|r| format!("{:?}", r.rows));
+        assert_eq!(a, b);
+    }
+
+    /// `length(shortestPath(..))` (computed without the path) against the same expression
+    /// with an extra no-op operator in the pattern list (which takes the generic path), for
+    /// every pair, direction, type set and bound; plus null ends.
+    #[test]
+    fn length_of_shortest_path_matches_generic() {
+        let mut g = graph();
+        let len_of = |ops: Vec<Op>| Expr::Call {
+            name: "length".into(),
+            args: vec![Expr::Call {
+                name: "head".into(),
+                args: vec![Expr::PatternList {
+                    ops,
+                    projection: Box::new(Expr::Slot(6)),
+                }],
+            }],
+        };
+        let typesets: [&[&str]; 4] = [&[], &["A"], &["B", "A"], &["Z"]];
+        let mut seen_len = 0;
+        for dir in [Direction::Out, Direction::In, Direction::Both] {
+            for t in typesets {
+                for (min, max) in [(1, None), (0, None), (1, Some(1)), (0, Some(2))] {
+                    let sp = Op::ShortestPath {
+                        from: 0,
+                        to: 4,
+                        path: 6,
+                        rel_slot: 5,
+                        types: names(t),
+                        dir,
+                        min,
+                        max,
+                        all: false,
+                    };
+                    let generic = vec![sp.clone(), Op::Filter(Expr::Lit(Value::Bool(true)))];
+                    for to_scan in [
+                        Op::AllNodesScan { slot: 4 },
+                        Op::Project(vec![(4, Expr::Lit(Value::Null))]),
+                    ] {
+                        let p = |e: Expr| {
+                            plan_of(vec![
+                                Op::AllNodesScan { slot: 0 },
+                                to_scan.clone(),
+                                Op::Project(vec![(2, e)]),
+                            ])
+                        };
+                        let fast =
+                            execute(&mut g, &p(len_of(vec![sp.clone()])), &[]).map(|r| r.rows);
+                        let slow =
+                            execute(&mut g, &p(len_of(generic.clone())), &[]).map(|r| r.rows);
+                        assert_eq!(
+                            format!("{fast:?}"),
+                            format!("{slow:?}"),
+                            "{dir:?} {t:?} {min} {max:?}"
+                        );
+                        if let Ok(rows) = fast {
+                            seen_len += rows.iter().filter(|r| matches!(r[2], crate::exec::ResultValue::Value(Value::Int(n)) if n > 1)).count();
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            seen_len > 10,
+            "the graph should have paths longer than one hop"
+        );
+    }
+
+    /// A single `n.prop` key takes the direct array for small integers; equivalent floats,
+    /// negative and large integers, strings and missing values take the map, and must land
+    /// in the same groups, in the same order, as evaluating the key generically.
+    #[test]
+    fn small_integer_keys_match_generic_grouping() {
+        let mut g = Graph::new();
+        let p = g.intern_label("P");
+        let v = g.intern_prop_key("v");
+        let vals = [
+            Some(Value::Float(1.0)),
+            Some(Value::Int(1)),
+            Some(Value::Int(2)),
+            Some(Value::Int(-1)),
+            Some(Value::Int(5000)),
+            None,
+            Some(Value::Int(2)),
+            Some(Value::Float(2.0)),
+            Some(Value::str("x")),
+            Some(Value::Int(4095)),
+            Some(Value::Int(4096)),
+            Some(Value::Float(4096.0)),
+            Some(Value::Int(0)),
+            Some(Value::Float(0.5)),
+            Some(Value::Int(0)),
+        ];
+        for x in vals.iter().chain(vals.iter().rev()) {
+            let props = x.iter().map(|x| (v, x.clone())).collect();
+            assert!(g.create_node(&[p], props).is_ok());
+        }
+        let slow = Expr::Prop(
+            Box::new(Expr::Call {
+                name: "properties".into(),
+                args: vec![Expr::Slot(0)],
+            }),
+            Arc::from("v"),
+        );
+        let run = |g: &mut Graph, key: Expr| {
+            let ops = vec![
+                Op::LabelScan {
+                    slot: 0,
+                    label: Arc::from("P"),
+                },
+                Op::Aggregate {
+                    keys: vec![key],
+                    aggs: count_aggs(),
+                },
+                Op::Project(vec![(
+                    7,
+                    Expr::Prop(Box::new(Expr::Slot(0)), Arc::from("v")),
+                )]),
+            ];
+            let p = plan_of(ops);
+            let fused = execute(g, &p, &[]).map(|r| format!("{:?}", r.rows));
+            let batch = execute_profiled(g, &p, &[]).map(|(r, _)| format!("{:?}", r.rows));
+            assert_eq!(fused, batch);
+            fused
+        };
+        let fast = run(&mut g, Expr::Prop(Box::new(Expr::Slot(0)), Arc::from("v")));
+        assert_eq!(fast, run(&mut g, slow));
+        assert!(fast.is_ok());
     }
 }

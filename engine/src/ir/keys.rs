@@ -86,6 +86,65 @@ impl Op {
         }
     }
 
+    /// The first key of [`Op::keys`], without building the list for the common one-key ops:
+    /// the server's routing and its prefetch of forwarded ops run this per command.
+    pub fn first_key(&self) -> Option<&Bytes> {
+        use super::ops::{ListOp as L, SetOp as S, StreamOp as X, ZSetOp as Z};
+        use Op::*;
+        match self {
+            Get { key }
+            | Set { key, .. }
+            | SetNx { key, .. }
+            | GetDel { key }
+            | GetEx { key, .. }
+            | Append { key, .. }
+            | StrLen { key }
+            | IncrBy { key, .. }
+            | IncrByFloat { key, .. }
+            | GetRange { key, .. }
+            | SetRange { key, .. }
+            | Expire { key, .. }
+            | Ttl { key, .. }
+            | ExpireTime { key, .. }
+            | Persist { key }
+            | Type { key } => Some(key),
+            Hashes(op) => Some(op.key()),
+            Lists(
+                L::Push { key, .. }
+                | L::Pop { key, .. }
+                | L::Len { key, .. }
+                | L::Range { key, .. }
+                | L::Index { key, .. }
+                | L::Set { key, .. }
+                | L::Insert { key, .. }
+                | L::Rem { key, .. }
+                | L::Trim { key, .. }
+                | L::Pos { key, .. },
+            )
+            | Sets(
+                S::Add { key, .. }
+                | S::Rem { key, .. }
+                | S::Card { key, .. }
+                | S::IsMember { key, .. }
+                | S::MIsMember { key, .. }
+                | S::Members { key, .. }
+                | S::RandMember { key, .. }
+                | S::Pop { key, .. },
+            )
+            | ZSets(
+                Z::Add { key, .. }
+                | Z::Rem { key, .. }
+                | Z::Card { key, .. }
+                | Z::Score { key, .. }
+                | Z::Rank { key, .. }
+                | Z::Range { key, .. }
+                | Z::RemRange { key, .. },
+            )
+            | Streams(X::Add { key, .. } | X::Len { key, .. } | X::Range { key, .. }) => Some(key),
+            _ => self.keys().into_iter().next(),
+        }
+    }
+
     /// How this op is routed across shards.
     pub fn routing(&self) -> KeyRouting {
         use Op::*;

@@ -55,6 +55,13 @@ pub enum Pending {
         /// finished reply is an error.
         tag: Option<CmdTag>,
     },
+    /// A single forwarded op (one part, passed through): `Gather` without its allocations,
+    /// since every forwarded command takes one.
+    Forward {
+        reply: Option<Reply>,
+        proto: Proto,
+        tag: Option<CmdTag>,
+    },
 }
 
 /// A command's lowercase name (at most 32 bytes, as INFO commandstats keys it), kept inline so
@@ -257,6 +264,14 @@ impl Conn {
             self.head_seq = seq;
         }
         debug_assert_eq!(self.head_seq + self.pending.len() as u64, seq);
+        if parts == 1 && matches!(finish, Finish::Passthrough) {
+            self.pending.push_back(Pending::Forward {
+                reply: None,
+                proto: self.proto,
+                tag: None,
+            });
+            return seq;
+        }
         let slots = (0..parts).map(|_| None).collect();
         self.pending.push_back(Pending::Gather {
             parts: slots,
@@ -274,7 +289,9 @@ impl Conn {
         let Some(idx) = seq.checked_sub(self.head_seq) else {
             return;
         };
-        if let Some(Pending::Gather { tag: slot, .. }) = self.pending.get_mut(idx as usize) {
+        if let Some(Pending::Gather { tag: slot, .. } | Pending::Forward { tag: slot, .. }) =
+            self.pending.get_mut(idx as usize)
+        {
             *slot = Some(tag);
         }
     }
@@ -297,14 +314,25 @@ impl Conn {
         let Some(idx) = seq.checked_sub(self.head_seq) else {
             return;
         };
-        if let Some(Pending::Gather {
-            parts, remaining, ..
-        }) = self.pending.get_mut(idx as usize)
-            && let Some(slot) = parts.get_mut(part)
-            && slot.is_none()
-        {
-            *slot = Some(value);
-            *remaining -= 1;
+        match self.pending.get_mut(idx as usize) {
+            Some(Pending::Gather {
+                parts, remaining, ..
+            }) => {
+                if let Some(slot) = parts.get_mut(part)
+                    && slot.is_none()
+                {
+                    *slot = Some(value);
+                    *remaining -= 1;
+                }
+            }
+            Some(Pending::Forward { reply: slot, .. }) if part == 0 && slot.is_none() => {
+                // As `Finish::Passthrough`: a closure's value is not a reply.
+                *slot = Some(match value {
+                    Part::Reply(r) => r,
+                    Part::Any(_) => Reply::Nil,
+                });
+            }
+            _ => {}
         }
         self.drain_ready();
     }
@@ -315,6 +343,7 @@ impl Conn {
             let ready = match self.pending.front() {
                 Some(Pending::Ready(..)) => true,
                 Some(Pending::Gather { remaining, .. }) => *remaining == 0,
+                Some(Pending::Forward { reply, .. }) => reply.is_some(),
                 None => false,
             };
             if !ready {
@@ -326,6 +355,11 @@ impl Conn {
             self.head_seq += 1;
             match item {
                 Pending::Ready(reply, proto) => encode(&reply, proto, &mut self.out),
+                Pending::Forward { reply, proto, tag } => {
+                    let reply = reply.unwrap_or(Reply::Nil);
+                    self.finish_deferred(&reply, tag);
+                    encode(&reply, proto, &mut self.out);
+                }
                 Pending::Gather {
                     parts,
                     finish,
@@ -335,15 +369,20 @@ impl Conn {
                 } => {
                     let parts: Vec<Part> = parts.into_iter().flatten().collect();
                     let reply = finish_parts(finish, parts);
-                    if let Reply::Err(e) = &reply {
-                        crate::monitor::count_error(e);
-                        self.errors += 1;
-                        if let Some(tag) = tag {
-                            self.late_failed.push(tag);
-                        }
-                    }
+                    self.finish_deferred(&reply, tag);
                     encode(&reply, proto, &mut self.out);
                 }
+            }
+        }
+    }
+
+    /// Error accounting of a deferred reply that just completed.
+    fn finish_deferred(&mut self, reply: &Reply, tag: Option<CmdTag>) {
+        if let Reply::Err(e) = reply {
+            crate::monitor::count_error(e);
+            self.errors += 1;
+            if let Some(tag) = tag {
+                self.late_failed.push(tag);
             }
         }
     }

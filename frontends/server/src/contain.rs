@@ -154,7 +154,8 @@ fn recover(conn: &mut Conn, first_seq: u64, had_capture: bool, text: &str) {
             continue;
         };
         if let Some(slot) = conn.pending.get_mut(idx as usize)
-            && matches!(slot, Pending::Gather { remaining, .. } if *remaining > 0)
+            && (matches!(slot, Pending::Gather { remaining, .. } if *remaining > 0)
+                || matches!(slot, Pending::Forward { reply: None, .. }))
         {
             *slot = Pending::Ready(error(), proto);
         }

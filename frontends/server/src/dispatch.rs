@@ -187,8 +187,7 @@ impl Worker {
         match op.routing() {
             KeyRouting::Single => {
                 let owner = op
-                    .keys()
-                    .first()
+                    .first_key()
                     .map(|k| self.shared.slots.shard_of(k))
                     .unwrap_or(self.id);
                 self.run_on(conn, owner, ctx, op);
@@ -374,4 +373,58 @@ fn lowercase_name<'a>(name: &[u8], buf: &'a mut [u8; 32]) -> &'a str {
         *dst = src.to_ascii_lowercase();
     }
     std::str::from_utf8(&buf[..n]).unwrap_or("?")
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use moon_resp::commands::{Command, parse};
+
+    /// Routing uses `first_key`; it must name the same key as the full list.
+    #[test]
+    fn first_key_is_the_first_of_keys() {
+        let lines = [
+            "GET k",
+            "SET k v",
+            "INCR k",
+            "EXPIRE k 10",
+            "LPUSH k a b",
+            "RPOP k",
+            "LRANGE k 0 -1",
+            "HSET k f v",
+            "HGET k f",
+            "SADD k m",
+            "SPOP k",
+            "SISMEMBER k m",
+            "ZADD k 1 m",
+            "ZRANGE k 0 9 WITHSCORES",
+            "ZSCORE k m",
+            "XADD k * f v",
+            "XLEN k",
+            "MSET a 1 b 2",
+            "MGET a b",
+            "DEL a b",
+            "RENAME a b",
+            "LMOVE a b LEFT RIGHT",
+            "SMOVE a b m",
+            "SINTERSTORE d a b",
+            "ZUNIONSTORE d 2 a b",
+            "BLPOP a b 0",
+            "PFADD h a",
+            "SETBIT b 1 1",
+            "GEOADD g 1 2 m",
+            "KEYS *",
+            "DBSIZE",
+        ];
+        for line in lines {
+            let args: Vec<Bytes> = line
+                .split(' ')
+                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+                .collect();
+            let Ok(Command::Op(op)) = parse(&args) else {
+                panic!("{line}: not an op");
+            };
+            assert_eq!(op.first_key(), op.keys().first().copied(), "{line}");
+        }
+    }
 }

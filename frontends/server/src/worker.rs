@@ -142,6 +142,24 @@ pub(crate) fn accept_conn(
 /// Commands parsed ahead per batch for prefetching.
 const PREFETCH_BATCH: usize = 64;
 
+/// Most output a connection holds back while it waits for forwarded replies (`holds_output`).
+const HOLD_OUTPUT_MAX: usize = 64 * 1024;
+
+/// True if the replies encoded so far should wait for the deferred ones behind them: they
+/// were answered here while later commands of the same batch went to another shard, whose
+/// replies come back within an iteration or two. Sending now would cost a send and wake the
+/// client for a partial batch (it needs every reply of its pipeline), then the same again for
+/// the rest. As Redis, which writes all of a read's replies together after running them.
+/// Never while blocked (BLPOP, CLIENT PAUSE: the wait is unbounded) or closing, and at most
+/// `HOLD_OUTPUT_MAX` bytes. A held connection is flushed when a reply completes (it is marked
+/// dirty by `complete_part`).
+fn holds_output(conn: &Conn) -> bool {
+    !conn.pending.is_empty()
+        && conn.blocked_on.is_none()
+        && !conn.close_after_flush
+        && conn.out.len() < HOLD_OUTPUT_MAX
+}
+
 impl Worker {
     /// Assemble a worker; call [`Worker::run`] on its own thread.
     pub fn new(
@@ -210,10 +228,22 @@ impl Worker {
             if let Some(wait) = crate::pause::wait(&self) {
                 timeout = timeout.min(wait);
             }
+            // Peers skip the eventfd write unless this shard may block (`Waker::park`): after
+            // raising the flag, look at the rings once more.
+            let parked = !timeout.is_zero();
+            if parked {
+                self.shared.wakers[self.id].park();
+                if self.has_queued_work() {
+                    timeout = Duration::ZERO;
+                }
+            }
             events.clear();
             if let Err(e) = self.driver.poll(timeout, &mut events) {
                 tracing::error!(shard = self.id, "driver poll failed: {e}");
                 std::thread::sleep(Duration::from_millis(10));
+            }
+            if parked {
+                self.shared.wakers[self.id].unpark();
             }
             self.now_ms = now_ms();
             let served = !events.is_empty();
@@ -462,13 +492,63 @@ impl Worker {
         }
         for from in 0..self.inboxes.len() {
             // Bounded per iteration so one busy peer cannot starve the network.
-            for _ in 0..1024 {
-                let Ok(msg) = self.inboxes[from].pop() else {
+            let mut budget = 1024;
+            while budget > 0 {
+                let ready = self.prefetch_inbox(from, budget.min(PREFETCH_BATCH));
+                if ready == 0 {
                     break;
-                };
-                self.on_msg(msg);
+                }
+                for _ in 0..ready {
+                    let Ok(msg) = self.inboxes[from].pop() else {
+                        break;
+                    };
+                    self.on_msg(msg);
+                }
+                budget -= ready;
             }
         }
+    }
+
+    /// Overlap the cache misses of the forwarded ops waiting in `from`'s ring, as
+    /// `prefetch_batch` does for a pipeline read here: peek at up to `max` messages (without
+    /// taking them) and hint each `Exec`'s key, stage by stage. Returns how many messages are
+    /// ready to pop (at most `max`).
+    fn prefetch_inbox(&mut self, from: usize, max: usize) -> usize {
+        let Some(inbox) = self.inboxes.get_mut(from) else {
+            return 0;
+        };
+        let ready = inbox.slots().min(max);
+        if ready < 2 {
+            return ready;
+        }
+        let Ok(chunk) = inbox.read_chunk(ready) else {
+            return ready;
+        };
+        let (first, second) = chunk.as_slices();
+        let keyed = || {
+            first.iter().chain(second).filter_map(|msg| match msg {
+                Msg::Exec { ctx, op, .. } => Some((ctx.db, op.first_key()?)),
+                _ => None,
+            })
+        };
+        let (shard, hashes) = (&self.shard, &mut self.hashes);
+        hashes.clear();
+        for (db, key) in keyed() {
+            let hash = shard.db(db).map_or(0, |table| {
+                let hash = table.hash_key(key);
+                table.prefetch(hash, 0);
+                hash
+            });
+            hashes.push(hash);
+        }
+        for stage in 1..3 {
+            for ((db, _), &hash) in keyed().zip(hashes.iter()) {
+                if let Some(table) = shard.db(db) {
+                    table.prefetch(hash, stage);
+                }
+            }
+        }
+        ready
     }
 
     /// Handle one message from another shard.
@@ -535,6 +615,22 @@ impl Worker {
         let Some(&token) = self.client_tokens.get(&client) else {
             return;
         };
+        // The common case (a forwarded command's reply) needs only the connection: completed
+        // in place, without taking it out of the map and putting it back.
+        if let Some(conn) = self.conns.get_mut(&token)
+            && conn.blocked_on != Some(seq)
+            && !(matches!(value, Part::Reply(_)) && conn.scan_state(seq).is_some())
+        {
+            conn.complete(seq, part, value);
+            // As `count_late_failures`, on the fields (the connection stays borrowed).
+            for tag in conn.late_failed.drain(..) {
+                if let Some(stat) = self.stats.cmdstats.get_mut(tag.as_str()) {
+                    stat.failed += 1;
+                }
+            }
+            self.dirty.push(token);
+            return;
+        }
         let Some(mut conn) = self.conns.remove(&token) else {
             return;
         };
@@ -599,7 +695,7 @@ impl Worker {
                 self.close_conn(token);
                 continue;
             }
-            if conn.sending {
+            if conn.sending || holds_output(conn) {
                 continue;
             }
             if conn.tls.is_some() {
@@ -625,9 +721,64 @@ impl Worker {
             if outbox.needs_wake {
                 outbox.needs_wake = false;
                 if to != self.id {
-                    self.shared.wakers[to].wake();
+                    self.shared.wakers[to].wake_if_parked();
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod hold_tests {
+    use super::{HOLD_OUTPUT_MAX, holds_output};
+    use crate::conn::{Conn, Finish, Part};
+    use moon_engine::ir::Reply;
+
+    #[test]
+    fn output_waits_for_forwarded_replies_but_not_for_blocked_ones() {
+        let mut conn = Conn::new(1, 1, true, moon_resp::limits::Limits::default());
+        conn.reply(Reply::Ok);
+        assert!(!holds_output(&conn), "nothing pending: send");
+        let seq = conn.defer(1, Finish::Passthrough);
+        assert!(holds_output(&conn), "a forwarded reply is on its way");
+        conn.blocked_on = Some(seq);
+        assert!(!holds_output(&conn), "a blocked client may wait forever");
+        conn.blocked_on = None;
+        conn.close_after_flush = true;
+        assert!(!holds_output(&conn));
+        conn.close_after_flush = false;
+        conn.out.resize(HOLD_OUTPUT_MAX, b'x');
+        assert!(!holds_output(&conn), "enough output to be worth a send");
+        conn.out.truncate(5);
+        conn.complete(seq, 0, Part::Reply(Reply::Int(1)));
+        assert!(!holds_output(&conn));
+        assert_eq!(conn.out, b"+OK\r\n:1\r\n");
+    }
+
+    #[test]
+    fn forwarded_replies_leave_in_order_and_count_their_errors() {
+        use crate::conn::CmdTag;
+        use moon_engine::ir::OpError;
+        let mut conn = Conn::new(1, 1, true, moon_resp::limits::Limits::default());
+        let a = conn.defer(1, Finish::Passthrough);
+        conn.reply(Reply::Ok);
+        let b = conn.defer(1, Finish::Passthrough);
+        conn.tag_deferred(b, CmdTag::new("get"));
+        conn.complete(
+            b,
+            0,
+            Part::Reply(Reply::Err(OpError::Other("ERR x".into()))),
+        );
+        assert!(conn.out.is_empty(), "the first reply is not back yet");
+        conn.complete(a, 0, Part::Reply(Reply::Int(7)));
+        assert_eq!(conn.out, b":7\r\n+OK\r\n-ERR x\r\n");
+        assert_eq!(conn.errors, 1);
+        assert_eq!(conn.late_failed.len(), 1);
+        assert!(conn.pending.is_empty());
+        conn.complete(a, 0, Part::Reply(Reply::Int(8)));
+        assert_eq!(
+            conn.out, b":7\r\n+OK\r\n-ERR x\r\n",
+            "a late part is dropped"
+        );
     }
 }

@@ -49,9 +49,17 @@ pub enum IoBackend {
 }
 
 /// A cross-thread handle that wakes a shard's driver (an eventfd write).
+///
+/// It also carries the shard's `parked` flag, set while its loop may block in `poll`, so that
+/// mailbox senders write the eventfd only when the owner could be asleep
+/// ([`Waker::wake_if_parked`]): a write to an awake shard is a wasted syscall (and, through
+/// io_uring, a completion to reap). The handshake is Dekker's: the owner stores `parked` then
+/// re-checks its rings; a sender pushes to the ring then loads `parked`; a SeqCst fence on each
+/// side guarantees that at least one of them sees the other's write.
 #[derive(Debug, Clone)]
 pub struct Waker {
     file: std::sync::Arc<std::fs::File>,
+    parked: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Waker {
@@ -60,7 +68,32 @@ impl Waker {
         let fd = nix_eventfd()?;
         Ok(Waker {
             file: std::sync::Arc::new(std::fs::File::from(fd)),
+            parked: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
         })
+    }
+
+    /// The owner is about to block in `poll`: senders must wake it from now on. The caller
+    /// re-checks its inboxes after this and does not block if they hold anything.
+    pub fn park(&self) {
+        use std::sync::atomic::{Ordering, fence};
+        self.parked.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+    }
+
+    /// The owner is awake again (it drains its inboxes before it could block next).
+    pub fn unpark(&self) {
+        self.parked
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Wake the owner if it may be blocked; call after pushing to its ring. A mailbox-only
+    /// signal: anything the owner does not re-check after [`Waker::park`] uses [`Waker::wake`].
+    pub fn wake_if_parked(&self) {
+        use std::sync::atomic::{Ordering, fence};
+        fence(Ordering::SeqCst);
+        if self.parked.load(Ordering::Relaxed) {
+            self.wake();
+        }
     }
 
     /// Raw fd, for the driver to watch.
@@ -195,4 +228,34 @@ pub fn build(want: IoBackend, listeners: Listeners, waker: &Waker) -> io::Result
     Ok(Box::new(epoll::EpollDriver::with_listeners(
         listeners, waker,
     )?))
+}
+
+#[cfg(test)]
+mod waker_tests {
+    use super::Waker;
+
+    /// Reads and resets the eventfd counter: how many wakes were written since the last read.
+    fn take(w: &Waker) -> u64 {
+        use std::io::Read;
+        let mut buf = [0u8; 8];
+        match (&*w.file).read(&mut buf) {
+            Ok(8) => u64::from_ne_bytes(buf),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn wake_if_parked_writes_only_while_parked() {
+        let w = Waker::new().expect("eventfd");
+        w.wake_if_parked();
+        assert_eq!(take(&w), 0, "an awake owner is not signalled");
+        w.park();
+        w.wake_if_parked();
+        assert_eq!(take(&w), 1, "a parked owner is signalled");
+        w.unpark();
+        w.wake_if_parked();
+        assert_eq!(take(&w), 0);
+        w.wake();
+        assert_eq!(take(&w), 1, "wake always signals");
+    }
 }

@@ -10,7 +10,7 @@ mod common;
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use common::{Conn, Reply, Server, is_reference};
+use common::{Conn, Reply, Server, is_reference, wait_until};
 
 fn info_field(c: &mut Conn, section: &str, field: &str) -> String {
     let text = c.cmd(&["INFO", section]).text();
@@ -55,6 +55,15 @@ fn drains_to_eof(stream: &mut std::net::TcpStream) -> bool {
 fn maxclients_refuses_with_redis_error_and_counts() {
     let s = Server::start(&["--shards", "2", "--maxclients", "2"]);
     let mut a = s.conn();
+    // The harness's readiness probe may not be reaped yet: wait until `a` is the only client.
+    assert!(
+        wait_until(Duration::from_secs(10), || info_field(
+            &mut a,
+            "clients",
+            "connected_clients"
+        ) == "1"),
+        "the readiness probe connection never went away"
+    );
     let mut b = s.conn();
     assert_eq!(a.q("PING"), Reply::simple("PONG"));
     assert_eq!(b.q("PING"), Reply::simple("PONG"));

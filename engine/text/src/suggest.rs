@@ -12,12 +12,21 @@
 //!   prefix's byte length from the entry's rune count; the same for ASCII);
 //! - each step is rounded to `f32`, as RediSearch stores the ranked score in a float.
 //!
+//! FUZZY lookups run a Levenshtein automaton (distance 1, `starts_with`: some prefix of the key
+//! within one edit of the query) over an `fst` set of the distinct folded keys, built on the
+//! first fuzzy query after a change and cached until the next insert or delete.
+//!
 //! Invariants: `entries` is keyed by `(fold(text), text)`, so a prefix lookup is a range scan
-//! of the folded keys and an exact lookup is one map access; no entry has an empty text or a
+//! of the folded keys and an exact lookup is one map access; the cached fst, when present,
+//! holds exactly the distinct folded keys of `entries`; no entry has an empty text or a
 //! text of [`MAX_TEXT_CHARS`] chars or more (RediSearch's `TRIE_INITIAL_STRING_LEN`); an empty
 //! payload is stored as none (RediSearch saves both alike).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use fst::automaton::{Automaton, Levenshtein};
+use fst::{IntoStreamer, Streamer};
 
 use crate::codec::{Reader, put_f64, put_u16, put_u32};
 use crate::error::DecodeError;
@@ -62,7 +71,28 @@ pub struct Suggestions {
     entries: BTreeMap<(String, String), Entry>,
     /// Bytes of texts and payloads, for MEMORY USAGE.
     heap: usize,
+    /// The folded keys as an fst for FUZZY lookups (see the module docs).
+    fuzzy: FuzzyKeys,
 }
+
+/// A lazily built fst of the folded keys. A cache: it takes no part in equality and is not
+/// cloned (a clone rebuilds it on its first fuzzy query).
+#[derive(Debug, Default)]
+struct FuzzyKeys(OnceLock<Option<fst::Set<Vec<u8>>>>);
+
+impl Clone for FuzzyKeys {
+    fn clone(&self) -> FuzzyKeys {
+        FuzzyKeys::default()
+    }
+}
+
+impl PartialEq for FuzzyKeys {
+    fn eq(&self, _: &FuzzyKeys) -> bool {
+        true
+    }
+}
+
+impl Eq for FuzzyKeys {}
 
 /// RediSearch's case folding, one char for one (a char whose lowercase form is several chars
 /// is kept).
@@ -107,6 +137,7 @@ impl Suggestions {
                 false
             }
             None => {
+                self.fuzzy = FuzzyKeys::default();
                 self.heap += 2 * text.len() + payload.map_or(0, <[u8]>::len);
                 self.entries.insert(
                     key,
@@ -124,6 +155,7 @@ impl Suggestions {
     pub fn del(&mut self, text: &str) -> bool {
         match self.entries.remove(&(fold(text), text.to_string())) {
             Some(e) => {
+                self.fuzzy = FuzzyKeys::default();
                 self.heap -= 2 * text.len() + e.payload.map_or(0, |p| p.len());
                 true
             }
@@ -172,13 +204,17 @@ impl Suggestions {
             (f64::from(s) / ((1 + slen.abs_diff(plen_bytes)) as f64).sqrt()) as f32
         };
         let mut hits: Vec<(f32, &str, &Entry)> = if fuzzy {
-            self.entries
-                .iter()
-                .filter_map(|((f, t), e)| {
-                    let d = prefix_distance(&p, f);
-                    (d <= 1).then(|| (rank(t, e, d), t.as_str(), e))
-                })
-                .collect()
+            let mut hits = Vec::new();
+            for f in self.fuzzy_candidates(&p) {
+                let d = prefix_distance(&p, &f);
+                if d > 1 {
+                    continue;
+                }
+                for ((_, t), e) in self.with_folded(&f) {
+                    hits.push((rank(t, e, d), t.as_str(), e));
+                }
+            }
+            hits
         } else {
             self.entries
                 .range((p.clone(), String::new())..)
@@ -197,6 +233,46 @@ impl Suggestions {
                 })
                 .collect(),
         )
+    }
+
+    /// The distinct folded keys that may be within one edit of a prefix of `p`: the fst
+    /// automaton's matches for an ASCII `p`, else every key (the caller checks the distance
+    /// either way). fst 0.4's Levenshtein automaton misses matches when the query has a
+    /// multi-byte char (see `TermDict::fuzzy`).
+    fn fuzzy_candidates(&self, p: &str) -> Vec<String> {
+        let all = || {
+            let mut keys: Vec<String> = self.entries.keys().map(|(f, _)| f.clone()).collect();
+            keys.dedup();
+            keys
+        };
+        if !p.is_ascii() {
+            return all();
+        }
+        let set = self.fuzzy.0.get_or_init(|| {
+            let mut keys: Vec<&str> = self.entries.keys().map(|(f, _)| f.as_str()).collect();
+            keys.dedup();
+            fst::Set::from_iter(keys).ok()
+        });
+        let (Some(set), Ok(lev)) = (set, Levenshtein::new(p, 1)) else {
+            return all();
+        };
+        let mut stream = set.search(lev.starts_with()).into_stream();
+        let mut out = Vec::new();
+        while let Some(k) = stream.next() {
+            out.push(String::from_utf8_lossy(k).into_owned());
+        }
+        out
+    }
+
+    /// The entries whose folded key is `f`.
+    fn with_folded<'a>(
+        &'a self,
+        f: &str,
+    ) -> impl Iterator<Item = (&'a (String, String), &'a Entry)> + use<'a> {
+        let f = f.to_string();
+        self.entries
+            .range((f.clone(), String::new())..)
+            .take_while(move |((g, _), _)| *g == f)
     }
 
     /// Storage encoding (DUMP payload body, snapshots): `u16 version=1, u32 count, count ×
@@ -324,6 +400,45 @@ mod tests {
         assert_eq!(texts(&r), ["hello", "yellow"]);
         let e2 = f64::from((-2f64).exp() as f32);
         assert_eq!(r[0].score, f(e2 / 3f64.sqrt()));
+    }
+
+    /// The fst candidates give exactly the entries a scan of every key within one edit gives,
+    /// across inserts and deletes (the cache is rebuilt after each change).
+    #[test]
+    fn fuzzy_fst_matches_a_full_scan() {
+        let mut s = Suggestions::new();
+        let mut x: u64 = 7;
+        let mut word = |n: usize| {
+            (0..n)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ['a', 'b', 'c', 'É', 'é', 'ß'][(x >> 60) as usize % 6]
+                })
+                .collect::<String>()
+        };
+        let words: Vec<String> = (0..300).map(|i| word(1 + i % 6)).collect();
+        for (i, w) in words.iter().enumerate() {
+            s.add(w, (i % 7) as f64 + 1.0, false, None);
+            if i % 5 == 0 {
+                s.del(&words[i / 2]);
+            }
+            if i % 25 == 0 {
+                for q in ["", "a", "bc", "éa", "abca", "ßßß", "zz"] {
+                    let want: Vec<String> = {
+                        let mut keys: Vec<String> =
+                            s.entries.keys().map(|(f, _)| f.clone()).collect();
+                        keys.dedup();
+                        keys.retain(|f| prefix_distance(&fold(q), f) <= 1);
+                        keys
+                    };
+                    let mut got = s.fuzzy_candidates(&fold(q));
+                    got.retain(|f| prefix_distance(&fold(q), f) <= 1);
+                    assert_eq!(got, want, "query {q:?}");
+                }
+            }
+        }
     }
 
     #[test]

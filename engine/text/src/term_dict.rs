@@ -199,7 +199,15 @@ impl TermDict {
     }
 
     /// Ids of non-stem terms within Levenshtein `distance` (in chars) of `term`.
+    ///
+    /// fst 0.4's Levenshtein automaton misses matches when the query has a multi-byte char
+    /// (e.g. `éa` does not reach `ßéa`: `é` and `ß` share their UTF-8 lead byte), so only an
+    /// ASCII term uses it; any other term is compared with every term (same order: the fst's,
+    /// then the tail's).
     pub fn fuzzy(&self, term: &str, distance: u32, max: usize) -> Result<Vec<u32>, TextError> {
+        if !term.is_ascii() {
+            return Ok(self.fuzzy_scan(term, distance, max));
+        }
         let lev = Levenshtein::new(term, distance)
             .map_err(|_| TextError::AutomatonTooLarge(term.to_string()))?;
         let mut out = Vec::new();
@@ -221,6 +229,31 @@ impl TermDict {
             }
         }
         Ok(out)
+    }
+
+    /// [`TermDict::fuzzy`] by comparing `term` with every non-stem term.
+    fn fuzzy_scan(&self, term: &str, distance: u32, max: usize) -> Vec<u32> {
+        let near =
+            |k: &str| !k.starts_with(STEM_PREFIX) && levenshtein(term, k) <= distance as usize;
+        let mut out = Vec::new();
+        let mut s = self.fst.stream();
+        while let Some((k, v)) = s.next() {
+            if std::str::from_utf8(k).is_ok_and(near) {
+                out.push(v as u32);
+                if out.len() >= max {
+                    return out;
+                }
+            }
+        }
+        for (k, &id) in &self.tail {
+            if near(k) {
+                out.push(id);
+                if out.len() >= max {
+                    break;
+                }
+            }
+        }
+        out
     }
 
     /// All ids in lexicographic term order (snapshot encoding).
@@ -278,6 +311,41 @@ pub fn prefix_distance(q: &str, s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzzy lookups agree with the plain distance for ASCII and non-ASCII terms alike (fst's
+    /// automaton alone misses `ßéa` for `éa`).
+    #[test]
+    fn fuzzy_matches_plain_distance_for_any_term() {
+        let mut d = TermDict::default();
+        let words = [
+            "ßéa", "éa", "xéa", "ea", "abc", "abd", "é", "中a", "aé", "ééé",
+        ];
+        // Half in the fst, half in the tail.
+        for (i, w) in words.iter().enumerate() {
+            d.get_or_insert(w);
+            if i == words.len() / 2 {
+                d.merge_tail();
+            }
+        }
+        for q in ["éa", "ea", "ab", "中", "ée", "a"] {
+            for dist in [1u32, 2] {
+                let mut got: Vec<&str> = d
+                    .fuzzy(q, dist, 100)
+                    .unwrap()
+                    .into_iter()
+                    .map(|id| d.term(id))
+                    .collect();
+                got.sort_unstable();
+                let mut want: Vec<&str> = words
+                    .iter()
+                    .copied()
+                    .filter(|w| levenshtein(q, w) <= dist as usize)
+                    .collect();
+                want.sort_unstable();
+                assert_eq!(got, want, "{q} within {dist}");
+            }
+        }
+    }
 
     #[test]
     fn insert_lookup_and_merge() {

@@ -441,6 +441,22 @@ impl Graph {
         self.compact_step_with(budget, false)
     }
 
+    /// Compaction paced by writes, for a caller that runs it after each write query: does
+    /// nothing unless some adjacency's policy asks for a merge, then about `32 × written + 1024`
+    /// units of work, where `written` is the number of entities the query created or deleted.
+    /// A merge costs about 5 units per entry of debt (it starts at a debt of a quarter of the
+    /// CSR, each written edge is 2 entries), so merges keep pace with the writes that cause
+    /// them and the delta stays bounded without any write paying for a whole rebuild.
+    pub fn maintain(&mut self, written: u64) {
+        if self.needs_compaction() {
+            let budget = usize::try_from(written)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(32)
+                .saturating_add(1024);
+            self.compact_step(budget);
+        }
+    }
+
     /// `compact_step`; with `eager`, any adjacency with debt is compacted, not only those the
     /// policy selects (tests use this to interleave small compactions with writes).
     pub(crate) fn compact_step_with(&mut self, budget: usize, eager: bool) -> bool {

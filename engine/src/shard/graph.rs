@@ -223,7 +223,7 @@ impl Shard {
         let reply = if q.writes {
             let record = self.wal_enabled();
             let plan = q.plan.clone();
-            let params = q.params.clone();
+            let params = &q.params;
             let (version, compact) = (q.version, q.compact);
             let out = self.dbs[db].update(&q.key, now, |e| {
                 let Some(LargeValue::Graph(gv)) = e.value_mut() else {
@@ -235,7 +235,7 @@ impl Shard {
                 }
                 g.set_recording(record);
                 let labels_before = g.schema().labels.len() as u64;
-                let run = exec::execute_until(g, &plan, &params, deadline, profile);
+                let run = exec::execute_until(g, &plan, params, deadline, profile);
                 let result = run.map(|(mut rs, prof)| {
                     // FalkorDB counts labels new to the schema for CREATE/MERGE, but label
                     // assignments for SET/REMOVE (the executor counts assignments).
@@ -324,6 +324,7 @@ impl Shard {
             };
             // All or nothing, like the query that produced the batch.
             g.graph.apply_batch(&batch).map_err(|why| why.to_string())?;
+            g.graph.maintain(batch.len() as u64);
             if batch.iter().any(|m| {
                 matches!(
                     m,
@@ -496,6 +497,9 @@ fn constraint_on(g: &mut moon_graph::Graph, c: &GraphConstraint) -> Reply {
 /// Updates the graph's memory estimate after a write query (an index build re-measures: it
 /// costs as much as the build).
 fn account_write(gv: &mut GraphValue, st: &moon_graph::exec::Stats) {
+    // Merges adjacency deltas into the CSRs at the pace of the writes (bounded work).
+    gv.graph
+        .maintain(st.relationships_created + st.relationships_deleted + st.nodes_deleted);
     if st.indices_created > 0 || st.indices_deleted > 0 {
         gv.remeasure();
         return;

@@ -27,13 +27,14 @@ pub mod lower;
 mod lower_index;
 mod lower_vector;
 mod parser;
+mod prefix_fast;
 mod semantic;
 pub mod visit;
 
 pub use ast::Query;
 pub use build_schema::const_value;
 pub use error::{CypherError, ErrorClass, ErrorDetail};
-pub use parser::{parse, split_prefix};
+pub use parser::{parse, split_prefix, split_prefix_values};
 pub use semantic::check;
 
 /// Parse then check.

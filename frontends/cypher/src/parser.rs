@@ -57,6 +57,38 @@ pub fn split_prefix(
         ));
     }
     check_nesting(text)?;
+    if let Some(fast) = crate::prefix_fast::split(text) {
+        return Ok(fast);
+    }
+    split_prefix_pest(text)
+}
+
+/// [`split_prefix`] with the values converted as by [`crate::lower::const_to_value`]: what a
+/// server needs per call when it caches plans by statement text. Common literal prefixes are
+/// scanned straight to values (see `prefix_fast`).
+pub fn split_prefix_values(
+    text: &str,
+) -> Result<(Vec<(String, moon_graph::Value)>, usize), CypherError> {
+    if text.len() > MAX_QUERY_BYTES {
+        return split_prefix(text).map(|(p, at)| (values(&p), at));
+    }
+    check_nesting(text)?;
+    if let Some(fast) = crate::prefix_fast::split_values(text) {
+        return Ok(fast);
+    }
+    split_prefix(text).map(|(p, at)| (values(&p), at))
+}
+
+fn values(p: &[(String, crate::ast::ConstValue)]) -> Vec<(String, moon_graph::Value)> {
+    p.iter()
+        .map(|(n, v)| (n.clone(), crate::lower::const_to_value(v)))
+        .collect()
+}
+
+/// [`split_prefix`] by the grammar alone (the fast path's reference).
+pub(crate) fn split_prefix_pest(
+    text: &str,
+) -> Result<(Vec<(String, crate::ast::ConstValue)>, usize), CypherError> {
     stacker::maybe_grow(STACK_RED_ZONE_BYTES, FRESH_STACK_BYTES, || {
         let mut pairs =
             CypherParser::parse(Rule::prefix_only, text).map_err(|e| map_error(text, e))?;

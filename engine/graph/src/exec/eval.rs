@@ -67,6 +67,12 @@ pub(crate) fn eval(g: &Graph, ctx: &Ctx<'_>, row: &Row, e: &Expr) -> Result<RV> 
             .ok_or_else(|| ExecError::MissingParameter(name.clone())),
         Expr::Slot(s) => Ok(row.get(*s).cloned().unwrap_or(NULL)),
         Expr::Prop(target, key) => {
+            // `row.key` of a slot reads the slot in place (a map parameter row is not cloned).
+            if let Expr::Slot(s) = &**target {
+                let t = row.get(*s).unwrap_or(&NULL);
+                check_live(ctx, t)?;
+                return property(g, t, key);
+            }
             let t = eval(g, ctx, row, target)?;
             check_live(ctx, &t)?;
             property(g, &t, key)
@@ -452,6 +458,14 @@ pub(crate) fn property(g: &Graph, target: &RV, key: &str) -> Result<RV> {
             .and_then(|k| g.edge_property(*e, k))
             .map_or(NULL, |v| RV::Value(v.clone()))),
         RV::Value(Value::Null) => Ok(NULL),
+        RV::Value(Value::Map(m)) => Ok(m
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map_or(NULL, |(_, v)| RV::Value(v.clone()))),
+        RV::Map(m) => Ok(m
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map_or(NULL, |(_, v)| v.clone())),
         other => match other.map_entries() {
             Some(m) => Ok(m
                 .into_iter()

@@ -384,12 +384,28 @@ fn run_op(g: &mut GraphRef<'_>, op: &Op, rows: Vec<Row>, ctx: &mut Ctx<'_>) -> R
         Op::Unwind { expr, slot } => {
             let gr = g.get();
             let mut out = Vec::new();
+            let params = ctx.params;
             for row in rows {
+                // A list parameter (a bulk load's rows) is walked in place, not copied whole.
+                let param_list = match expr {
+                    Expr::Param(name) => params.iter().find(|(n, _)| n == name),
+                    _ => None,
+                };
+                if let Some((_, Value::List(items))) = param_list {
+                    for it in items {
+                        ctx.tick()?;
+                        let mut r = row.clone();
+                        set(&mut r, *slot, RV::Value(it.clone()));
+                        out.push(r);
+                    }
+                    continue;
+                }
                 let v = eval(gr, ctx, &row, expr)?;
-                let items = match v.list_items() {
-                    Some(items) => items,
-                    None if v.is_null() => Vec::new(),
-                    None => vec![v],
+                let items = match v {
+                    RV::Value(Value::List(l)) => l.into_iter().map(RV::Value).collect(),
+                    RV::List(l) => l,
+                    v if v.is_null() => Vec::new(),
+                    v => vec![v],
                 };
                 for it in items {
                     ctx.tick()?;

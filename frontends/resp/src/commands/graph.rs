@@ -316,19 +316,14 @@ type Compiled = (
 );
 
 fn compile_cached(source: &str) -> Result<Compiled, OpError> {
-    let split = moon_cypher::split_prefix(source).ok();
+    let split = moon_cypher::split_prefix_values(source).ok();
     let body = split
         .as_ref()
         .and_then(|(_, at)| source.get(*at..))
         .map(str::trim_start)
         .filter(|b| b.len() <= PLAN_CACHE_MAX_TEXT);
-    if let (Some((prefix, _)), Some(body)) = (&split, body)
-        && let Some((plan, writes)) = PLANS.with(|c| c.borrow().get(body).cloned())
-    {
-        let params = prefix
-            .iter()
-            .map(|(n, v)| (n.clone(), moon_cypher::lower::const_to_value(v)))
-            .collect();
+    let hit = body.and_then(|b| PLANS.with(|c| c.borrow().get(b).cloned()));
+    if let (Some((params, _)), Some((plan, writes))) = (split, hit) {
         return Ok((params, plan, writes));
     }
     let q = moon_cypher::compile(source).map_err(|e| OpError::Other(e.to_string()))?;

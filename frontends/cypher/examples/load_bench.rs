@@ -61,8 +61,11 @@ fn rss_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
+/// `(id, name, age)` people.
+type People = Vec<(u64, String, u64)>;
+
 /// The dataset: `(id, name, age)` people and `(a, b)` edge endpoints.
-fn dataset(nodes: u64, edges: u64) -> (Vec<(u64, String, u64)>, Vec<(u64, u64)>) {
+fn dataset(nodes: u64, edges: u64) -> (People, Vec<(u64, u64)>) {
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let people = (0..nodes)
         .map(|i| (i, format!("p{i}"), 18 + rng.below(63)))

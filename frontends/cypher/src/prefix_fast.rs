@@ -128,7 +128,10 @@ impl Build for Values {
     }
 }
 
-fn split_as<B: Build>(text: &str, out: &mut B) -> Option<(Vec<(String, B::V)>, usize)> {
+/// The prefix's `(name, value)` pairs and the byte offset where the statement starts.
+type Split<V> = (Vec<(String, V)>, usize);
+
+fn split_as<B: Build>(text: &str, out: &mut B) -> Option<Split<B::V>> {
     let mut s = Scan {
         b: text.as_bytes(),
         text,

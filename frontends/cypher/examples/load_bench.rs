@@ -24,31 +24,9 @@ use moon_graph::exec::execute;
 use moon_graph::plan::Plan;
 use moon_graph::{Graph, Mutation};
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()))
-        .unwrap_or(0)
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{cpu_ns, social_dataset};
 
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -59,48 +37,6 @@ fn rss_bytes() -> u64 {
                 .and_then(|x| x.parse::<u64>().ok())
         })
         .map_or(0, |pages| pages * 4096)
-}
-
-/// `(id, name, age)` people.
-type People = Vec<(u64, String, u64)>;
-
-/// The dataset: `(id, name, age)` people and `(a, b)` edge endpoints.
-fn dataset(nodes: u64, edges: u64) -> (People, Vec<(u64, u64)>) {
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-    let people = (0..nodes)
-        .map(|i| (i, format!("p{i}"), 18 + rng.below(63)))
-        .collect();
-    let mut cum = Vec::with_capacity(nodes as usize);
-    let mut total = 0.0f64;
-    for r in 0..nodes {
-        total += 1.0 / ((r + 1) as f64).powf(0.8);
-        cum.push(total);
-    }
-    let shuffled = |rng: &mut XorShift| {
-        let mut v: Vec<u64> = (0..nodes).collect();
-        for i in (1..v.len()).rev() {
-            let j = rng.below(i as u64 + 1) as usize;
-            v.swap(i, j);
-        }
-        v
-    };
-    let out_rank = shuffled(&mut rng);
-    let in_rank = shuffled(&mut rng);
-    let pick = |rng: &mut XorShift| {
-        let x = rng.unit() * total;
-        cum.partition_point(|&c| c < x).min(nodes as usize - 1)
-    };
-    let pairs = (0..edges)
-        .map(|_| {
-            let a = out_rank[pick(&mut rng)];
-            let mut b = in_rank[pick(&mut rng)];
-            if a == b {
-                b = (b + 1) % nodes;
-            }
-            (a, b)
-        })
-        .collect();
-    (people, pairs)
 }
 
 /// Runs one query text the way the server's GRAPH.QUERY does (see the module doc).
@@ -159,7 +95,7 @@ fn main() {
     let arg = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let (nodes, edges, batch) = (arg(1, 100_000), arg(2, 1_000_000), arg(3, 5_000) as usize);
     let wal = args.get(4).is_none_or(|s| s != "nowal");
-    let (people, pairs) = dataset(nodes, edges);
+    let (people, pairs) = social_dataset(nodes, edges);
     let mut g = Graph::new();
     let mut r = Runner {
         plans: HashMap::new(),

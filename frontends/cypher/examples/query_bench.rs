@@ -17,35 +17,13 @@ use moon_graph::exec::{ResultValue, execute};
 use moon_graph::plan::Plan;
 use moon_graph::{Graph, NewEdge, Value};
 
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse().ok()))
-        .unwrap_or(0)
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{XorShift, cpu_ns, social_dataset};
 
 /// Builds the graph; returns it and the hub (largest out-degree) id.
 fn build(nodes: u64, edges: u64) -> (Graph, i64) {
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let (people, pairs) = social_dataset(nodes, edges);
     let mut g = Graph::new();
     let person = g.intern_label("Person");
     let kid = g.intern_prop_key("id");
@@ -53,45 +31,20 @@ fn build(nodes: u64, edges: u64) -> (Graph, i64) {
     let kage = g.intern_prop_key("age");
     let knows = g.intern_rel_type("KNOWS");
     let mut ids = Vec::with_capacity(nodes as usize);
-    for i in 0..nodes {
+    for (id, name, age) in people {
         let props = vec![
-            (kid, Value::Int(i as i64)),
-            (kname, Value::String(format!("p{i}").into())),
-            (kage, Value::Int(18 + rng.below(63) as i64)),
+            (kid, Value::Int(id as i64)),
+            (kname, Value::String(name.into())),
+            (kage, Value::Int(age as i64)),
         ];
         match g.create_node(&[person], props) {
             Ok(n) => ids.push(n),
             Err(e) => panic!("create_node: {e}"),
         }
     }
-    let mut cum = Vec::with_capacity(nodes as usize);
-    let mut total = 0.0f64;
-    for r in 0..nodes {
-        total += 1.0 / ((r + 1) as f64).powf(0.8);
-        cum.push(total);
-    }
-    let shuffled = |rng: &mut XorShift| {
-        let mut v: Vec<u64> = (0..nodes).collect();
-        for i in (1..v.len()).rev() {
-            let j = rng.below(i as u64 + 1) as usize;
-            v.swap(i, j);
-        }
-        v
-    };
-    let out_rank = shuffled(&mut rng);
-    let in_rank = shuffled(&mut rng);
-    let pick = |rng: &mut XorShift| {
-        let x = rng.unit() * total;
-        cum.partition_point(|&c| c < x).min(nodes as usize - 1)
-    };
     let mut out_deg = vec![0u64; nodes as usize];
     let mut batch: Vec<NewEdge> = Vec::with_capacity(edges as usize);
-    for _ in 0..edges {
-        let a = out_rank[pick(&mut rng)];
-        let mut b = in_rank[pick(&mut rng)];
-        if a == b {
-            b = (b + 1) % nodes;
-        }
+    for (a, b) in pairs {
         out_deg[a as usize] += 1;
         batch.push((ids[a as usize], ids[b as usize], knows, Vec::new()));
     }

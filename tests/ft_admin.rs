@@ -12,41 +12,11 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{Server, err_text, keys_on_shards, wait_until};
+use common::ft::{q, qerr, text};
+use common::{Server, keys_on_shards, wait_until};
 use redis::{Connection, Value};
 
 const ARGS: &[&str] = &["--shards", "2"];
-
-fn q(con: &mut Connection, args: &[&str]) -> Value {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con)
-        .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
-}
-
-fn qerr(con: &mut Connection, args: &[&str]) -> String {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    match c.query::<Value>(con) {
-        Ok(v) => panic!("{args:?} answered {v:?}, expected an error"),
-        Err(e) => err_text(&e),
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Double(d) => d.to_string(),
-        Value::Okay => "OK".into(),
-        other => format!("{other:?}"),
-    }
-}
 
 /// FT.INFO as a map of its top-level fields.
 fn info(con: &mut Connection, idx: &str) -> HashMap<String, Value> {

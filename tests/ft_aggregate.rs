@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::ft::text;
 use common::{Server, err_text};
 use redis::{Connection, Value};
 
@@ -50,16 +51,6 @@ fn fails(con: &mut Connection, cmd: &str, args: &[&str]) -> String {
     match redis::cmd(cmd).arg(args).query::<Value>(con) {
         Ok(v) => panic!("{cmd} {args:?} answered {v:?}, expected an error"),
         Err(e) => err_text(&e),
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(s) => s.clone(),
-        Value::Int(n) => n.to_string(),
-        Value::Nil => "nil".into(),
-        other => format!("{other:?}"),
     }
 }
 

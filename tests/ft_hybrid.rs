@@ -11,16 +11,21 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{Server, err_text, wait_until};
+use common::ft::{blob, text as s};
+use common::{Server, wait_until};
 use redis::{Connection, Value};
+
+fn run(con: &mut Connection, args: &[&[u8]]) -> Value {
+    common::ft::q(con, args)
+}
+
+fn run_err(con: &mut Connection, args: &[&[u8]]) -> String {
+    common::ft::qerr(con, args)
+}
 
 const DOCS: usize = 30;
 const DIM: usize = 4;
 const QUERY: [f32; DIM] = [0.5, -1.0, 2.0, 0.25];
-
-fn blob(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
 
 /// A deterministic pseudo-random vector per doc.
 fn vector(i: usize) -> Vec<f32> {
@@ -42,41 +47,6 @@ fn body(i: usize) -> String {
     let filler = ["pear", "plum", "fig", "kiwi", "lime", "date", "yuzu"];
     words.extend(filler.iter().take(1 + (i * 5) % 7));
     words.join(" ")
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(t) => t.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Double(d) => d.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-fn cmd(args: &[&[u8]]) -> redis::Cmd {
-    let mut c = redis::cmd(&String::from_utf8_lossy(args[0]));
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-fn run(con: &mut Connection, args: &[&[u8]]) -> Value {
-    cmd(args).query(con).unwrap_or_else(|e| {
-        let shown: Vec<String> = args
-            .iter()
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        panic!("{shown:?} failed: {e}")
-    })
-}
-
-fn run_err(con: &mut Connection, args: &[&[u8]]) -> String {
-    match cmd(args).query::<Value>(con) {
-        Ok(v) => panic!("answered {v:?}, expected an error"),
-        Err(e) => err_text(&e),
-    }
 }
 
 /// `(total, [(key, score)])` of a WITHSCORES NOCONTENT reply.

@@ -11,6 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::ft::{blob, text as s};
 use common::{Server, wait_persistence, wait_until};
 use moon_engine::persist::snapshot_format::{Section, SnapshotReader};
 use redis::{Connection, Value};
@@ -33,20 +34,6 @@ fn vector(seed: u64) -> Vec<f32> {
             ((z >> 40) as f32 / (1u64 << 23) as f32) - 1.0
         })
         .collect()
-}
-
-fn blob(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(t) => t.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Double(d) => d.to_string(),
-        other => format!("{other:?}"),
-    }
 }
 
 fn put(con: &mut Connection, i: usize, seed: u64) {

@@ -8,16 +8,13 @@ mod common;
 
 use std::time::Duration;
 
+use common::ft::{blob, q, text as s};
 use common::{Server, err_text, wait_until};
 use redis::{Connection, Value};
 
 const ARGS: &[&str] = &["--shards", "2"];
 const DIM: usize = 4;
 const DOCS: usize = 40;
-
-fn blob(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
 
 /// A deterministic pseudo-random vector per doc.
 fn vector(i: usize) -> Vec<f32> {
@@ -68,15 +65,6 @@ fn lossy(args: &[&[u8]]) -> Vec<String> {
         .collect()
 }
 
-fn s(v: &Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
 /// `(total, [(key, [field, value, ...])])` of a reply with content.
 fn parse(v: &Value) -> (i64, Vec<(String, Vec<String>)>) {
     let Value::Array(items) = v else {
@@ -114,15 +102,6 @@ fn field<'a>(fields: &'a [String], name: &str) -> Option<&'a str> {
         .chunks(2)
         .find(|c| c[0] == name)
         .map(|c| c[1].as_str())
-}
-
-fn q(con: &mut Connection, args: &[&str]) -> Value {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con)
-        .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
 
 fn wait_indexed(con: &mut Connection, idx: &str, want: usize) {

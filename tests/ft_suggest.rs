@@ -9,30 +9,11 @@
 
 mod common;
 
+use common::ft::{q, qerr};
 use common::{Server, err_text, keys_on_shards};
 use redis::{Connection, Value};
 
 const ARGS: &[&str] = &["--shards", "2"];
-
-fn q(con: &mut Connection, args: &[&str]) -> Value {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con)
-        .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
-}
-
-fn qerr(con: &mut Connection, args: &[&str]) -> String {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    match c.query::<Value>(con) {
-        Ok(v) => panic!("{args:?} answered {v:?}, expected an error"),
-        Err(e) => err_text(&e),
-    }
-}
 
 fn int(con: &mut Connection, args: &[&str]) -> i64 {
     match q(con, args) {

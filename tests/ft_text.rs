@@ -9,6 +9,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::ft::{q as ft, text as s};
 use common::{Server, err_text, keys_on_shards, shard_of, wait_until};
 use redis::{Connection, Value};
 
@@ -31,15 +32,6 @@ fn search_err(con: &mut Connection, args: &[&str]) -> String {
     match c.query::<Value>(con) {
         Ok(v) => panic!("{args:?} answered {v:?}, expected an error"),
         Err(e) => err_text(&e),
-    }
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        other => format!("{other:?}"),
     }
 }
 
@@ -89,15 +81,6 @@ fn hset(con: &mut Connection, key: &str, fields: &[(&str, &str)]) {
         c.arg(*f).arg(*v);
     }
     let _: i64 = c.query(con).unwrap_or_else(|e| panic!("HSET {key}: {e}"));
-}
-
-fn ft(con: &mut Connection, args: &[&str]) -> Value {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con)
-        .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
 
 fn info_field(con: &mut Connection, index: &str, name: &str) -> String {

@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::ft::{blob, text as s};
 use common::{Server, wait_until};
 use redis::{Connection, Value};
 
@@ -62,23 +63,8 @@ fn dataset(n: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-fn blob(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
 fn l2(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::SimpleString(t) => t.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Double(d) => d.to_string(),
-        Value::Nil => "nil".into(),
-        other => format!("{other:?}"),
-    }
 }
 
 /// Loads the base rows as `v:<i>` hashes with pipelines and creates the index with only the

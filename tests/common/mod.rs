@@ -11,6 +11,7 @@
 //! is how the tests themselves are checked against real Redis semantics.
 #![allow(dead_code)]
 
+pub mod ft;
 pub mod reference;
 pub mod resp;
 pub mod tool;

@@ -56,6 +56,11 @@ pub(crate) struct Access<'a> {
 }
 
 impl Access<'_> {
+    /// The keyspace events the ops run so far recorded on the coordinator's shard.
+    pub(crate) fn take_local_events(&mut self) -> Option<Vec<moon_engine::notify::KeyEvent>> {
+        self.local.has_events().then(|| self.local.take_events())
+    }
+
     /// Run `f` on shard `owner` (which must be a participant) and return its result; None if
     /// the participant is gone.
     pub(crate) fn on<R: Send + 'static>(
@@ -83,7 +88,14 @@ impl Worker {
             && (*a == self.id || *b == self.id)
         {
             let other = if *a == self.id { *b } else { *a };
-            return self.mset_with_one_peer(ctx, pairs.clone(), other);
+            let mut reply = gone();
+            for (r, events) in self.mset_one_round(vec![(ctx, pairs.clone())], Some(other)) {
+                if let Some(events) = events {
+                    self.shard.push_events(events);
+                }
+                reply = r;
+            }
+            return reply;
         }
         let shared = self.shared.clone();
         let owner_of = move |k: &[u8]| shared.slots.shard_of(k);
@@ -145,53 +157,8 @@ impl Worker {
         result
     }
 
-    /// MSET over this shard and exactly one other, in one round trip: the peer applies its
-    /// part as soon as it takes the `Freeze` (the work is queued before it), while this thread
-    /// applies its own part and serves nothing else until the peer has answered. A client can
-    /// only see the peer's new values after the peer applied them, and this shard's values
-    /// only after this op returns, by which time both parts are applied: atomic. The lock is
-    /// still taken so that no other coordinator waits on this thread meanwhile.
-    fn mset_with_one_peer(
-        &mut self,
-        ctx: ExecCtx,
-        pairs: Vec<(Bytes, Bytes)>,
-        peer: usize,
-    ) -> Reply {
-        let (mine, theirs): (Vec<_>, Vec<_>) = pairs
-            .into_iter()
-            .partition(|(k, _)| self.shared.slots.shard_of(k) == self.id);
-        self.acquire_tx_lock();
-        let (ack_tx, _ack_rx) = mpsc::channel();
-        let (wtx, wrx) = mpsc::channel::<FrozenWork>();
-        let (rtx, rrx) = mpsc::sync_channel(1);
-        let _ = wtx.send(Box::new(move |s: &mut Shard| {
-            let reply = s.apply(&ctx, &Op::MSet { pairs: theirs });
-            // Durable (as the policy asks) before the coordinator's reply can leave.
-            if s.wal_pending() {
-                let _ = s.wal_flush(ctx.now_ms);
-            }
-            let _ = rtx.send(reply);
-        }));
-        drop(wtx);
-        self.outboxes[peer].send(Msg::Freeze {
-            ack: ack_tx,
-            work: wrx,
-        });
-        self.push_out_all(&[peer]);
-        let local = crate::contain::release_on_panic(&self.shared.tx_lock, || {
-            self.shard.apply(&ctx, &Op::MSet { pairs: mine })
-        });
-        let remote = rrx.recv();
-        self.shared.tx_lock.store(false, Ordering::Release);
-        match remote {
-            Ok(r) if r.is_err() => r,
-            Ok(_) => local,
-            Err(_) => gone(),
-        }
-    }
-
     /// Spin until the transaction lock is ours, serving other coordinators meanwhile.
-    fn acquire_tx_lock(&mut self) {
+    pub(crate) fn acquire_tx_lock(&mut self) {
         loop {
             if self
                 .shared
@@ -211,13 +178,14 @@ impl Worker {
             }
             // Push what fits and move on: spinning here until a full ring drains could wait
             // on the lock holder, which may itself be waiting for this shard (deadlock).
+            self.flush_encoded();
             self.flush_outboxes();
             std::thread::yield_now();
         }
     }
 
     /// Push every queued message to `targets` into their rings and wake them.
-    fn push_out_all(&mut self, targets: &[usize]) {
+    pub(crate) fn push_out_all(&mut self, targets: &[usize]) {
         loop {
             let mut backlog = false;
             for &s in targets {
@@ -314,7 +282,7 @@ pub(crate) fn execute_routed(
 }
 
 /// The body of each atomic op, run while every participant is frozen.
-fn execute(
+pub(crate) fn execute(
     access: &mut Access<'_>,
     owner_of: &dyn Fn(&[u8]) -> usize,
     ctx: ExecCtx,

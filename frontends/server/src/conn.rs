@@ -62,6 +62,8 @@ pub enum Pending {
         proto: Proto,
         tag: Option<CmdTag>,
     },
+    /// A forwarded op's reply, complete and already encoded by its owner (`fwd.rs`).
+    Encoded(Vec<u8>),
 }
 
 /// A command's lowercase name (at most 32 bytes, as INFO commandstats keys it), kept inline so
@@ -151,6 +153,9 @@ pub struct Conn {
     pub blocked_on: Option<u64>,
     /// Commands that arrived while blocked, run once unblocked.
     pub stash: VecDeque<Vec<Bytes>>,
+    /// An MSET/MSETNX of this client waits in the shard's atomic batch (`atomic_batch.rs`):
+    /// its later commands other than MSET/MSETNX wait in `stash` until the batch has run.
+    pub atomic_wait: bool,
     /// Pub/Sub subscriptions.
     pub subs: crate::pubsub::Subs,
     /// Error replies given so far (a command's own errors are the difference across it).
@@ -206,6 +211,7 @@ impl Conn {
             capture: None,
             blocked_on: None,
             stash: VecDeque::new(),
+            atomic_wait: false,
             subs: crate::pubsub::Subs::default(),
             errors: 0,
             late_failed: Vec::new(),
@@ -337,6 +343,26 @@ impl Conn {
         self.drain_ready();
     }
 
+    /// Deliver the encoded reply of a forwarded op (`fwd.rs`): straight to `out` when it is
+    /// the head of the queue, else kept until the replies ahead of it are complete.
+    pub fn complete_encoded(&mut self, seq: u64, bytes: &[u8]) {
+        let Some(idx) = seq.checked_sub(self.head_seq) else {
+            return;
+        };
+        let Some(slot @ Pending::Forward { reply: None, .. }) = self.pending.get_mut(idx as usize)
+        else {
+            return;
+        };
+        if idx > 0 {
+            *slot = Pending::Encoded(bytes.to_vec());
+            return;
+        }
+        self.pending.pop_front();
+        self.head_seq += 1;
+        self.out.extend_from_slice(bytes);
+        self.drain_ready();
+    }
+
     /// Encode completed replies from the head of the queue.
     pub(crate) fn drain_ready(&mut self) {
         loop {
@@ -344,6 +370,7 @@ impl Conn {
                 Some(Pending::Ready(..)) => true,
                 Some(Pending::Gather { remaining, .. }) => *remaining == 0,
                 Some(Pending::Forward { reply, .. }) => reply.is_some(),
+                Some(Pending::Encoded(_)) => true,
                 None => false,
             };
             if !ready {
@@ -355,6 +382,7 @@ impl Conn {
             self.head_seq += 1;
             match item {
                 Pending::Ready(reply, proto) => encode(&reply, proto, &mut self.out),
+                Pending::Encoded(bytes) => self.out.extend_from_slice(&bytes),
                 Pending::Forward { reply, proto, tag } => {
                     let reply = reply.unwrap_or(Reply::Nil);
                     self.finish_deferred(&reply, tag);

@@ -215,6 +215,10 @@ impl Worker {
                 }
             }
             KeyRouting::Atomic => {
+                if conn.atomic_wait && crate::atomic_batch::batched(&op) {
+                    // Behind a queued one: in order, whatever its keys.
+                    return self.queue_atomic(conn, ctx, op);
+                }
                 let mut owners: Vec<usize> = op
                     .keys()
                     .iter()
@@ -224,6 +228,9 @@ impl Worker {
                 owners.dedup();
                 if let [owner] = owners.as_slice() {
                     return self.run_on(conn, *owner, ctx, op);
+                }
+                if crate::atomic_batch::batched(&op) {
+                    return self.queue_atomic(conn, ctx, op);
                 }
                 let reply = self.run_atomic(ctx, op, owners);
                 self.reply_counted(conn, reply);
@@ -319,7 +326,8 @@ impl Worker {
                 seq,
                 part: 0,
             };
-            self.outboxes[owner].send(Msg::Exec { to, ctx, op });
+            let proto = Some(conn.proto);
+            self.outboxes[owner].send(Msg::Exec { to, ctx, op, proto });
         }
     }
 
@@ -335,7 +343,8 @@ impl Worker {
         if owner == self.id {
             return Some(self.shard.apply(&ctx, &op));
         }
-        self.outboxes[owner].send(Msg::Exec { to, ctx, op });
+        let proto = None;
+        self.outboxes[owner].send(Msg::Exec { to, ctx, op, proto });
         None
     }
 

@@ -12,6 +12,7 @@ use std::sync::mpsc;
 
 use moon_engine::ir::{ExecCtx, Op, Reply};
 use moon_engine::shard::Shard;
+use moon_resp::codec::Proto;
 
 use crate::worker::Worker;
 
@@ -39,12 +40,21 @@ pub struct ReplyTo {
 
 /// What travels between shards.
 pub enum Msg {
-    /// Execute an op on the destination's keyspace, reply to `to`.
-    Exec { to: ReplyTo, ctx: ExecCtx, op: Op },
+    /// Execute an op on the destination's keyspace, reply to `to`: with `Encoded` bytes for
+    /// protocol `proto` when it is set (a command forwarded whole, see `fwd.rs`), else with a
+    /// `Reply`.
+    Exec {
+        to: ReplyTo,
+        ctx: ExecCtx,
+        op: Op,
+        proto: Option<Proto>,
+    },
     /// Run a closure on the destination worker, reply with its result.
     Call { to: ReplyTo, f: CallFn },
     /// The result of an `Exec`.
     Reply { to: ReplyTo, reply: Reply },
+    /// Encoded results of `Exec`s, one iteration's worth for one shard (`fwd.rs`).
+    Encoded(crate::fwd::ReplyBatch),
     /// The result of a `Call`.
     CallReply {
         to: ReplyTo,

@@ -94,6 +94,10 @@ pub struct Worker {
     pub(crate) held: crate::pause::Held,
     /// Replies to other shards' clients held until this iteration's WAL frames are written.
     pub(crate) wal_held: Vec<(usize, Msg)>,
+    /// Encoded replies to forwarded ops, per destination shard, sent once per drain (`fwd.rs`).
+    pub(crate) fwd_out: Vec<crate::fwd::ReplyBatch>,
+    /// Cross-shard MSET/MSETNX waiting for this iteration's batch (`atomic_batch.rs`).
+    pub(crate) atomic_queue: Vec<crate::atomic_batch::Queued>,
 }
 
 /// A newly accepted connection, counted (and told off when over `maxclients`).
@@ -160,6 +164,13 @@ fn holds_output(conn: &Conn) -> bool {
         && conn.out.len() < HOLD_OUTPUT_MAX
 }
 
+/// True if `args` must wait for the shard's atomic batch to run first: the connection has an
+/// op queued there, and `args` is not one that joins the batch behind it (or something is
+/// already stashed ahead of it).
+fn waits_for_batch(conn: &Conn, args: &[bytes::Bytes]) -> bool {
+    conn.atomic_wait && (!conn.stash.is_empty() || !crate::atomic_batch::joins_batch(args))
+}
+
 impl Worker {
     /// Assemble a worker; call [`Worker::run`] on its own thread.
     pub fn new(
@@ -170,7 +181,8 @@ impl Worker {
         (shard, persist): (Shard, crate::persist::PersistState),
     ) -> Worker {
         let cfg = shared.config();
-        crate::monitor::apply_config(&cfg, shared.shards());
+        let shards = shared.shards();
+        crate::monitor::apply_config(&cfg, shards);
         let limits = Limits {
             proto_max_bulk_len: cfg.proto_max_bulk_len as i64,
             client_query_buffer_limit: usize::try_from(cfg.client_query_buffer_limit)
@@ -200,6 +212,8 @@ impl Worker {
             script_vm: None,
             pending_events: std::collections::VecDeque::new(),
             wal_held: Vec::new(),
+            fwd_out: (0..shards).map(|_| Default::default()).collect(),
+            atomic_queue: Vec::new(),
             observe: crate::monitor::Observe::default(),
             obuf: crate::limits::Guard::new(cfg.client_output_buffer_limit),
             held: crate::pause::Held::default(),
@@ -251,6 +265,7 @@ impl Worker {
             while let Some(ev) = self.pending_events.pop_front() {
                 self.on_event(ev);
             }
+            self.run_atomic_batch();
             self.drain_inboxes();
             self.serve_ready();
             self.blocking_tick();
@@ -261,6 +276,8 @@ impl Worker {
                 self.on_tick();
                 tick = Duration::from_millis(1000 / self.shared.config().hz.max(1));
             }
+            // MSETs queued by clients resumed since the first run (before their replies go).
+            self.run_atomic_batch();
             // Keyspace events of work done outside a client command (other shards' ops,
             // frozen work, active expiry).
             self.publish_events(None);
@@ -280,6 +297,7 @@ impl Worker {
 
     fn has_queued_work(&self) -> bool {
         !self.deferred.is_empty()
+            || !self.atomic_queue.is_empty()
             || self.inboxes.iter().any(|c| !c.is_empty())
             || self.outboxes.iter().any(|o| o.backlogged())
     }
@@ -358,7 +376,7 @@ impl Worker {
         }
         let mut batch = std::mem::take(&mut self.batch);
         loop {
-            if conn.blocked_on.is_some() {
+            if conn.blocked_on.is_some() || !conn.stash.is_empty() {
                 break;
             }
             if conn.close_after_flush {
@@ -390,7 +408,7 @@ impl Worker {
                 if conn.close_after_flush {
                     continue;
                 }
-                if conn.blocked_on.is_some() {
+                if conn.blocked_on.is_some() || waits_for_batch(conn, &args) {
                     // Redis reads nothing else from a blocked client: keep it for later.
                     conn.stash.push_back(args);
                     continue;
@@ -446,6 +464,15 @@ impl Worker {
     /// A blocked client was answered: run the commands it sent meanwhile, then read on.
     pub(crate) fn resume_input(&mut self, conn: &mut Conn) {
         while conn.blocked_on.is_none() {
+            if conn.atomic_wait
+                && !conn
+                    .stash
+                    .front()
+                    .is_some_and(|args| crate::atomic_batch::joins_batch(args))
+            {
+                // The rest waits for the batch its queued MSETs are in.
+                break;
+            }
             let Some(args) = conn.stash.pop_front() else {
                 break;
             };
@@ -507,6 +534,8 @@ impl Worker {
                 budget -= ready;
             }
         }
+        // Before this iteration's keyspace events are published (see `fwd.rs`).
+        self.flush_encoded();
     }
 
     /// Overlap the cache misses of the forwarded ops waiting in `from`'s ring, as
@@ -589,9 +618,9 @@ impl Worker {
 
     pub(crate) fn on_msg(&mut self, msg: Msg) {
         match msg {
-            Msg::Exec { to, ctx, op } => {
+            Msg::Exec { to, ctx, op, proto } => {
                 let reply = crate::contain::apply(&mut self.shard, &ctx, &op);
-                self.send_reply(to.shard, Msg::Reply { to, reply });
+                self.answer_exec(to, reply, proto);
             }
             Msg::Call { to, f } => {
                 let value = crate::contain::call(self, f);
@@ -600,6 +629,7 @@ impl Worker {
             Msg::Reply { to, reply } => {
                 self.complete_part(to.client, to.seq, to.part, Part::Reply(reply))
             }
+            Msg::Encoded(batch) => self.on_encoded(batch),
             Msg::CallReply { to, value } => {
                 self.complete_part(to.client, to.seq, to.part, Part::Any(value))
             }

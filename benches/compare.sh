@@ -65,16 +65,6 @@ SKIPPED=()
 # HGET after HSET, SPOP after SADD, ZRANGE after ZADD). Unknown tests go last, in given order.
 TEST_ORDER="set get incr mset lpush lpop lrange_100 hset hget sadd spop zadd zrange xadd evalsha"
 
-# Tests redis-benchmark 7.0 has no -t for, run as custom commands (see custom_command). Later
-# redis-benchmark versions have a built-in xadd test: the same command (but a random value).
-CUSTOM_TESTS="hget zrange xadd evalsha"
-
-# The evalsha test's script: a fixed-window rate limiter (count the hit, start the window on the
-# first one), the commonest EVALSHA in applications. Its keys are `ratelimit:__rand_int__`, not
-# `key:__rand_int__`: the warm-up SETs 32-byte strings there, and INCR of those is an error.
-EVALSHA_SCRIPT="local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 60) end return n"
-EVALSHA_SHA="$(printf '%s' "$EVALSHA_SCRIPT" | sha1sum | cut -d' ' -f1)"
-
 # The reader/popper -> the test that fills its key; a warning if TESTS has one without the other.
 declare -A FILLED_BY=([lpop]=lpush [hget]=hset [spop]=sadd [zrange]=zadd)
 
@@ -107,26 +97,6 @@ expand_tests() {
         fi
     done
     echo "${out[*]}"
-}
-
-is_custom() {
-    [[ " $CUSTOM_TESTS " == *" $1 "* ]]
-}
-
-# custom_command TEST: the command line redis-benchmark runs for a custom test, one word a line.
-# With -r, redis-benchmark replaces each __rand_int__ by a random 12-digit number below -r (see
-# keyspace_for): the fields `-t hset` writes (`HSET myhash element:__rand_int__ <value>`). ZRANGE
-# reads the 10 lowest-scored members of what `-t zadd` writes (`ZADD myzset __rand_int__
-# element:__rand_int__`). XADD's value is DATASIZE bytes of "x". EVALSHA runs EVALSHA_SCRIPT,
-# loaded by check_before, on one random counter key.
-custom_command() {
-    case "$1" in
-        hget) printf '%s\n' HGET myhash 'element:__rand_int__' ;;
-        zrange) printf '%s\n' ZRANGE myzset 0 9 WITHSCORES ;;
-        xadd) printf '%s\n' XADD mystream '*' myfield "$(printf "%${DATASIZE}s" '' | tr ' ' x)" ;;
-        evalsha) printf '%s\n' EVALSHA "$EVALSHA_SHA" 1 'ratelimit:__rand_int__' ;;
-        *) die "no custom command for test $1" ;;
-    esac
 }
 
 requests_for() {

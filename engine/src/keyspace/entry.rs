@@ -223,6 +223,12 @@ pub fn clock_secs(now_ms: u64) -> u32 {
     u32::try_from(now_ms / 1000).unwrap_or(u32::MAX)
 }
 
+/// How many bytes `put_varint` writes for `n`.
+fn varint_len(n: usize) -> usize {
+    let bits = usize::BITS - (n | 1).leading_zeros();
+    bits.div_ceil(7) as usize
+}
+
 fn put_varint(out: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         out.push((n as u8) | 0x80);
@@ -257,7 +263,9 @@ fn build_compact(key: &[u8], val: Val<'_>, expire_at_ms: Option<u64>, access: u3
         Val::Str(s) => (ENC_EMBSTR, s.len()),
     };
     let ttl_len = if expire_at_ms.is_some() { 8 } else { 0 };
-    let mut out = Vec::with_capacity(1 + 4 + ttl_len + 5 + key.len() + val_len);
+    // The exact size: `into_boxed_slice` then keeps the allocation instead of shrinking it
+    // (a realloc per new key).
+    let mut out = Vec::with_capacity(1 + 4 + ttl_len + varint_len(key.len()) + key.len() + val_len);
     out.push(enc | if expire_at_ms.is_some() { HAS_TTL } else { 0 });
     out.extend_from_slice(&access.to_le_bytes());
     if let Some(at) = expire_at_ms {

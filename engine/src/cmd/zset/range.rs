@@ -5,10 +5,9 @@
 //! Invariant: every range is first resolved to an ascending rank interval `[lo, hi)`, so each
 //! encoding only needs O(log n) prefix counting plus a visit of the selected ranks.
 
-use super::{
-    Exec, drop_if_empty, exists_for_write, lex_bounds, member_reply, mutate, read, score_bounds,
-    store,
-};
+use bytes::Bytes;
+
+use super::{Exec, drop_if_empty, exists_for_write, lex_bounds, mutate, read, score_bounds, store};
 use crate::ir::ops::zset::{RangeBy, RangeSpec};
 use crate::ir::{OpError, Reply};
 use crate::notify::class;
@@ -92,21 +91,31 @@ pub(super) fn zrange(
         return Ok(Reply::Array(Vec::new()));
     };
     let (lo, hi) = select(z, spec);
-    if with_scores {
-        let mut out = Vec::with_capacity(hi - lo);
-        z.visit(lo, hi, spec.rev, |m, s| {
-            out.push((member_reply(m), Reply::Double(s)));
-            true
-        });
-        Ok(Reply::Pairs(out))
+    // Every member is copied into one buffer and replied as a slice of it: one allocation
+    // per reply instead of one per member.
+    let mut arena = Vec::new();
+    let mut ends = Vec::with_capacity(hi - lo);
+    z.visit(lo, hi, spec.rev, |m, s| {
+        arena.extend_from_slice(m);
+        ends.push((arena.len(), s));
+        true
+    });
+    let arena = Bytes::from(arena);
+    let mut start = 0;
+    let mut member = |end: usize| {
+        let r = Reply::Bulk(arena.slice(start..end));
+        start = end;
+        r
+    };
+    Ok(if with_scores {
+        Reply::Pairs(
+            ends.into_iter()
+                .map(|(end, s)| (member(end), Reply::Double(s)))
+                .collect(),
+        )
     } else {
-        let mut out = Vec::with_capacity(hi - lo);
-        z.visit(lo, hi, spec.rev, |m, _| {
-            out.push(member_reply(m));
-            true
-        });
-        Ok(Reply::Array(out))
-    }
+        Reply::Array(ends.into_iter().map(|(end, _)| member(end)).collect())
+    })
 }
 
 pub(super) fn zrangestore(

@@ -136,6 +136,26 @@ fn long_keys_use_multi_byte_lengths() {
     assert_eq!(e.string_value(), Some(StrRef::Bytes(b"v")));
 }
 
+#[test]
+fn varint_len_is_what_put_varint_writes() {
+    for n in [
+        0usize,
+        1,
+        127,
+        128,
+        300,
+        16_383,
+        16_384,
+        1 << 21,
+        1 << 28,
+        usize::MAX,
+    ] {
+        let mut out = Vec::new();
+        put_varint(&mut out, n);
+        assert_eq!(varint_len(n), out.len(), "{n}");
+    }
+}
+
 proptest! {
     #[test]
     fn round_trip(key in proptest::collection::vec(any::<u8>(), 0..300),

@@ -65,15 +65,27 @@ pub fn encode_protocol_error(err: &ProtocolError, out: &mut Vec<u8>) {
 
 /// `<prefix><n>\r\n`: integers and aggregate/bulk length headers.
 fn write_header(prefix: u8, n: i64, out: &mut Vec<u8>) {
+    if let Ok(small @ 0..100) = usize::try_from(n) {
+        return write_len(prefix, small, out);
+    }
     out.push(prefix);
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     out.extend_from_slice(CRLF);
 }
 
 fn write_len(prefix: u8, len: usize, out: &mut Vec<u8>) {
-    out.push(prefix);
-    out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
-    out.extend_from_slice(CRLF);
+    // Most lengths (element counts, short strings) have one or two digits: one fixed-size
+    // copy instead of a digit formatter and three variable ones.
+    if len < 10 {
+        out.extend_from_slice(&[prefix, b'0' + len as u8, b'\r', b'\n']);
+    } else if len < 100 {
+        let (tens, ones) = (len / 10, len % 10);
+        out.extend_from_slice(&[prefix, b'0' + tens as u8, b'0' + ones as u8, b'\r', b'\n']);
+    } else {
+        out.push(prefix);
+        out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
+        out.extend_from_slice(CRLF);
+    }
 }
 
 /// A one-line reply; a stray CR or LF would end the line early, so it is shown as a space.
@@ -92,6 +104,8 @@ fn write_line(prefix: u8, text: &[u8], out: &mut Vec<u8>) {
 }
 
 fn write_bulk(data: &[u8], out: &mut Vec<u8>) {
+    // One capacity check for the whole bulk (header at most 1 + 20 + 2 bytes).
+    out.reserve(data.len() + 25);
     write_len(b'$', data.len(), out);
     out.extend_from_slice(data);
     out.extend_from_slice(CRLF);
@@ -103,9 +117,15 @@ fn write_double(d: f64, resp3: bool, out: &mut Vec<u8>) {
         format_double(d, out);
         out.extend_from_slice(CRLF);
     } else {
-        let mut text = Vec::with_capacity(24);
-        format_double(d, &mut text);
-        write_bulk(&text, out);
+        // The text is formatted in place and its `$<len>` header moved in front of it: no
+        // scratch buffer per score (ZRANGE WITHSCORES writes one per member).
+        let start = out.len();
+        format_double(d, out);
+        let text_len = out.len() - start;
+        write_len(b'$', text_len, out);
+        let header_len = out.len() - start - text_len;
+        out[start..].rotate_right(header_len);
+        out.extend_from_slice(CRLF);
     }
 }
 

@@ -98,10 +98,13 @@ pub struct CommandParser {
     limits: Limits,
     auth_required: bool,
     pending: Option<Pending>,
+    /// `(start, len)` of each complete argument of the pending multibulk, relative to the
+    /// buffer start. Kept across commands so parsing one allocates nothing but its argv.
+    spans: Vec<(usize, usize)>,
 }
 
 /// Progress through a multibulk whose `*<n>` header has been read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Pending {
     /// Declared argument count (> 0).
     argc: usize,
@@ -109,12 +112,17 @@ struct Pending {
     pos: usize,
     /// Length of the argument whose header was read but whose payload has not fully arrived.
     bulk_len: Option<usize>,
-    /// `(start, len)` of each complete argument, relative to the buffer start.
-    args: Vec<(usize, usize)>,
 }
 
 /// Redis sizes its first argv at `min(count, 1024)` so a huge claimed count costs nothing up front.
 const INITIAL_ARGV: usize = 1024;
+
+/// Span capacity kept between commands; a bigger one (a huge MSET) is given back.
+const KEPT_SPANS: usize = 4 * INITIAL_ARGV;
+
+/// Header lines (`$32`, `*3`) are short: scanning this many bytes by hand is cheaper than
+/// setting up a vectorised search, which takes over beyond them.
+const SHORT_LINE: usize = 24;
 
 impl CommandParser {
     /// A parser for a connection that needs no authentication.
@@ -123,6 +131,7 @@ impl CommandParser {
             limits,
             auth_required: false,
             pending: None,
+            spans: Vec::new(),
         }
     }
 
@@ -182,27 +191,26 @@ impl CommandParser {
                 buf.advance(pos);
                 return Ok(Some(Vec::new()));
             }
+            if self.spans.capacity() > KEPT_SPANS {
+                self.spans = Vec::new();
+            }
+            self.spans.clear();
+            self.spans.reserve(argc.min(INITIAL_ARGV));
             self.pending = Some(Pending {
                 argc,
                 pos,
                 bulk_len: None,
-                args: Vec::with_capacity(argc.min(INITIAL_ARGV)),
             });
         }
         let (limits, auth_required) = (self.limits, self.auth_required);
         let Some(pending) = self.pending.as_mut() else {
             return Ok(None);
         };
-        if !read_args(pending, buf, &limits, auth_required)? {
+        if !read_args(pending, &mut self.spans, buf, &limits, auth_required)? {
             return Ok(None);
         }
         let frame = buf.split_to(pending.pos).freeze();
-        let args = pending
-            .args
-            .iter()
-            .map(|&(start, len)| frame.slice(start..start + len))
-            .collect();
-        Ok(Some(args))
+        Ok(Some(slice_args(frame, &self.spans)))
     }
 
     /// Reads the `*<n>` header at the front of `buf`: the argument count (0 for any `n <= 0`) and
@@ -223,14 +231,31 @@ impl CommandParser {
     }
 }
 
-/// Advances `pending` over every argument that has fully arrived. True once all `argc` have.
+/// The arguments at `spans` of `frame`. The last one takes `frame` itself: one reference count
+/// update fewer per command than slicing it too.
+fn slice_args(frame: Bytes, spans: &[(usize, usize)]) -> Vec<Bytes> {
+    let mut args = Vec::with_capacity(spans.len());
+    let Some((&(start, len), rest)) = spans.split_last() else {
+        return args;
+    };
+    args.extend(rest.iter().map(|&(s, l)| frame.slice(s..s + l)));
+    let mut last = frame;
+    last.truncate(start + len);
+    last.advance(start);
+    args.push(last);
+    args
+}
+
+/// Advances `pending` over every argument that has fully arrived, recording each in `spans`.
+/// True once all `argc` have.
 fn read_args(
     pending: &mut Pending,
+    spans: &mut Vec<(usize, usize)>,
     buf: &[u8],
     limits: &Limits,
     auth_required: bool,
 ) -> Result<bool, ProtocolError> {
-    while pending.args.len() < pending.argc {
+    while spans.len() < pending.argc {
         let len = match pending.bulk_len {
             Some(len) => len,
             None => {
@@ -248,7 +273,7 @@ fn read_args(
         if buf.len() - pending.pos < len.saturating_add(2) {
             return Ok(false);
         }
-        pending.args.push((pending.pos, len));
+        spans.push((pending.pos, len));
         pending.pos += len + 2;
         pending.bulk_len = None;
     }
@@ -291,7 +316,15 @@ fn find_line(
     too_big: ProtocolError,
 ) -> Result<Option<usize>, ProtocolError> {
     let rest = &buf[pos..];
-    match memchr::memchr2(b'\r', 0, rest) {
+    let short = &rest[..rest.len().min(SHORT_LINE)];
+    let found = match short.iter().position(|&b| b == b'\r' || b == 0) {
+        Some(i) => Some(i),
+        None if rest.len() > SHORT_LINE => {
+            memchr::memchr2(b'\r', 0, &rest[SHORT_LINE..]).map(|i| i + SHORT_LINE)
+        }
+        None => None,
+    };
+    match found {
         Some(i) if rest[i] == b'\r' => Ok((pos + i + 2 <= buf.len()).then_some(pos + i)),
         _ if rest.len() > limits.max_inline_len => Err(too_big),
         _ => Ok(None),

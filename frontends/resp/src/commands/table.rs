@@ -11,7 +11,6 @@
 //!   `populateCommandLegacyRangeSpec` does, never stored, so they cannot disagree.
 //! - A command has the `blocking` flag exactly when it has the `@blocking` category.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -606,7 +605,7 @@ static FAMILIES: &[&[&CommandSpec]] = &[
 
 /// A family command by lowercase name, through a map built on first use.
 fn family_lookup(lower: &[u8]) -> Option<&'static CommandSpec> {
-    static MAP: OnceLock<HashMap<&'static [u8], &'static CommandSpec>> = OnceLock::new();
+    static MAP: OnceLock<hashbrown::HashMap<&'static [u8], &'static CommandSpec>> = OnceLock::new();
     MAP.get_or_init(|| {
         FAMILIES
             .iter()

@@ -152,16 +152,12 @@ impl Host for FrozenHost<'_, '_> {
 
 /// Parses a 40-hex SHA (any case) into lowercase.
 fn parse_sha(sha: &[u8]) -> Option<[u8; 40]> {
-    let mut out = [0u8; 40];
-    if sha.len() != 40 {
+    let mut out: [u8; 40] = sha.try_into().ok()?;
+    // Checked and lowercased over the whole array (vectorised), not byte by byte.
+    if !out.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
-    for (o, &b) in out.iter_mut().zip(sha) {
-        if !b.is_ascii_hexdigit() {
-            return None;
-        }
-        *o = b.to_ascii_lowercase();
-    }
+    out.make_ascii_lowercase();
     Some(out)
 }
 
@@ -796,7 +792,8 @@ fn prepare(vm: &mut ScriptVm, shared: &Shared, job: &Job) -> Result<Prepared, Re
                 }
             };
             let no_writes = vm.script_no_writes(sha);
-            let label = String::from_utf8_lossy(sha).into_owned();
+            // A parsed SHA is ASCII hex: no lossy conversion needed.
+            let label = std::str::from_utf8(sha).unwrap_or_default().to_owned();
             Ok((func, job.ro || no_writes, label, false))
         }
         What::Function(name) => {

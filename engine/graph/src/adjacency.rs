@@ -284,6 +284,17 @@ impl Adjacency {
         debt >= 64 && debt * 4 >= self.csr.entries.len()
     }
 
+    /// Idle policy (no writes to pace compaction): compact once the debt is a 64th of the CSR
+    /// (or any debt on a small adjacency), since every read of a node with a delta pays for
+    /// hash probes; the rebuild still costs at most ~64 copies per entry of debt.
+    pub fn needs_idle_compaction(&self) -> bool {
+        if self.build.is_some() {
+            return true;
+        }
+        let debt = self.delta_len + self.dead.len() as usize;
+        debt > 0 && debt.saturating_mul(64) >= self.csr.entries.len().max(4096)
+    }
+
     /// Whether there is anything a compaction would change.
     pub fn has_debt(&self) -> bool {
         self.delta_len > 0 || !self.dead.is_empty() || self.build.is_some()

@@ -457,9 +457,36 @@ impl Graph {
         }
     }
 
+    /// Compaction while no writes pace it (the server's idle tick): about `budget` units of
+    /// work on the adjacencies whose debt reaches a 64th of their CSR (see
+    /// `Adjacency::needs_idle_compaction`), so a graph left with a delta after a bulk load ends
+    /// up fully compacted. Returns whether such work remains.
+    pub fn compact_idle(&mut self, budget: usize) -> bool {
+        self.compact_step_by(budget, Adjacency::needs_idle_compaction);
+        self.has_idle_debt()
+    }
+
+    /// Whether `compact_idle` has work to do.
+    pub fn has_idle_debt(&self) -> bool {
+        self.adj
+            .iter()
+            .flatten()
+            .any(Adjacency::needs_idle_compaction)
+    }
+
     /// `compact_step`; with `eager`, any adjacency with debt is compacted, not only those the
     /// policy selects (tests use this to interleave small compactions with writes).
     pub(crate) fn compact_step_with(&mut self, budget: usize, eager: bool) -> bool {
+        if eager {
+            self.compact_step_by(budget, |a| a.needs_compaction() || a.has_debt());
+        } else {
+            self.compact_step_by(budget, Adjacency::needs_compaction);
+        }
+        self.needs_compaction()
+    }
+
+    /// Steps the compactions of the adjacencies `pick` selects, round robin from the cursor.
+    fn compact_step_by(&mut self, budget: usize, pick: impl Fn(&Adjacency) -> bool) {
         let total = self.adj.len() * 2;
         let slots = self.nodes.len() as u32;
         let mut used = 0usize;
@@ -467,7 +494,7 @@ impl Graph {
         while used < budget && visited < total {
             let i = self.compact_cursor % total.max(1);
             let a = &mut self.adj[i / 2][i % 2];
-            if a.needs_compaction() || (eager && a.has_debt()) {
+            if pick(a) {
                 a.begin(slots);
                 let (work, done) = a.step(budget - used);
                 used += work;
@@ -481,7 +508,6 @@ impl Graph {
                 visited += 1;
             }
         }
-        self.needs_compaction()
     }
 
     /// Merges every delta and drops every dead entry.

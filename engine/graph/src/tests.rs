@@ -330,6 +330,50 @@ fn incremental_compaction_interleaved_with_writes() {
 }
 
 #[test]
+fn idle_compaction_clears_debt_the_write_policy_leaves() {
+    let Fixture { mut g, knows, .. } = fixture();
+    let n: Vec<NodeId> = (0..200)
+        .map(|_| g.create_node(&[], vec![]).unwrap())
+        .collect();
+    for i in 0..8000u64 {
+        let (s, d) = (n[(i * 7 % 200) as usize], n[(i * 13 % 200) as usize]);
+        g.create_edge(s, d, knows, vec![]).unwrap();
+    }
+    g.compact_all();
+    // A debt under the write policy's quarter of the CSR, over the idle policy's 64th.
+    let mut last = None;
+    for i in 0..600u64 {
+        last = Some(
+            g.create_edge(n[(i % 200) as usize], n[0], knows, vec![])
+                .unwrap(),
+        );
+    }
+    g.delete_edge(EdgeId(3)).unwrap();
+    g.delete_edge(last.unwrap()).unwrap();
+    assert!(!g.needs_compaction());
+    assert!(g.has_idle_debt());
+    let before = observe(&g);
+    let mut steps = 0;
+    while g.compact_idle(1000) {
+        steps += 1;
+        assert_eq!(observe(&g), before, "reads change mid-compaction");
+    }
+    assert!(steps > 3, "small budgets take several steps");
+    assert_eq!(observe(&g), before);
+    assert_eq!(g.compaction_debt(), 0);
+    assert!(!g.has_idle_debt());
+    // A debt below the idle threshold is left for the writes to pace.
+    g.create_edge(n[1], n[2], knows, vec![]).unwrap();
+    assert!(!g.has_idle_debt());
+    assert!(!g.compact_idle(1000));
+    assert_eq!(
+        g.compaction_debt(),
+        2,
+        "one entry in each direction's delta"
+    );
+}
+
+#[test]
 fn bulk_create_edges_matches_one_by_one() {
     let build = |bulk: bool| {
         let Fixture {

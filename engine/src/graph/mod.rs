@@ -13,7 +13,9 @@
 //! the records before returning), so a stored graph never carries a pending log.
 
 pub mod config;
+pub mod release;
 pub mod reply;
+pub mod slowlog;
 
 use bytes::Bytes;
 use moon_graph::{EdgeId, Graph, LabelId, Mutation, NodeId, PropKeyId, RelTypeId};

@@ -14,13 +14,10 @@
 //! Timeouts: a query's deadline comes from its `timeout` argument and GRAPH.CONFIG's TIMEOUT*
 //! (`config::query_timeout`); the executor aborts past it with `Query timed out`.
 //!
-//! Per-graph slow logs live in a thread-local table keyed by (db, key): one shard thread owns
-//! a key, and the table is cleared when GRAPH.DELETE removes the graph. Timing uses the
-//! monotonic clock for the reply's `Query internal execution time` only: it never changes
-//! state, so replay stays deterministic.
+//! Per-graph slow logs: `crate::graph::slowlog`. Timing uses the monotonic clock for the
+//! reply's `Query internal execution time` and the slow log only: it never changes state, so
+//! replay stays deterministic.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -29,22 +26,11 @@ use moon_graph::exec::{self, ResultSet};
 use moon_graph::plan::Plan;
 
 use super::Shard;
-use crate::graph::{GraphValue, config, reply};
+use crate::graph::{GraphValue, config, release, reply, slowlog};
 use crate::ir::ops::{GraphConstraint, GraphOp, GraphQuery};
 use crate::ir::{ExecCtx, OpError, Reply};
 use crate::keyspace::Entry;
 use crate::keyspace::entry::{LargeValue, clock_secs};
-
-/// Slow-log entries kept per graph (FalkorDB keeps the 10 slowest).
-const SLOWLOG_LEN: usize = 10;
-
-/// One slow-log entry: (unix secs, command, query text, duration ms).
-type SlowEntry = (u64, &'static str, Bytes, f64);
-
-thread_local! {
-    static SLOWLOG: RefCell<HashMap<(usize, Bytes), Vec<SlowEntry>>> =
-        RefCell::new(HashMap::new());
-}
 
 fn err(text: impl Into<String>) -> Reply {
     Reply::Err(OpError::Other(text.into()))
@@ -54,21 +40,8 @@ fn empty_key() -> Reply {
     err("ERR Invalid graph operation on empty key")
 }
 
-fn record_slow(db: usize, key: &Bytes, now_ms: u64, cmd: &'static str, text: &Bytes, ms: f64) {
-    SLOWLOG.with(|log| {
-        let mut log = log.borrow_mut();
-        let list = log.entry((db, key.clone())).or_default();
-        list.push((now_ms / 1000, cmd, text.clone(), ms));
-        list.sort_by(|a, b| b.3.total_cmp(&a.3));
-        list.truncate(SLOWLOG_LEN);
-    });
-}
-
-fn forget_slow(db: usize, key: &Bytes) {
-    SLOWLOG.with(|log| {
-        log.borrow_mut().remove(&(db, key.clone()));
-    });
-}
+/// Units of compaction work (≈ adjacency entries copied) per idle tick: about a millisecond.
+const GRAPH_TICK_BUDGET: usize = 256 * 1024;
 
 /// What a graph key holds.
 enum Found {
@@ -144,7 +117,7 @@ impl Shard {
             GraphOp::Delete { key } => match self.graph_found(db, key, now) {
                 Found::Graph => {
                     self.dbs[db].remove(key, now);
-                    forget_slow(db, key);
+                    slowlog::forget(db, key);
                     Reply::Ok
                 }
                 _ => empty_key(),
@@ -171,10 +144,10 @@ impl Shard {
             GraphOp::Slowlog { key, reset } => match self.graph_found(db, key, now) {
                 Found::Graph => {
                     if *reset {
-                        forget_slow(db, key);
+                        slowlog::forget(db, key);
                         return Reply::Ok;
                     }
-                    slowlog_reply(db, key)
+                    slowlog::reply(db, key)
                 }
                 Found::Other => OpError::WrongType.into(),
                 Found::Missing => empty_key(),
@@ -199,6 +172,44 @@ impl Shard {
         }
     }
 
+    /// Idle compaction, one bounded step per server tick: writes pace compaction only while
+    /// they last (`Graph::maintain`), so a graph whose writes stopped would keep its delta,
+    /// and every read would keep paying for it. Works on one listed graph at a time until its
+    /// debt is below the idle policy's threshold (`Graph::compact_idle`); keys that vanished
+    /// or changed type are dropped. Compaction changes no data, so nothing is logged.
+    pub fn graph_tick(&mut self, now_ms: u64) {
+        let Some((db, key)) = self.graph_debt.last().cloned() else {
+            return;
+        };
+        // `peek` first: `update` would expire a due key, which only expiry may do.
+        let live = self.dbs[db]
+            .peek(&key, now_ms)
+            .is_some_and(|e| matches!(e.value(), Some(LargeValue::Graph(_))));
+        let more = live
+            && self.dbs[db]
+                .update(&key, now_ms, |e| match e.value_mut() {
+                    Some(LargeValue::Graph(gv)) => gv.graph.compact_idle(GRAPH_TICK_BUDGET),
+                    _ => false,
+                })
+                .unwrap_or(false);
+        if !more {
+            self.graph_debt.pop();
+            if live {
+                release::release_freed_memory();
+            }
+        }
+    }
+
+    /// Lists the graph at `key` for idle compaction if it has debt (after a write to it).
+    fn note_graph_debt(&mut self, db: usize, key: &Bytes, now_ms: u64) {
+        let debt = self
+            .graph_ref(db, key, now_ms)
+            .is_some_and(|gv| gv.graph.has_idle_debt());
+        if debt && !self.graph_debt.iter().any(|(d, k)| *d == db && k == key) {
+            self.graph_debt.push((db, Bytes::copy_from_slice(key)));
+        }
+    }
+
     fn graph_query(&mut self, ctx: &ExecCtx, q: &GraphQuery, profile: bool) -> Reply {
         let (db, now) = (ctx.db, ctx.now_ms);
         // The deadline only ever aborts (a write is rolled back and logs nothing), so the
@@ -220,6 +231,7 @@ impl Shard {
             "GRAPH.QUERY"
         };
         let mut mutations: Vec<Mutation> = Vec::new();
+        let mut churned = 0u64;
         let reply = if q.writes {
             let record = self.wal_enabled();
             let plan = q.plan.clone();
@@ -227,11 +239,11 @@ impl Shard {
             let (version, compact) = (q.version, q.compact);
             let out = self.dbs[db].update(&q.key, now, |e| {
                 let Some(LargeValue::Graph(gv)) = e.value_mut() else {
-                    return (OpError::WrongType.into(), Vec::new());
+                    return (OpError::WrongType.into(), Vec::new(), 0);
                 };
                 let g = &mut gv.graph;
                 if let Some(mismatch) = version_check(g.schema_version(), version) {
-                    return (mismatch, Vec::new());
+                    return (mismatch, Vec::new(), 0);
                 }
                 g.set_recording(record);
                 let labels_before = g.schema().labels.len() as u64;
@@ -257,14 +269,20 @@ impl Shard {
                             reply::result_reply(g, &rs, compact, ms)
                         };
                         account_write(gv, &rs.stats);
-                        (r, logged)
+                        let st = &rs.stats;
+                        let churned = st.nodes_created
+                            + st.nodes_deleted
+                            + st.relationships_created
+                            + st.relationships_deleted;
+                        (r, logged, churned)
                     }
-                    Err(e) => (err(e.to_string()), Vec::new()),
+                    Err(e) => (err(e.to_string()), Vec::new(), 0),
                 }
             });
             match out {
-                Some((r, logged)) => {
+                Some((r, logged, n)) => {
                     mutations = logged;
+                    churned = n;
                     r
                 }
                 None => empty_key(),
@@ -300,7 +318,13 @@ impl Shard {
             }
         };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        record_slow(db, &q.key, now, cmd, &q.text, ms);
+        slowlog::record(db, &q.key, now, cmd, &q.text, ms);
+        if q.writes {
+            self.note_graph_debt(db, &q.key, now);
+            if churned >= release::BIG_WRITE || q.text.len() >= release::BIG_TEXT {
+                release::release_freed_memory();
+            }
+        }
         if (created || !mutations.is_empty()) && self.wal_enabled() {
             self.log_expired(now);
             self.log_command(db, now, crate::graph::effect_command(&q.key, &mutations));
@@ -337,6 +361,9 @@ impl Shard {
             }
             Ok(())
         });
+        if matches!(out, Some(Ok(()))) {
+            self.note_graph_debt(db, key, now);
+        }
         match out {
             Some(Ok(())) => Reply::Ok,
             Some(Err(why)) => err(format!("ERR invalid graph effect: {why}")),
@@ -607,27 +634,4 @@ fn memory_reply(gv: &GraphValue) -> Reply {
         Reply::bulk(b"indices_sz_mb"),
         Reply::Int(0),
     ])
-}
-
-fn slowlog_reply(db: usize, key: &Bytes) -> Reply {
-    SLOWLOG.with(|log| {
-        let log = log.borrow();
-        let items = log
-            .get(&(db, key.clone()))
-            .map(|list| {
-                list.iter()
-                    .map(|(secs, cmd, text, ms)| {
-                        Reply::Array(vec![
-                            Reply::Bulk(Bytes::from(secs.to_string())),
-                            Reply::bulk(cmd.as_bytes()),
-                            Reply::Bulk(text.clone()),
-                            Reply::Bulk(Bytes::from(format!("{ms:.1}"))),
-                            Reply::Nil,
-                        ])
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Reply::Array(items)
-    })
 }

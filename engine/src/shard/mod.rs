@@ -152,6 +152,9 @@ pub struct Shard {
     /// FT index contents encoded at the running snapshot's instant, not yet written
     /// (section 4, written after the keyspace; `Shard::snapshot_search_contents`).
     search_contents: crate::search::contents::ContentsStream,
+    /// Graph keys `(db, key)` whose adjacency may hold compaction debt that no write will pace
+    /// away; the tick compacts them (`Shard::graph_tick`).
+    graph_debt: Vec<(usize, bytes::Bytes)>,
 }
 
 const _: fn() = || {
@@ -185,6 +188,7 @@ impl Shard {
             functions: FunctionCatalog::new(),
             search: crate::search::Registry::default(),
             search_contents: Default::default(),
+            graph_debt: Vec::new(),
         }
     }
 

@@ -7,6 +7,9 @@
 //! - An entry keeps at most [`MAX_ARGC`] arguments of at most [`MAX_STRING`] bytes each, with
 //!   Redis's markers for what was cut; secrets (AUTH, HELLO AUTH) are already redacted.
 //! - The log holds at most `slowlog-max-len` entries (oldest dropped first).
+//! - An entry owns copies of its arguments, never slices of the client's read buffer: a slice
+//!   would pin that whole buffer (a GRAPH.QUERY with a 10,000-row parameter list is hundreds of
+//!   KiB) for as long as the entry lives.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,7 +62,7 @@ pub struct SlowLog {
     entries: VecDeque<Entry>,
 }
 
-/// `args` cut to Redis's limits (`slowlogCreateEntry`).
+/// `args` cut to Redis's limits (`slowlogCreateEntry`), copied (see the module invariants).
 pub fn truncate_args(args: &[Bytes]) -> Vec<Bytes> {
     let keep = if args.len() > MAX_ARGC {
         MAX_ARGC - 1
@@ -77,7 +80,7 @@ pub fn truncate_args(args: &[Bytes]) -> Vec<Bytes> {
                 );
                 Bytes::from(s)
             } else {
-                a.clone()
+                Bytes::copy_from_slice(a)
             }
         })
         .collect();
@@ -149,6 +152,19 @@ mod tests {
         assert_eq!(cut[30], Bytes::from("30"));
         assert_eq!(cut[31], Bytes::from("... (9 more arguments)"));
         assert_eq!(truncate_args(&many[..32]).len(), 32);
+    }
+
+    #[test]
+    fn kept_args_do_not_pin_the_read_buffer() {
+        let frame = Bytes::from(vec![b'x'; 4096]);
+        let short = frame.slice(10..20);
+        let cut = truncate_args(std::slice::from_ref(&short));
+        assert_eq!(cut[0], short);
+        let range = frame.as_ptr_range();
+        assert!(
+            !range.contains(&cut[0].as_ptr()),
+            "the entry must own a copy"
+        );
     }
 
     #[test]

@@ -688,6 +688,7 @@ impl Worker {
             self.latency_event("expire-cycle", t.elapsed().as_millis() as u64);
         }
         self.shard.search_tick(self.now_ms);
+        self.shard.graph_tick(self.now_ms);
         if self.shared.metrics.enabled() {
             crate::admin::metrics::publish(self);
         }

@@ -4,16 +4,20 @@
 Loads an MVEC dataset (see README.md; default: the 100,000 x 384 file compare.py writes) into a
 fresh `moon` server with HSET pipelines (the index exists first, so every HSET indexes its vector
 on the write path), runs the queries as `FT.SEARCH idx "*=>[KNN 10 @v $B]" PARAMS 2 B <blob>
-NOCONTENT DIALECT 2` one at a time from ONE redis-py client (raw `execute_command`), and reports:
+NOCONTENT DIALECT 2` one at a time from ONE client, and reports:
 
   moon   insert rate (vectors/s until FT.SEARCH counts them all), QPS and recall@10 at Moon's
-         default parameters (no EF_RUNTIME: the automatic beam) and at each --efs EF_RUNTIME;
+         default parameters (no EF_RUNTIME: the automatic beam) and at each --efs EF_RUNTIME,
+         first from a redis-py client (raw `execute_command`), then (--client both/rust) from
+         the Rust driver `vector_resp` (the `redis` crate, one query per round trip, built
+         with `cargo build --release --example vector_resp` unless --rust-driver is given);
   hnswlib  M=16, ef_construction=200, one thread: insert rate, QPS and recall@10 per ef.
 
 Times are wall clock (the RESP figure is what a client sees) and, for context, CPU time: the
-server process's utime+stime from /proc, hnswlib's thread time. Server and client are pinned to
-different CPUs with taskset when --cpus is given (default "1,0": server on 1, client on 0;
-hnswlib runs on the server's CPU).
+server process's CPU time (the sum of its threads' /proc schedstat), hnswlib's thread time, and
+for the Rust client its own CPU per query. Server and client are pinned to different CPUs with
+taskset when --cpus is given (default "1,0": server on 1, client on 0; hnswlib runs on the
+server's CPU).
 
     python3 benches/vector/resp.py --moon /tmp/moon-vec-bench
     python3 benches/vector/resp.py --moon /tmp/moon-vec-bench --file /tmp/moon-vector-20000x384-300.mvec
@@ -49,7 +53,7 @@ import numpy as np
 import redis
 K = 10
 path, port, server_pid, efs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), [int(x) for x in sys.argv[4].split(",") if x]
-lib_cpu = sys.argv[5]
+lib_cpu, rust_driver, clients = sys.argv[5], sys.argv[6], sys.argv[7]
 b = open(path, "rb").read()
 assert b[:4] == b"MVEC"
 _, n, nq, dim, k = struct.unpack_from("<5I", b, 4)
@@ -59,8 +63,14 @@ qs = np.frombuffer(b, dtype="<f4", count=nq * dim, offset=at).reshape(nq, dim); 
 gt = np.frombuffer(b, dtype="<u4", count=nq * k, offset=at).reshape(nq, k)[:, :K]
 
 def cpu_secs(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    # Nanoseconds on CPU of every live thread (finer than /proc/PID/stat's clock ticks).
+    total = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            total += int(open(f"/proc/{pid}/task/{t}/schedstat").read().split()[0])
+        except OSError:
+            pass
+    return total / 1e9
 
 def recall(labels):
     return float(np.mean([len(set(l[:K]) & set(g.tolist())) / K for l, g in zip(labels, gt)]))
@@ -81,7 +91,7 @@ out["moon_insert_wall"] = n / (time.perf_counter() - t0)
 out["moon_insert_cpu"] = n / (cpu_secs(server_pid) - c0)
 blobs = [q.tobytes() for q in qs]
 rows = []
-for ef in [None] + efs:
+for ef in ([None] + efs) if clients != "rust" else []:
     query = "*=>[KNN 10 @v $B]" if ef is None else f"*=>[KNN 10 @v $B EF_RUNTIME {ef}]"
     labels = []
     c0, t0 = cpu_secs(server_pid), time.perf_counter()
@@ -92,6 +102,12 @@ for ef in [None] + efs:
     cpu = cpu_secs(server_pid) - c0
     rows.append(("default" if ef is None else ef, recall(labels), nq / wall, nq / max(cpu, 1e-9)))
 out["moon"] = rows
+if rust_driver and clients != "python":
+    rd = subprocess.run([rust_driver, "--file", path, "--port", str(port), "--server-pid", str(server_pid),
+                         "--efs", ",".join(map(str, efs))], capture_output=True, text=True)
+    if rd.returncode != 0:
+        sys.exit(f"rust driver failed:\n{rd.stderr}")
+    out["rust"] = json.loads(rd.stdout.strip().splitlines()[-1])["rust"]
 info = r.execute_command("FT.INFO", "idx")
 out["ft_info_vector"] = [x.decode() if isinstance(x, bytes) else x for x in info[info.index(b"attributes") + 1][0]]
 
@@ -120,6 +136,12 @@ print(json.dumps(out))
 '''
 
 
+def build_driver(target_dir: Path) -> str:
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
+    subprocess.run(["cargo", "build", "--release", "--example", "vector_resp"], cwd=ROOT, env=env, check=True)
+    return str(target_dir / "release" / "examples" / "vector_resp")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -133,8 +155,15 @@ def main():
     ap.add_argument("--efs", default="10,20,30,40,60")
     ap.add_argument("--cpus", default="1,0", help="server CPU,client CPU for taskset; '' for none")
     ap.add_argument("--venv", default=str(ROOT / "target" / "vector-venv"))
+    ap.add_argument("--client", choices=["both", "python", "rust"], default="both",
+                    help="which one-connection client runs the queries")
+    ap.add_argument("--rust-driver", default="", help="vector_resp binary (default: build it)")
+    ap.add_argument("--target-dir", default=os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")))
     args = ap.parse_args()
     py = ensure_venv(Path(args.venv))
+    rust = args.rust_driver
+    if args.client != "python" and not rust:
+        rust = build_driver(Path(args.target_dir))
     cpus = [c for c in args.cpus.split(",") if c] if shutil.which("taskset") else []
     port = free_port()
     tmp = tempfile.mkdtemp(prefix="moon-vec-resp-")
@@ -149,7 +178,8 @@ def main():
                 break
             except OSError:
                 time.sleep(0.05)
-        client = [str(py), "-c", RUNNER, args.file, str(port), str(server.pid), args.efs, cpus[0] if cpus else ""]
+        client = [str(py), "-c", RUNNER, args.file, str(port), str(server.pid), args.efs, cpus[0] if cpus else "",
+                  rust, args.client]
         if len(cpus) > 1:
             client = ["taskset", "-c", cpus[1]] + client
         r = subprocess.run(client, capture_output=True, text=True)
@@ -165,11 +195,15 @@ def main():
           f"taskset server/client {args.cpus or 'none'}")
     print(f"moon RESP insert: {o['moon_insert_wall']:.0f}/s wall, {o['moon_insert_cpu']:.0f}/s per server CPU second")
     print(f"hnswlib insert:   {o['hnswlib_insert_wall']:.0f}/s wall, {o['hnswlib_insert_cpu']:.0f}/s per CPU second")
-    print(f"{'index':<14}{'ef':>8}{'recall@10':>11}{'QPS wall':>10}{'QPS/CPU s':>11}")
-    for name in ("moon", "hnswlib"):
-        for ef, rec, qw, qc in o[name]:
-            label = name + (" RESP" if name == "moon" else "")
-            print(f"{label:<14}{str(ef):>8}{rec:>11.4f}{qw:>10.0f}{qc:>11.0f}")
+    print("QPS/CPU s: per server CPU second (moon), per thread CPU second (hnswlib); "
+          "client us: the Rust client's CPU per query")
+    print(f"{'index':<18}{'ef':>8}{'recall@10':>11}{'QPS wall':>10}{'QPS/CPU s':>11}{'client us':>11}")
+    labels = {"moon": "moon RESP python", "rust": "moon RESP rust", "hnswlib": "hnswlib"}
+    for name in ("moon", "rust", "hnswlib"):
+        for row in o.get(name, []):
+            ef, rec, qw, qc = row[:4]
+            extra = f"{row[4]:>11.1f}" if len(row) > 4 else ""
+            print(f"{labels[name]:<18}{str(ef):>8}{rec:>11.4f}{qw:>10.0f}{qc:>11.0f}{extra}")
     print("FT.INFO vector attributes:", " ".join(str(x) for x in o["ft_info_vector"]))
 
 

@@ -429,6 +429,7 @@ impl HnswIndex {
         for l in (level as usize + 1..=self.max_level as usize).rev() {
             cur = self.greedy(
                 |s, bound| self.storage.score_bounded(query, s as usize, bound),
+                false,
                 cur,
                 l,
             );
@@ -515,11 +516,27 @@ impl HnswIndex {
         kept
     }
 
-    /// Greedy descent on one level from `cur`.
-    fn greedy(&self, score: impl Fn(u32, f32) -> f32, mut cur: Scored, level: usize) -> Scored {
+    /// Greedy descent on one level from `cur`. Upper-level nodes are few and scattered, and
+    /// between two queries of a server they leave the caches: every neighbour's row miss is
+    /// started before the first is scored (the scores, and so the path, are unchanged).
+    fn greedy(
+        &self,
+        score: impl Fn(u32, f32) -> f32,
+        quant: bool,
+        mut cur: Scored,
+        level: usize,
+    ) -> Scored {
         loop {
             let mut changed = false;
-            for n in self.links(cur.key, level).iter() {
+            let links = self.links(cur.key, level);
+            for n in links.iter() {
+                self.storage.prefetch(n as usize, quant);
+            }
+            let mut it = links.iter().peekable();
+            while let Some(n) = it.next() {
+                if let Some(&next) = it.peek() {
+                    self.storage.prefetch_full(next as usize, quant);
+                }
                 if !self.has_level(n, level) {
                     continue;
                 }
@@ -719,7 +736,7 @@ impl HnswIndex {
         let ef = ef.max(k).max(if quant { rerank } else { 0 });
         let mut cur = Scored::new(score(entry, f32::INFINITY), entry);
         for l in (1..=self.max_level as usize).rev() {
-            cur = self.greedy(score, cur, l);
+            cur = self.greedy(score, quant, cur, l);
         }
         let mut sc = self.take_scratch();
         let accept = |s: u32| {
@@ -792,7 +809,7 @@ impl HnswIndex {
         };
         let mut cur = Scored::new(score(entry, f32::INFINITY), entry);
         for l in (1..=self.max_level as usize).rev() {
-            cur = self.greedy(score, cur, l);
+            cur = self.greedy(score, quant, cur, l);
         }
         let widen = |r: f32| r + epsilon.max(0.0) * r.abs();
         let mut dynamic = cur.score.max(radius);

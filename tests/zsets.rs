@@ -433,6 +433,15 @@ fn encodings_at_thresholds() {
     assert_eq!(c.q("OBJECT ENCODING v"), b("listpack"));
     c.q("ZADD v 1 123456789");
     assert_eq!(c.q("OBJECT ENCODING v"), b("skiplist"));
+    // A score of -0 reads back as 0 from a listpack and as -0 from a skiplist (redis 7.0.15);
+    // ZINCRBY answers the computed -0 either way.
+    c.q("ZADD nz -0 m");
+    assert_eq!(c.q("ZSCORE nz m"), b("0"));
+    assert_eq!(c.q("ZINCRBY nz2 -0 m"), b("-0"));
+    assert_eq!(c.q("ZSCORE nz2 m"), b("0"));
+    c.q("ZADD w2 1 a 2 b 3 c 4 d 5 e -0 m");
+    assert_eq!(c.q("OBJECT ENCODING w2"), b("skiplist"));
+    assert_eq!(c.q("ZSCORE w2 m"), b("-0"));
     // A command creating more members than the limit starts as a skiplist.
     c.q("ZADD w 1 a 2 b 3 c 4 d 5 e");
     assert_eq!(c.q("OBJECT ENCODING w"), b("skiplist"));

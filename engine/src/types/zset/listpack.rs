@@ -110,6 +110,9 @@ impl ZListpack {
 
     /// Inserts an absent member at its sorted place.
     pub fn insert_new(&mut self, member: &[u8], score: f64) {
+        // Redis keeps listpack scores as text, and -0 reads back from there as 0 (ZSCORE of
+        // `ZADD z -0 m` answers "0" while the set is a listpack, "-0" once it is a skiplist).
+        let score = if score == 0.0 { 0.0 } else { score };
         let at = self
             .iter()
             .find(|e| cmp_entry(e.score, e.member, score, member) == Ordering::Greater)

@@ -70,15 +70,7 @@ run_bench() {
 
 # Under valgrind a server starts in seconds, not milliseconds.
 wait_ready_slow() {
-    local port="$1" pid="$2" deadline=$((SECONDS + 120))
-    while ((SECONDS < deadline)); do
-        is_running "$pid" || return 1
-        if [[ "$(timeout 5 redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == PONG ]]; then
-            return 0
-        fi
-        sleep 0.5
-    done
-    return 1
+    wait_ready "$1" "$2" 120 5 0.5
 }
 
 # start_callgrind NAME DIR: the server under callgrind; sets SERVER_PID and SERVER_PORT. The

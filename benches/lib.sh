@@ -164,16 +164,17 @@ print(s.getsockname()[1])
 s.close()'
 }
 
-# A server that accepts but never answers must fail the run, not hang it: every client call is
-# bounded by `timeout`.
+# wait_ready PORT PID [SECS [PING_SECS [PAUSE]]]: waits until the server answers PING (default:
+# 15 s in all, 1 s per PING, 0.05 s between tries). A server that accepts but never answers must
+# fail the run, not hang it: every client call is bounded by `timeout`.
 wait_ready() {
-    local port="$1" pid="$2" deadline=$((SECONDS + 15))
+    local port="$1" pid="$2" deadline=$((SECONDS + ${3:-15})) ping="${4:-1}" pause="${5:-0.05}"
     while ((SECONDS < deadline)); do
         is_running "$pid" || return 1
-        if [[ "$(timeout 1 redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == PONG ]]; then
+        if [[ "$(timeout "$ping" redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" == PONG ]]; then
             return 0
         fi
-        sleep 0.05
+        sleep "$pause"
     done
     return 1
 }

@@ -6,24 +6,15 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 
-use common::resp::encode;
+use common::resp::{encode, expect_bytes};
 use common::{Server, keys_on_shards};
 
 /// Sends every command of `cmds` in one write (so the server reads them as one pipeline).
 fn pipeline(sock: &mut std::net::TcpStream, cmds: &[Vec<String>]) {
     let bytes: Vec<u8> = cmds.iter().flat_map(|c| encode(c)).collect();
     sock.write_all(&bytes).expect("write pipeline");
-}
-
-fn expect_bytes(sock: &mut std::net::TcpStream, expected: &[u8]) {
-    let mut buf = vec![0u8; expected.len()];
-    sock.read_exact(&mut buf).expect("reply bytes");
-    assert_eq!(
-        String::from_utf8_lossy(&buf),
-        String::from_utf8_lossy(expected)
-    );
 }
 
 fn words(line: &str) -> Vec<String> {

@@ -5,8 +5,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 
+use common::resp::expect_bytes;
 use common::{Reply, Server};
 use redis::Value;
 
@@ -76,15 +77,6 @@ fn raw_bytes_after_hello3() {
     sock.write_all(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$9\r\nmaxmemory\r\n")
         .unwrap();
     expect_bytes(&mut sock, b"%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
-}
-
-fn expect_bytes(sock: &mut std::net::TcpStream, expected: &[u8]) {
-    let mut buf = vec![0u8; expected.len()];
-    sock.read_exact(&mut buf).expect("reply bytes");
-    assert_eq!(
-        String::from_utf8_lossy(&buf),
-        String::from_utf8_lossy(expected)
-    );
 }
 
 #[test]

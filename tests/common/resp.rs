@@ -271,3 +271,14 @@ fn bad(bytes: &[u8]) -> std::io::Error {
         format!("malformed reply: {:?}", String::from_utf8_lossy(bytes)),
     )
 }
+
+/// Reads exactly `expected.len()` bytes from `sock` and asserts they are `expected` (shown as
+/// text on failure, so a wrong RESP frame is readable).
+pub fn expect_bytes(sock: &mut TcpStream, expected: &[u8]) {
+    let mut buf = vec![0u8; expected.len()];
+    sock.read_exact(&mut buf).expect("reply bytes");
+    assert_eq!(
+        String::from_utf8_lossy(&buf),
+        String::from_utf8_lossy(expected)
+    );
+}

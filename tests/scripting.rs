@@ -974,3 +974,69 @@ fn scripts_queue_in_multi_and_run_inside_the_transaction() {
     );
     assert_eq!(items[5], Reply::Array(vec![Reply::Int(1)]));
 }
+
+/// What a script sees of `redis.call`: errors caught by `pcall` arrive as the error string
+/// (redis-server 7.0 unwraps the error table), an `xpcall` handler gets the table; Lua numbers
+/// become arguments as integers when integral, else as Lua prints them; KEYS and ARGV hold
+/// exactly this run's values.
+#[test]
+fn redis_call_errors_arguments_and_keys_as_scripts_see_them() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    let caught = "local ok, e = pcall(redis.call, 'nosuch') return {tostring(ok), type(e), e}";
+    assert_eq!(
+        eval(&mut c, caught, &[], &[]),
+        Reply::bulks(&[
+            "false",
+            "string",
+            "ERR Unknown Redis command called from script"
+        ])
+    );
+    let handled = "local ok, e = xpcall(function() return redis.call('nosuch') end, \
+                   function(m) return m end) return {tostring(ok), type(e), e.err}";
+    assert_eq!(
+        eval(&mut c, handled, &[], &[]),
+        Reply::bulks(&[
+            "false",
+            "table",
+            "ERR Unknown Redis command called from script"
+        ])
+    );
+    let rethrown = "local ok, e = pcall(redis.call, 'nosuch') error(e, 0)";
+    assert_eq!(
+        eval(&mut c, rethrown, &[], &[]),
+        Reply::err(&format!(
+            "ERR ERR Unknown Redis command called from script script: {}, on @user_script:1.",
+            sha1(rethrown)
+        ))
+    );
+    for (value, stored) in [
+        ("1.5", "1.5"),
+        ("2^53+1", "9007199254740992"),
+        ("1e20", "1e+20"),
+        ("-0.0", "-0"),
+        ("-7", "-7"),
+    ] {
+        let script = format!("return redis.call('set', KEYS[1], {value})");
+        assert_eq!(eval(&mut c, &script, &["n"], &[]), Reply::ok());
+        assert_eq!(c.q("GET n"), Reply::bulk(stored), "{value}");
+    }
+    let shape = "return {#KEYS, #ARGV, KEYS[1] or '-', ARGV[1] or '-', ARGV[2] or '-'}";
+    let expect = |k: i64, a: i64, items: &[&str]| {
+        let mut v = vec![Reply::Int(k), Reply::Int(a)];
+        v.extend(items.iter().map(Reply::bulk));
+        Reply::Array(v)
+    };
+    assert_eq!(
+        eval(&mut c, shape, &["k"], &["a", "b"]),
+        expect(1, 2, &["k", "a", "b"])
+    );
+    assert_eq!(
+        eval(&mut c, shape, &[], &["c"]),
+        expect(0, 1, &["-", "c", "-"])
+    );
+    assert_eq!(
+        eval(&mut c, shape, &[], &[]),
+        expect(0, 0, &["-", "-", "-"])
+    );
+}

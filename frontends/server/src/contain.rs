@@ -229,7 +229,6 @@ mod tests {
                 panic!("op bug")
             }
         }
-        let lua = mlua::Lua::new();
         let flag = std::sync::atomic::AtomicBool::new(false);
         let mut host = Panics;
         let mut state = crate::script::call::CallState {
@@ -243,17 +242,12 @@ mod tests {
             wrote_flag: &flag,
             acl: None,
         };
-        let args = mlua::MultiValue::from_vec(vec![
-            mlua::Value::String(lua.create_string("GET").unwrap()),
-            mlua::Value::String(lua.create_string("k").unwrap()),
-        ]);
+        let argv = [
+            bytes::Bytes::from_static(b"GET"),
+            bytes::Bytes::from_static(b"k"),
+        ];
         let before = panics_contained();
-        let value = state.call(&lua, false, args).unwrap();
-        let err = crate::script::call::settle(value, true).unwrap_err();
-        assert_eq!(
-            crate::script::call::redis_call_error(&err),
-            Some(error_text("get").as_str())
-        );
+        assert_eq!(state.call(&argv), Err(error_text("get")));
         assert!(panics_contained() > before);
     }
 

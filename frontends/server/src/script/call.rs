@@ -4,58 +4,13 @@
 //!
 //! Invariants: a command never runs unless the command table knows it, its arity is right, it
 //! is allowed in scripts (no `noscript` flag) and, for read-only scripts, it is not a write.
-//! Every failure comes back as an error table marked for `redis.call` to raise.
+//! Every failure comes back as the error text, which `redis.call` raises and `redis.pcall`
+//! returns as an `{err=...}` table (see `raw_call`).
 
 use bytes::Bytes;
-use mlua::{Lua, MultiValue, Value};
 use moon_engine::ir::{ExecCtx, KeyRouting, Op, OpError, Reply};
 use moon_resp::commands::table::{NOSCRIPT, WRITE};
 use moon_resp::commands::{Command, ConnCmd, resolve};
-
-use super::convert;
-
-/// An error reply raised by `redis.call` (its text, code included), carried through Lua as a
-/// Rust error so the error handler and `pcall` can turn it back into `{err=...}`.
-#[derive(Debug, Clone)]
-pub(crate) struct RedisCallError(pub String);
-
-impl std::fmt::Display for RedisCallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for RedisCallError {}
-
-/// The text of a `redis.call` error inside `e`, if it is one.
-pub(crate) fn redis_call_error(e: &mlua::Error) -> Option<&str> {
-    match e {
-        mlua::Error::CallbackError { cause, .. } => redis_call_error(cause),
-        mlua::Error::WithContext { cause, .. } => redis_call_error(cause),
-        mlua::Error::ExternalError(inner) => {
-            inner.downcast_ref::<RedisCallError>().map(|x| x.0.as_str())
-        }
-        _ => None,
-    }
-}
-
-/// Turns `call`'s marked error table into a raised [`RedisCallError`] (redis.call), or
-/// unmarks it (redis.pcall).
-pub(crate) fn settle(value: Value, raise: bool) -> mlua::Result<Value> {
-    if let Value::Table(t) = &value
-        && t.raw_get::<bool>("__moon_error").unwrap_or(false)
-    {
-        t.raw_set("__moon_error", Value::Nil)?;
-        if raise {
-            let text = match t.raw_get::<Value>("err")? {
-                Value::String(s) => s.to_string_lossy(),
-                _ => "ERR unknown error".into(),
-            };
-            return Err(mlua::Error::external(RedisCallError(text)));
-        }
-    }
-    Ok(value)
-}
 
 /// Where a script's commands execute.
 pub(crate) trait Host {
@@ -126,77 +81,57 @@ fn strip_zeros(s: &str) -> &str {
     }
 }
 
-fn fail(lua: &Lua, text: &str) -> mlua::Result<Value> {
-    let v = convert::error_table(lua, text)?;
-    if let Value::Table(t) = &v {
-        t.raw_set("__moon_error", true)?;
+/// A Lua number as `redis.call` passes it: an integral value in `i64` range as an integer
+/// (as mlua reads Lua 5.1 numbers), anything else as Lua prints it (`%.14g`).
+pub(crate) fn number_arg(n: f64) -> Bytes {
+    // `n as i64` saturates; the bit comparison keeps -0.0, NaN and out-of-range values out.
+    let i = n as i64;
+    if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&n)
+        && (i as f64).to_bits() == n.to_bits()
+    {
+        Bytes::from(i.to_string())
+    } else {
+        Bytes::from(lua_number(n))
     }
-    Ok(v)
 }
 
 impl CallState<'_> {
-    /// One `redis.call`/`redis.pcall`: the reply as a Lua value; errors as a marked
-    /// `{err=...}` table (raised by `redis.call`, returned by `redis.pcall`).
-    pub(crate) fn call(&mut self, lua: &Lua, resp3: bool, args: MultiValue) -> mlua::Result<Value> {
-        if args.is_empty() {
-            return fail(
-                lua,
-                "ERR Please specify at least one argument for this redis lib call",
-            );
+    /// One `redis.call`/`redis.pcall` of `argv` (already converted from Lua): the reply, or
+    /// the error text (code included) the call fails with.
+    pub(crate) fn call(&mut self, argv: &[Bytes]) -> Result<Reply, String> {
+        let fail = |text: &str| Err(text.to_string());
+        if argv.is_empty() {
+            return fail("ERR Please specify at least one argument for this redis lib call");
         }
-        let mut argv = Vec::with_capacity(args.len());
-        for a in args.iter() {
-            match a {
-                Value::String(s) => argv.push(Bytes::copy_from_slice(&s.as_bytes())),
-                Value::Integer(n) => argv.push(Bytes::from(n.to_string())),
-                Value::Number(n) => argv.push(Bytes::from(lua_number(*n))),
-                _ => {
-                    return fail(
-                        lua,
-                        "ERR Lua redis lib command arguments must be strings or integers",
-                    );
-                }
-            }
-        }
-        let spec = match resolve(&argv) {
-            Ok(spec) => spec,
-            Err(_) => return fail(lua, "ERR Unknown Redis command called from script"),
+        let Ok(spec) = resolve(argv) else {
+            return fail("ERR Unknown Redis command called from script");
         };
         if !spec.arity_ok(argv.len()) {
-            return fail(
-                lua,
-                "ERR Wrong number of args calling Redis command from script",
-            );
+            return fail("ERR Wrong number of args calling Redis command from script");
         }
         if spec.flags & NOSCRIPT != 0 {
-            return fail(lua, "ERR This Redis command is not allowed from script");
+            return fail("ERR This Redis command is not allowed from script");
         }
-        crate::monitor::note_script_call(self.db, &argv);
+        crate::monitor::note_script_call(self.db, argv);
         if let Some((caller, acl)) = self.acl
-            && let Some(text) = acl.script_check(caller, spec, &argv)
+            && let Some(text) = acl.script_check(caller, spec, argv)
         {
-            return fail(lua, &text);
+            return fail(&text);
         }
         let writes = spec.flags & WRITE != 0;
         if writes && self.read_only {
-            return fail(
-                lua,
-                "ERR Write commands are not allowed from read-only scripts.",
-            );
+            return fail("ERR Write commands are not allowed from read-only scripts.");
         }
         if writes && self.oom && spec.flags & moon_resp::commands::table::DENYOOM != 0 {
-            return fail(
-                lua,
-                "OOM command not allowed when used memory > 'maxmemory'.",
-            );
+            return fail("OOM command not allowed when used memory > 'maxmemory'.");
         }
         // Existence and arity are checked above: the spec's own parser, without a second
         // table lookup.
-        let reply = match (spec.parse)(&argv) {
+        let reply = match (spec.parse)(argv) {
             Err(e) => Reply::Err(e),
             Ok(Command::Op(op)) => {
                 if matches!(op, Op::Functions(_) | Op::Search(_)) {
-                    return fail(lua, "ERR This Redis command is not allowed from script");
+                    return fail("ERR This Redis command is not allowed from script");
                 }
                 if writes && !self.wrote {
                     self.wrote = true;
@@ -230,14 +165,13 @@ impl CallState<'_> {
                     ])
                 }
                 ConnCmd::Static(r) => r,
-                _ => return fail(lua, "ERR This Redis command is not allowed from script"),
+                _ => return fail("ERR This Redis command is not allowed from script"),
             },
         };
-        if let Reply::Err(e) = &reply {
-            let text = moon_resp::errors::error_text(e);
-            return fail(lua, &text);
+        match reply {
+            Reply::Err(e) => Err(moon_resp::errors::error_text(&e)),
+            reply => Ok(reply),
         }
-        convert::reply_to_lua(lua, reply, resp3)
     }
 }
 

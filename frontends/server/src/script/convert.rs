@@ -1,11 +1,7 @@
-//! Conversions between replies and Lua values, as Redis 7 documents them ("Conversion between
-//! Lua and Redis data types").
+//! Conversion of a script's result to a reply, as Redis 7 documents it ("Conversion between
+//! Lua and Redis data types"); the other direction (what `redis.call` returns) is
+//! `raw_call::push_reply`.
 //!
-//! - Reply → Lua (what `redis.call` returns) depends on the protocol the script chose with
-//!   `redis.setresp` (2 by default): under RESP2 a null is `false`, a map is a flat array, a
-//!   double is a string; under RESP3 a null is `nil` and maps, sets, doubles, booleans and
-//!   verbatim strings become the `{map=..}`, `{set=..}`, `{double=..}`, boolean and
-//!   `{verbatim_string=..}` forms.
 //! - Lua → Reply (what a script returns) is the same for both, except booleans: under RESP2
 //!   `true` is the integer 1 and `false` a null; under RESP3 they are RESP3 booleans. Numbers are
 //!   truncated to integers; an array stops at its first `nil`.
@@ -14,118 +10,12 @@
 //! recursion is bounded by [`MAX_DEPTH`] so a self-referencing table cannot overflow the stack.
 
 use bytes::Bytes;
-use mlua::{Lua, Table, Value};
+use mlua::{Table, Value};
 use moon_engine::ir::{OpError, Reply};
 
 /// Nesting limit of a converted reply (Redis relies on `lua_checkstack`; a cyclic table must not
 /// recurse forever).
 const MAX_DEPTH: usize = 1000;
-
-/// A reply → Lua value, under the script's protocol (`resp3`).
-pub(crate) fn reply_to_lua(lua: &Lua, reply: Reply, resp3: bool) -> mlua::Result<Value> {
-    Ok(match reply {
-        Reply::Ok => status(lua, b"OK")?,
-        Reply::Simple(s) => status(lua, &s)?,
-        Reply::Bulk(b) => Value::String(lua.create_string(&b)?),
-        Reply::Int(n) => Value::Number(n as f64),
-        Reply::Double(d) if resp3 => single(lua, "double", Value::Number(d))?,
-        Reply::Double(d) => {
-            let mut text = Vec::with_capacity(24);
-            moon_resp::codec::format_double(d, &mut text);
-            Value::String(lua.create_string(&text)?)
-        }
-        Reply::DoubleText(t) if resp3 => {
-            let d = std::str::from_utf8(&t)
-                .ok()
-                .and_then(|s| s.parse::<f64>().ok())
-                .unwrap_or(0.0);
-            single(lua, "double", Value::Number(d))?
-        }
-        Reply::DoubleText(t) => Value::String(lua.create_string(&t)?),
-        Reply::Bool(b) if resp3 => Value::Boolean(b),
-        Reply::Bool(b) => Value::Number(if b { 1.0 } else { 0.0 }),
-        Reply::Nil | Reply::NilArray if resp3 => Value::Nil,
-        Reply::Nil | Reply::NilArray => Value::Boolean(false),
-        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) if !resp3 => {
-            array(lua, items, resp3)?
-        }
-        Reply::Array(items) | Reply::Push(items) => array(lua, items, resp3)?,
-        Reply::Set(items) => {
-            let set = lua.create_table_with_capacity(0, items.len())?;
-            for item in items {
-                set.raw_set(reply_to_lua(lua, item, resp3)?, true)?;
-            }
-            single(lua, "set", Value::Table(set))?
-        }
-        Reply::Map(pairs) if resp3 => map(lua, pairs, resp3)?,
-        Reply::MapArrays(pairs) if resp3 => map(lua, pairs, resp3)?,
-        Reply::Map(pairs) | Reply::Pairs(pairs) if !resp3 => flat(lua, pairs, resp3)?,
-        Reply::Map(pairs) | Reply::Pairs(pairs) | Reply::MapArrays(pairs) => {
-            let t = lua.create_table_with_capacity(pairs.len(), 0)?;
-            for (i, (k, v)) in pairs.into_iter().enumerate() {
-                let pair = array(lua, vec![k, v], resp3)?;
-                t.raw_set(i + 1, pair)?;
-            }
-            Value::Table(t)
-        }
-        Reply::Verbatim(format, text) if resp3 => {
-            let inner = lua.create_table_with_capacity(0, 2)?;
-            inner.raw_set("format", format)?;
-            inner.raw_set("string", lua.create_string(&text)?)?;
-            single(lua, "verbatim_string", Value::Table(inner))?
-        }
-        Reply::Verbatim(_, text) => Value::String(lua.create_string(&text)?),
-        Reply::Err(e) => {
-            let text = moon_resp::errors::error_text(&e);
-            error_table(lua, &text)?
-        }
-    })
-}
-
-/// `{err = text}` for an error reply's text (already carrying its code).
-pub(crate) fn error_table(lua: &Lua, text: &str) -> mlua::Result<Value> {
-    single(lua, "err", Value::String(lua.create_string(text)?))
-}
-
-fn status(lua: &Lua, text: &[u8]) -> mlua::Result<Value> {
-    single(lua, "ok", Value::String(lua.create_string(text)?))
-}
-
-fn single(lua: &Lua, field: &str, value: Value) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(0, 1)?;
-    t.raw_set(field, value)?;
-    Ok(Value::Table(t))
-}
-
-fn map(lua: &Lua, pairs: Vec<(Reply, Reply)>, resp3: bool) -> mlua::Result<Value> {
-    let m = lua.create_table_with_capacity(0, pairs.len())?;
-    for (k, v) in pairs {
-        let k = reply_to_lua(lua, k, resp3)?;
-        if !k.is_nil() {
-            m.raw_set(k, reply_to_lua(lua, v, resp3)?)?;
-        }
-    }
-    single(lua, "map", Value::Table(m))
-}
-
-fn flat(lua: &Lua, pairs: Vec<(Reply, Reply)>, resp3: bool) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(pairs.len() * 2, 0)?;
-    let mut i = 1;
-    for (k, v) in pairs {
-        t.raw_set(i, reply_to_lua(lua, k, resp3)?)?;
-        t.raw_set(i + 1, reply_to_lua(lua, v, resp3)?)?;
-        i += 2;
-    }
-    Ok(Value::Table(t))
-}
-
-fn array(lua: &Lua, items: Vec<Reply>, resp3: bool) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, item) in items.into_iter().enumerate() {
-        t.raw_set(i + 1, reply_to_lua(lua, item, resp3)?)?;
-    }
-    Ok(Value::Table(t))
-}
 
 /// A script's return value → reply, under the script's protocol (`resp3`).
 pub(crate) fn lua_to_reply(value: &Value, resp3: bool) -> Reply {
@@ -216,6 +106,7 @@ fn table_to_reply(t: &Table, resp3: bool, depth: usize) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mlua::Lua;
 
     fn eval(lua: &Lua, code: &str) -> Value {
         lua.load(code).eval().expect("lua")
@@ -275,43 +166,5 @@ mod tests {
         }
         assert!(depth > 100);
         assert!(reply.is_err());
-    }
-
-    #[test]
-    fn replies_become_lua_values_per_protocol() {
-        let lua = Lua::new();
-        let g = lua.globals();
-        let check = |reply: Reply, resp3: bool, code: &str| {
-            let v = reply_to_lua(&lua, reply, resp3).expect("convert");
-            g.set("v", v).expect("set");
-            let ok: bool = lua.load(code).eval().expect("eval");
-            assert!(ok, "{code}");
-        };
-        check(Reply::Nil, false, "return v == false");
-        check(Reply::Nil, true, "return v == nil");
-        check(Reply::Ok, false, "return v.ok == 'OK'");
-        check(Reply::Int(7), false, "return v == 7");
-        check(
-            Reply::Err(OpError::NotInteger),
-            false,
-            "return v.err == 'ERR value is not an integer or out of range'",
-        );
-        let map = || Reply::Map(vec![(Reply::bulk(b"a"), Reply::bulk(b"1"))]);
-        check(map(), false, "return v[1] == 'a' and v[2] == '1'");
-        check(map(), true, "return v.map.a == '1'");
-        check(Reply::Double(1.5), false, "return v == '1.5'");
-        check(Reply::Double(1.5), true, "return v.double == 1.5");
-        check(Reply::Bool(true), false, "return v == 1");
-        check(Reply::Bool(true), true, "return v == true");
-        check(
-            Reply::Set(vec![Reply::bulk(b"m")]),
-            true,
-            "return v.set.m == true",
-        );
-        check(
-            Reply::Set(vec![Reply::bulk(b"m")]),
-            false,
-            "return v[1] == 'm'",
-        );
     }
 }

@@ -18,6 +18,7 @@ mod busy;
 pub(crate) mod call;
 mod convert;
 pub(crate) mod libs;
+mod raw_call;
 mod vm;
 
 use std::cell::RefCell;

@@ -17,10 +17,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use hashbrown::HashMap;
-use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
 use moon_engine::functions::FunctionCatalog;
+use moon_engine::ir::Reply;
 
-use super::call::{CallState, settle};
+use super::call::CallState;
 
 /// Lines of the sandbox, run once per VM.
 const SANDBOX: &str = include_str!("sandbox.lua");
@@ -125,14 +126,13 @@ pub(crate) struct ActiveCall {
 }
 
 impl ActiveCall {
-    /// Runs one `redis.call`/`redis.pcall` against the active state.
-    fn with(&self, lua: &Lua, args: MultiValue) -> mlua::Result<Value> {
+    /// Runs one `redis.call`/`redis.pcall` of `argv` against the active state: the reply, or
+    /// the error text the call fails with.
+    pub(crate) fn run(&self, argv: &[Bytes]) -> Result<Reply, String> {
         // Taken out while in use: a nested call (impossible today: commands run no Lua)
         // would find no state instead of a second `&mut` to it.
         let Some(ptr) = self.state.take() else {
-            return Err(mlua::Error::runtime(
-                "redis.call is only available while a script runs",
-            ));
+            return Err("ERR redis.call is only available while a script runs".into());
         };
         // SAFETY: `ptr` was made by `ScriptVm::call_with` from a `&mut CallState` that
         // outlives that call and is not used by its owner until the call returns and has
@@ -141,9 +141,14 @@ impl ActiveCall {
         // inside the call.
         #[allow(unsafe_code)]
         let state = unsafe { &mut *ptr.as_ptr() };
-        let out = state.call(lua, self.resp3.get(), args);
+        let out = state.call(argv);
         self.state.set(Some(ptr));
         out
+    }
+
+    /// The protocol the running script chose (`redis.setresp`).
+    pub(crate) fn resp3(&self) -> bool {
+        self.resp3.get()
     }
 }
 
@@ -153,8 +158,6 @@ pub(crate) struct ScriptVm {
     env: Table,
     m: Table,
     run: Function,
-    /// `xpcall` and the error handler, to run EVAL scripts without a Lua trampoline.
-    raw_xpcall: Function,
     handler: Function,
     /// The run in progress (read by `redis.call`/`redis.pcall`).
     active: Rc<ActiveCall>,
@@ -280,15 +283,9 @@ impl ScriptVm {
         let run: Function = m.raw_get("run")?;
         let api: Table = m.raw_get("R")?;
         let active = Rc::new(ActiveCall::default());
-        let (a1, a2, a3) = (active.clone(), active.clone(), active.clone());
-        api.raw_set(
-            "call",
-            lua.create_function(move |lua, args: MultiValue| settle(a1.with(lua, args)?, true))?,
-        )?;
-        api.raw_set(
-            "pcall",
-            lua.create_function(move |lua, args: MultiValue| settle(a2.with(lua, args)?, false))?,
-        )?;
+        let a3 = active.clone();
+        api.raw_set("call", super::raw_call::make_call(&lua, &active, true)?)?;
+        api.raw_set("pcall", super::raw_call::make_call(&lua, &active, false)?)?;
         api.raw_set(
             "setresp",
             lua.create_function(move |_, n: Value| {
@@ -329,7 +326,6 @@ impl ScriptVm {
             env,
             m,
             run,
-            raw_xpcall,
             handler,
             active,
             keys_table,
@@ -501,22 +497,11 @@ impl ScriptVm {
         args: &[Bytes],
         as_function: bool,
     ) -> mlua::Result<(bool, Value)> {
-        let lua = &self.lua;
-        let (keys_t, args_t) = if as_function {
-            (lua.create_table()?, lua.create_table()?)
-        } else {
-            (self.keys_table.clone(), self.argv_table.clone())
-        };
-        fill(lua, &keys_t, keys)?;
-        fill(lua, &args_t, args)?;
         self.active.resp3.set(false);
         let ptr = NonNull::from(state).cast::<CallState<'static>>();
         self.active.state.set(Some(ptr));
-        let out = if as_function {
-            self.run.call((f.clone(), keys_t, args_t))
-        } else {
-            self.raw_xpcall.call((f.clone(), self.handler.clone()))
-        };
+        let globals = (!as_function).then_some((&self.keys_table, &self.argv_table));
+        let out = super::raw_call::run(&self.lua, &self.handler, f, globals, keys, args);
         self.active.state.set(None);
         out
     }
@@ -525,19 +510,6 @@ impl ScriptVm {
     pub(crate) fn resp3(&self) -> bool {
         self.active.resp3.get()
     }
-}
-
-/// Makes `t` the array of `items` (clearing what a previous run left beyond them).
-fn fill(lua: &Lua, t: &Table, items: &[Bytes]) -> mlua::Result<()> {
-    for (i, item) in items.iter().enumerate() {
-        t.raw_set(i + 1, lua.create_string(item)?)?;
-    }
-    let mut i = items.len() + 1;
-    while !t.raw_get::<Value>(i)?.is_nil() {
-        t.raw_set(i, Value::Nil)?;
-        i += 1;
-    }
-    Ok(())
 }
 
 /// `7.2.0` → `0x070200`.
@@ -596,12 +568,9 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         }
         other => {
             let text = match &other {
-                Value::Error(e) => match super::call::redis_call_error(e) {
-                    Some(text) => text.to_string(),
-                    None => match super::libs::lib_error_message(e) {
-                        Some(m) => format!("ERR {}", String::from_utf8_lossy(m)),
-                        None => format!("ERR {}", rust_error_text(e)),
-                    },
+                Value::Error(e) => match super::libs::lib_error_message(e) {
+                    Some(m) => format!("ERR {}", String::from_utf8_lossy(m)),
+                    None => format!("ERR {}", rust_error_text(e)),
                 },
                 v => format!("ERR {}", lua_tostring(v)),
             };

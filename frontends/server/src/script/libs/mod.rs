@@ -14,7 +14,9 @@
 //! string. [`load_all`] therefore also wraps `pcall`/`xpcall` so that a caught library error
 //! is seen by the script as its message string (`pcall(cjson.decode, "x")` gives
 //! `false, "Expected value but found invalid token at character 1"`), and the embedding code
-//! gets the text of an uncaught one with [`lib_error_message`].
+//! gets the text of an uncaught one with [`lib_error_message`]. As in redis-server 7.0
+//! (`luaRedisPcall`), `pcall` also hands the script the `err` string of an error table, which
+//! is what a failing `redis.call` raises (`xpcall`'s handler still sees the table).
 //!
 //! Invariants shared by the libraries: argument checks reproduce `lauxlib` (`luaL_checknumber`,
 //! `luaL_checklstring`, ...) including Lua's string<->number coercions and its exact texts
@@ -42,15 +44,7 @@ pub(crate) fn load_all(lua: &mlua::Lua) -> mlua::Result<()> {
         Ok(match &v {
             Value::Error(e) => match lib_error_message(e) {
                 Some(m) => Value::String(lua.create_string(m)?),
-                // A failed redis.call caught by the script: Redis hands it the error table.
-                None => match crate::script::call::redis_call_error(e) {
-                    Some(text) => {
-                        let t = lua.create_table()?;
-                        t.raw_set("err", text)?;
-                        Value::Table(t)
-                    }
-                    None => v,
-                },
+                None => v,
             },
             _ => v,
         })
@@ -60,13 +54,16 @@ pub(crate) fn load_all(lua: &mlua::Lua) -> mlua::Result<()> {
 }
 
 /// Wraps `pcall`/`xpcall` (captured as upvalues, so later sandboxing of the globals does not
-/// matter) to pass caught errors through `fix`, which maps library errors to their message.
+/// matter) to pass caught errors through `fix`, which maps library errors to their message;
+/// `pcall` then turns an `{err=...}` table into its string, as redis-server 7.0 does.
 const PCALL_SRC: &str = r#"
 return function(fix)
-  local pcall, xpcall = pcall, xpcall
+  local pcall, xpcall, type, rawget = pcall, xpcall, type, rawget
   local function ret(ok, ...)
     if ok then return true, ... end
-    return false, fix((...))
+    local e = fix((...))
+    if type(e) == 'table' and type(rawget(e, 'err')) == 'string' then e = rawget(e, 'err') end
+    return false, e
   end
   _G.pcall = function(f, ...) return ret(pcall(f, ...)) end
   _G.xpcall = function(f, h) return xpcall(f, function(e) return h(fix(e)) end) end

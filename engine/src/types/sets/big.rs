@@ -1,5 +1,5 @@
 //! The `hashtable` encoding, for large sets: O(1) add, remove, membership and uniform random
-//! choice, with about one byte of overhead per member beyond its record and two small integers.
+//! choice, with about one byte of overhead per member beyond its record and three small integers.
 //!
 //! Layout:
 //! - `arena`: every member's record (LEB128 length + bytes, as in the listpack encoding)
@@ -7,8 +7,11 @@
 //! - `offsets`: dense array, position `i` → offset of member `i`'s record in `arena`. Dense
 //!   positions make a uniform random pick one `rand % len` (SPOP, SRANDMEMBER) and give SSCAN
 //!   a stable positional cursor.
-//! - `index`: a hashbrown table of dense positions (u32), hashed and compared through the
-//!   arena, for O(1) lookups.
+//! - `index`: a hashbrown table of dense positions (u32), each with 32 bits of its member's
+//!   hash, for O(1) lookups. The stored hash keeps the arena out of rehashing (which would
+//!   otherwise read every member at random) and out of most mismatching probes: with it a
+//!   lookup of a new member touches only the table, an existing one the table, its offset and
+//!   its record.
 //!
 //! Removing position `i` moves the last position into `i` (one index fix-up) and leaves the
 //! record's bytes dead in the arena; when dead bytes exceed half the arena it is compacted in
@@ -16,7 +19,7 @@
 //! only: positions, and thus the index, are unchanged.
 //!
 //! Invariants: `offsets.len() == index.len()`; `index` holds each position `0..len` exactly
-//! once, under the hash of that position's member; members are distinct; `dead` is the number
+//! once, with and under the hash of that position's member; members are distinct; `dead` is the number
 //! of arena bytes not referenced by any offset. A set holds at most `u32::MAX` members (about
 //! 100 GB of data); inserts beyond that are refused.
 
@@ -35,8 +38,22 @@ fn hasher() -> &'static hashbrown::DefaultHashBuilder {
     H.get_or_init(hashbrown::DefaultHashBuilder::default)
 }
 
-fn hash(member: &[u8]) -> u64 {
-    hasher().hash_one(member)
+/// The 32 hash bits an index slot keeps.
+fn hash(member: &[u8]) -> u32 {
+    hasher().hash_one(member) as u32
+}
+
+/// The table hash of a slot's 32 bits: spread by an odd multiplier so hashbrown's top-7-bit
+/// tag and its low-bit bucket index both come from well-mixed bits.
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// An index entry: a dense position and its member's hash bits.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    pos: u32,
+    hash: u32,
 }
 
 /// Arena offsets, 4 bytes each until the arena outgrows u32, then 8.
@@ -134,7 +151,7 @@ impl Offsets {
 pub(super) struct Big {
     arena: Vec<u8>,
     offsets: Offsets,
-    index: HashTable<u32>,
+    index: HashTable<Slot>,
     dead: usize,
 }
 
@@ -173,11 +190,12 @@ impl Big {
 
     fn position(&self, member: &[u8]) -> Option<usize> {
         let (arena, offsets) = (&self.arena, &self.offsets);
+        let h = hash(member);
         self.index
-            .find(hash(member), |&i| {
-                member_at(arena, offsets, i as usize) == member
+            .find(spread(h), |s| {
+                s.hash == h && member_at(arena, offsets, s.pos as usize) == member
             })
-            .map(|&i| i as usize)
+            .map(|s| s.pos as usize)
     }
 
     /// True if `member` is present.
@@ -193,14 +211,14 @@ impl Big {
         let (arena, offsets) = (&self.arena, &self.offsets);
         let h = hash(member);
         let entry = self.index.entry(
-            h,
-            |&i| member_at(arena, offsets, i as usize) == member,
-            |&i| hash(member_at(arena, offsets, i as usize)),
+            spread(h),
+            |s| s.hash == h && member_at(arena, offsets, s.pos as usize) == member,
+            |s| spread(s.hash),
         );
         match entry {
             TableEntry::Occupied(_) => false,
             TableEntry::Vacant(v) => {
-                v.insert(pos);
+                v.insert(Slot { pos, hash: h });
                 let off = self.arena.len();
                 put_record(&mut self.arena, member);
                 self.offsets.push(off);
@@ -213,16 +231,17 @@ impl Big {
     /// Removes `member`; false if absent.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         let (arena, offsets) = (&self.arena, &self.offsets);
+        let h = hash(member);
         let found = self
             .index
-            .find_entry(hash(member), |&i| {
-                member_at(arena, offsets, i as usize) == member
+            .find_entry(spread(h), |s| {
+                s.hash == h && member_at(arena, offsets, s.pos as usize) == member
             })
             .ok()
             .map(|e| e.remove().0);
         match found {
-            Some(pos) => {
-                self.forget(pos as usize);
+            Some(slot) => {
+                self.forget(slot.pos as usize);
                 true
             }
             None => false,
@@ -234,7 +253,7 @@ impl Big {
         let member = self.get(i).to_vec();
         let removed = self
             .index
-            .find_entry(hash(&member), |&j| j as usize == i)
+            .find_entry(spread(hash(&member)), |s| s.pos as usize == i)
             .map(|e| e.remove());
         debug_assert!(removed.is_ok(), "index lost position {i}");
         self.forget(i);
@@ -256,8 +275,8 @@ impl Big {
         if i != last {
             let moved = member_at(&self.arena, &self.offsets, last);
             let h = hash(moved);
-            if let Some(slot) = self.index.find_mut(h, |&j| j as usize == last) {
-                *slot = i as u32;
+            if let Some(slot) = self.index.find_mut(spread(h), |s| s.pos as usize == last) {
+                slot.pos = i as u32;
             } else {
                 debug_assert!(false, "index lost position {last}");
             }
@@ -280,10 +299,8 @@ impl Big {
             self.dead = 0;
         }
         if self.index.capacity() > 64 && self.index.len() < self.index.capacity() / 8 {
-            let (arena, offsets) = (&self.arena, &self.offsets);
-            self.index.shrink_to(self.index.len() * 2, |&i| {
-                hash(member_at(arena, offsets, i as usize))
-            });
+            self.index
+                .shrink_to(self.index.len() * 2, |s| spread(s.hash));
             self.offsets.shrink_if_sparse();
         }
     }
@@ -312,8 +329,9 @@ impl Big {
     pub fn check(&self) {
         assert_eq!(self.offsets.len(), self.index.len());
         let mut seen = vec![false; self.len()];
-        for &i in &self.index {
-            let i = i as usize;
+        for s in &self.index {
+            let i = s.pos as usize;
+            assert_eq!(s.hash, hash(self.get(i)), "stale hash bits at {i}");
             assert!(!seen[i], "position {i} twice");
             seen[i] = true;
             assert_eq!(self.position(self.get(i)), Some(i));

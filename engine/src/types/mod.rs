@@ -3,6 +3,7 @@
 
 pub mod hash;
 pub mod list;
+mod pos_slot;
 pub mod sets;
 pub mod stream;
 pub mod zset;

@@ -48,9 +48,16 @@ pub(super) fn incr_by(x: &mut Exec<'_>, key: &[u8], delta: i64) -> Reply {
     let Some(new) = value.checked_add(delta) else {
         return OpError::Overflow.into();
     };
-    store(x, key, exists, |ttl, now| {
-        Entry::new_int(key, new, ttl, now)
-    });
+    let now = x.now_ms;
+    let updated = exists
+        && x.db()
+            .update(key, now, |e| e.set_int_in_place(new))
+            .unwrap_or(false);
+    if !updated {
+        store(x, key, exists, |ttl, now| {
+            Entry::new_int(key, new, ttl, now)
+        });
+    }
     x.notify(class::STRING, "incrby", key);
     Reply::Int(new)
 }

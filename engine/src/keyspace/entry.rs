@@ -354,6 +354,29 @@ impl Entry {
         Entry::Compact(build_compact(key, Val::Int(value), expire_at_ms, now_secs))
     }
 
+    /// Overwrites the integer of an INT-encoded compact entry (INCR and friends on an existing
+    /// counter: no new allocation, key and TTL untouched). False, and nothing changed, for any
+    /// other entry.
+    pub fn set_int_in_place(&mut self, value: i64) -> bool {
+        let Entry::Compact(blob) = self else {
+            return false;
+        };
+        if blob.first().is_none_or(|f| f & ENC_MASK != ENC_INT) {
+            return false;
+        }
+        let at = layout(blob).key_end;
+        match blob.get_mut(at..at + 8) {
+            Some(slot) => {
+                slot.copy_from_slice(&value.to_le_bytes());
+                true
+            }
+            None => {
+                debug_assert!(false, "INT entry without its 8 value bytes");
+                false
+            }
+        }
+    }
+
     /// A raw (growable, mutated in place) string entry.
     pub fn new_raw(key: &[u8], value: Vec<u8>, expire_at_ms: Option<u64>, now_secs: u32) -> Entry {
         Entry::Large(Box::new(LargeEntry {

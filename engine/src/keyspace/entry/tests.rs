@@ -186,3 +186,25 @@ proptest! {
         prop_assert_eq!(parse_canonical_i64(i.to_string().as_bytes()), Some(i));
     }
 }
+
+#[test]
+fn ints_update_in_place_keeping_key_ttl_and_clock() {
+    let mut e = Entry::new_int(b"counter", 41, Some(1_700_000_000_000), 77);
+    let before = e.mem_bytes();
+    assert!(e.set_int_in_place(-9_000_000_000));
+    assert_eq!(e.string_value(), Some(StrRef::Int(-9_000_000_000)));
+    assert_eq!(e.key(), b"counter");
+    assert_eq!(e.expire_at_ms(), Some(1_700_000_000_000));
+    assert_eq!(e.access_secs(), 77);
+    assert_eq!(e.mem_bytes(), before);
+    let mut no_ttl = Entry::new_int(b"k", 1, None, 0);
+    assert!(no_ttl.set_int_in_place(2));
+    assert_eq!(no_ttl, Entry::new_int(b"k", 2, None, 0));
+    // Not INT-encoded: left alone.
+    let mut s = Entry::new_embstr(b"k", b"12", None, 0);
+    assert!(!s.set_int_in_place(5));
+    assert_eq!(s.string_value(), Some(StrRef::Bytes(b"12")));
+    let mut raw = Entry::new_raw(b"k", b"1".to_vec(), None, 0);
+    assert!(!raw.set_int_in_place(5));
+    assert!(!Entry::default().set_int_in_place(5));
+}

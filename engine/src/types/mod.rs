@@ -3,7 +3,6 @@
 
 pub mod hash;
 pub mod list;
-mod pos_slot;
 pub mod sets;
 pub mod stream;
 pub mod zset;

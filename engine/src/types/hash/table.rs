@@ -6,18 +6,14 @@
 //! a random field is one index away (HRANDFIELD) and HSCAN walks positions from the end (see
 //! `HashValue::scan` for why that returns every stable field).
 //!
-//! The index keeps 32 hash bits beside each position (`PosSlot`), so growing it never reads
-//! the pairs and a probe compares fields only when those bits agree.
-//!
-//! Invariants: `index` holds exactly the positions `0..slots.len()`, each with and under the
-//! hash of its slot's field; `heap` is the sum of the pair allocations' lengths; `ttl_count` is the number
+//! Invariants: `index` holds exactly the positions `0..slots.len()`, each under the hash of its
+//! slot's field; `heap` is the sum of the pair allocations' lengths; `ttl_count` is the number
 //! of slots with a TTL; `min_expire` ≤ every stored non-zero expire-at.
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 
 use super::{FieldRef, NO_TTL, get_varint, put_varint, varint_len};
-use crate::types::pos_slot::{PosSlot, fold, spread};
 
 #[derive(Clone)]
 struct Slot {
@@ -61,7 +57,7 @@ impl Slot {
 #[derive(Clone)]
 pub(crate) struct Table {
     slots: Vec<Slot>,
-    index: HashTable<PosSlot>,
+    index: HashTable<u32>,
     hasher: DefaultHashBuilder,
     ttl_count: usize,
     min_expire: u64,
@@ -90,11 +86,6 @@ impl Table {
         self.slots.len()
     }
 
-    /// The hash bits the index keeps for `field`.
-    fn hash(&self, field: &[u8]) -> u32 {
-        fold(self.hasher.hash_one(field))
-    }
-
     pub(crate) fn ttl_count(&self) -> usize {
         self.ttl_count
     }
@@ -105,20 +96,24 @@ impl Table {
 
     pub(crate) fn reserve(&mut self, n: usize) {
         self.slots.reserve(n);
-        self.index.reserve(n, |s| spread(s.hash));
+        let Table {
+            slots,
+            index,
+            hasher,
+            ..
+        } = self;
+        index.reserve(n, |i| hash_of(hasher, slots, i));
     }
 
     fn find(&self, field: &[u8]) -> Option<usize> {
-        let h = self.hash(field);
+        let h = self.hasher.hash_one(field);
         self.index
-            .find(spread(h), |p| {
-                p.hash == h
-                    && self
-                        .slots
-                        .get(p.pos as usize)
-                        .is_some_and(|s| s.field() == field)
+            .find(h, |&i| {
+                self.slots
+                    .get(i as usize)
+                    .is_some_and(|s| s.field() == field)
             })
-            .map(|p| p.pos as usize)
+            .map(|&i| i as usize)
     }
 
     pub(crate) fn get(&self, field: &[u8]) -> Option<FieldRef<'_>> {
@@ -145,11 +140,16 @@ impl Table {
         let slot = Slot::new(field, value, expire_at);
         self.heap += slot.pair.len();
         self.note_ttl(expire_at);
-        let hash = self.hash(field);
+        let h = self.hasher.hash_one(field);
         let pos = self.slots.len() as u32;
         self.slots.push(slot);
-        self.index
-            .insert_unique(spread(hash), PosSlot { pos, hash }, |s| spread(s.hash));
+        let Table {
+            slots,
+            index,
+            hasher,
+            ..
+        } = self;
+        index.insert_unique(h, pos, |i| hash_of(hasher, slots, i));
     }
 
     pub(crate) fn set(&mut self, field: &[u8], value: &[u8], keep_ttl: bool) -> bool {
@@ -180,8 +180,8 @@ impl Table {
         let Some(slot) = self.slots.get(i) else {
             return;
         };
-        let h = self.hash(slot.field());
-        if let Ok(e) = self.index.find_entry(spread(h), |p| p.pos as usize == i) {
+        let h = self.hasher.hash_one(slot.field());
+        if let Ok(e) = self.index.find_entry(h, |&p| p as usize == i) {
             e.remove();
         }
         let last = self.slots.len() - 1;
@@ -193,9 +193,9 @@ impl Table {
         if i != last
             && let Some(moved) = self.slots.get(i)
         {
-            let h = self.hash(moved.field());
-            if let Some(p) = self.index.find_mut(spread(h), |p| p.pos as usize == last) {
-                p.pos = i as u32;
+            let h = self.hasher.hash_one(moved.field());
+            if let Some(p) = self.index.find_mut(h, |&p| p as usize == last) {
+                *p = i as u32;
             }
         }
         if self.ttl_count == 0 {
@@ -263,6 +263,10 @@ impl Table {
             inner: self.slots.iter(),
         }
     }
+}
+
+fn hash_of(hasher: &DefaultHashBuilder, slots: &[Slot], i: &u32) -> u64 {
+    hasher.hash_one(slots.get(*i as usize).map_or(&[][..], Slot::field))
 }
 
 /// Iterator over the pairs of a [`Table`].

@@ -30,7 +30,6 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry as TableEntry;
 
 use super::pack::{put_record, record, record_len};
-use crate::types::pos_slot::{PosSlot as Slot, fold, spread};
 
 /// One process-wide seeded hasher: sets never expose hashes, and a per-set seed would cost
 /// memory in every set.
@@ -39,9 +38,22 @@ fn hasher() -> &'static hashbrown::DefaultHashBuilder {
     H.get_or_init(hashbrown::DefaultHashBuilder::default)
 }
 
-/// The hash bits an index slot keeps of `member`.
+/// The 32 hash bits an index slot keeps.
 fn hash(member: &[u8]) -> u32 {
-    fold(hasher().hash_one(member))
+    hasher().hash_one(member) as u32
+}
+
+/// The table hash of a slot's 32 bits: spread by an odd multiplier so hashbrown's top-7-bit
+/// tag and its low-bit bucket index both come from well-mixed bits.
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// An index entry: a dense position and its member's hash bits.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    pos: u32,
+    hash: u32,
 }
 
 /// Arena offsets, 4 bytes each until the arena outgrows u32, then 8.

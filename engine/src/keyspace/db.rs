@@ -166,6 +166,7 @@ impl Db {
         let e = self.table.get_mut_hashed(hash, key)?;
         let (had_ttl, before) = (e.expire_at_ms().is_some(), e.mem_bytes());
         let r = f(e);
+        e.settle();
         debug_assert_eq!(e.key(), key, "Db::update must not rekey an entry");
         let (has_ttl, after) = (e.expire_at_ms().is_some(), e.mem_bytes());
         self.expires = self.expires + usize::from(has_ttl) - usize::from(had_ttl);
@@ -341,7 +342,7 @@ impl Db {
             return out;
         }
         self.field_cursor = self.table.scan(self.field_cursor, max_visits.max(1), |e| {
-            if let Some(super::LargeValue::Hash(h)) = e.value()
+            if let Some(h) = e.hash()
                 && h.needs_purge(now_ms)
             {
                 out.push(e.key().into());
@@ -427,6 +428,7 @@ impl std::fmt::Debug for Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keyspace::LargeValue;
 
     fn s(key: &str, val: &str, ttl: Option<u64>) -> Entry {
         Entry::new_string(key.as_bytes(), val.as_bytes(), ttl, 0)
@@ -486,11 +488,29 @@ mod tests {
         let ttl = db.iter().filter(|e| e.expire_at_ms().is_some()).count();
         let bytes: usize = db.iter().map(Entry::mem_bytes).sum();
         assert_eq!((db.expires, db.entry_bytes), (ttl, bytes));
+        // A listpack hash is compact at rest, a hashtable boxed.
+        for e in db.iter().filter(|e| e.is_hash()) {
+            assert_eq!(
+                matches!(e, Entry::Compact(_)),
+                e.encoding_name() == "listpack"
+            );
+        }
+    }
+
+    /// One HSET through `value_mut`, as the hash commands do (a listpack of at most 3 fields).
+    fn hset(e: &mut Entry, field: u8) {
+        let lim = crate::types::hash::HashLimits {
+            max_entries: 3,
+            max_value: 64,
+        };
+        if let Some(LargeValue::Hash(h)) = e.value_mut() {
+            h.set(&[field], b"val", false, lim);
+        }
     }
 
     proptest::proptest! {
         #[test]
-        fn counters_stay_exact(ops in proptest::collection::vec((0u8..6, 0u8..8, 0u64..40), 0..200)) {
+        fn counters_stay_exact(ops in proptest::collection::vec((0u8..8, 0u8..8, 0u64..40), 0..200)) {
             let mut db = Db::new();
             let mut now = 0;
             for (kind, k, arg) in ops {
@@ -501,6 +521,12 @@ mod tests {
                     2 => { db.remove(&key, now); }
                     3 => { db.update(&key, now, |e| e.set_expire_at_ms((arg % 2 == 0).then_some(now + arg + 1))); }
                     4 => { db.update(&key, now, |e| e.raw_string_mut().map(|v| v.extend_from_slice(b"xy"))); }
+                    6 => {
+                        let mut h = crate::types::HashValue::new();
+                        h.set(b"f", b"v", false, crate::types::hash::HashLimits { max_entries: 3, max_value: 64 });
+                        db.insert(Entry::new_value(&key, LargeValue::Hash(h), (arg % 2 == 0).then_some(now + arg + 1), 0));
+                    }
+                    7 => { db.update(&key, now, |e| hset(e, arg as u8)); }
                     _ => { now += arg; db.active_expire(now, 4); }
                 }
                 check(&db);

@@ -6,20 +6,26 @@
 //!
 //!   | bytes      | field                                                               |
 //!   |------------|---------------------------------------------------------------------|
-//!   | 1          | flags: bits 0-1 encoding (`0` EMBSTR, `1` INT), bit 2 `HAS_TTL`     |
+//!   | 1          | flags: bits 0-1 encoding (`0` EMBSTR, `1` INT, `2` HASH), bit 2     |
+//!   |            | `HAS_TTL`                                                           |
 //!   | 4          | last-access clock, u32 LE, Unix seconds (OBJECT IDLETIME)           |
 //!   | 8 (opt.)   | expire-at, u64 LE, Unix ms; present only when `HAS_TTL`             |
 //!   | 1-5        | key length, LEB128                                                  |
 //!   | key length | key bytes                                                           |
-//!   | rest       | value: INT = 8 bytes i64 LE; EMBSTR = the rest of the blob          |
+//!   | rest       | value: INT = 8 bytes i64 LE; EMBSTR = the rest of the blob; HASH =  |
+//!   |            | the rest of the blob is a `listpack` hash's packed buffer           |
 //!
 //!   A 16-byte key with a 32-byte value and no TTL takes 5 + 1 + 16 + 32 = 54 bytes.
+//!   A `listpack` hash lives here too, whenever it is at rest (see `entry/hash.rs`): key,
+//!   metadata and fields in one allocation, as Redis's listpack sits in one `robj`.
 //!   The empty blob is the `Default` entry (the DashTable's empty slot): it never allocates and
 //!   is never visible as a key.
 //! - `Large(Box<LargeEntry>)`: values mutated in place (APPEND/SETRANGE make a growable "raw"
 //!   string, as in Redis) and, later, the other Redis types, which add `LargeValue` variants.
 //!
-//! Invariants: a compact blob is always well formed (built only by this module); a string whose
+//! Invariants: a compact blob is always well formed (built only by this module); a `listpack`
+//! hash is compact whenever no `value_mut` borrow is live (`Entry::new_value` and `Db::update`
+//! settle it), so equal hashes have equal entries; a string whose
 //! bytes are a canonical i64 (Redis's `string2ll` rule) is stored as INT unless the caller asks
 //! for EMBSTR explicitly (INCRBYFLOAT results, as Redis does).
 
@@ -29,6 +35,7 @@ use crate::types::{HashValue, ListValue, SetValue, StreamValue, ZSetValue};
 const ENC_MASK: u8 = 0b11;
 const ENC_EMBSTR: u8 = 0;
 const ENC_INT: u8 = 1;
+const ENC_HASH: u8 = 2;
 const HAS_TTL: u8 = 0b100;
 const CLOCK_AT: usize = 1;
 const TTL_AT: usize = 5;
@@ -255,12 +262,15 @@ fn get_varint(blob: &[u8], at: usize) -> (usize, usize) {
 enum Val<'a> {
     Int(i64),
     Str(&'a [u8]),
+    /// A hash's packed buffer.
+    Hash(&'a [u8]),
 }
 
 fn build_compact(key: &[u8], val: Val<'_>, expire_at_ms: Option<u64>, access: u32) -> Box<[u8]> {
     let (enc, val_len) = match val {
         Val::Int(_) => (ENC_INT, 8),
         Val::Str(s) => (ENC_EMBSTR, s.len()),
+        Val::Hash(h) => (ENC_HASH, h.len()),
     };
     let ttl_len = if expire_at_ms.is_some() { 8 } else { 0 };
     // The exact size: `into_boxed_slice` then keeps the allocation instead of shrinking it
@@ -275,7 +285,7 @@ fn build_compact(key: &[u8], val: Val<'_>, expire_at_ms: Option<u64>, access: u3
     out.extend_from_slice(key);
     match val {
         Val::Int(i) => out.extend_from_slice(&i.to_le_bytes()),
-        Val::Str(s) => out.extend_from_slice(s),
+        Val::Str(s) | Val::Hash(s) => out.extend_from_slice(s),
     }
     out.into_boxed_slice()
 }
@@ -301,6 +311,17 @@ fn layout(blob: &[u8]) -> Layout {
         flags,
         key_start,
         key_end,
+    }
+}
+
+/// The value part of a compact blob.
+fn compact_val(blob: &[u8]) -> Val<'_> {
+    let l = layout(blob);
+    let value = blob.get(l.key_end..).unwrap_or(&[]);
+    match l.flags & ENC_MASK {
+        ENC_INT => Val::Int(read_u64(value, 0) as i64),
+        ENC_HASH => Val::Hash(value),
+        _ => Val::Str(value),
     }
 }
 
@@ -394,15 +415,18 @@ impl Entry {
         expire_at_ms: Option<u64>,
         now_secs: u32,
     ) -> Entry {
-        Entry::Large(Box::new(LargeEntry {
+        let mut e = Entry::Large(Box::new(LargeEntry {
             key: LargeKey::new(key),
             expire_at_ms: ttl_field(expire_at_ms),
             access: now_secs,
             value,
-        }))
+        }));
+        e.settle();
+        e
     }
 
-    /// The boxed value, or `None` for a compact string.
+    /// The boxed value, or `None` for a compact string or a compact `listpack` hash (read
+    /// hashes through [`Entry::hash`]).
     pub fn value(&self) -> Option<&LargeValue> {
         match self {
             Entry::Compact(_) => None,
@@ -410,9 +434,11 @@ impl Entry {
         }
     }
 
-    /// The boxed value, mutably, or `None` for a compact string. Callers inside
-    /// `Db::update` keep the byte accounting exact.
+    /// The boxed value, mutably, or `None` for a compact string. A compact hash is boxed first
+    /// (`Db::update` settles it back afterwards). Callers inside `Db::update` keep the byte
+    /// accounting exact.
     pub fn value_mut(&mut self) -> Option<&mut LargeValue> {
+        self.unpack_hash();
         match self {
             Entry::Compact(_) => None,
             Entry::Large(large) => Some(&mut large.value),
@@ -479,15 +505,11 @@ impl Entry {
     /// The string value, or `None` if the entry holds another type.
     pub fn string_value(&self) -> Option<StrRef<'_>> {
         match self {
-            Entry::Compact(blob) => {
-                let l = layout(blob);
-                let value = blob.get(l.key_end..).unwrap_or(&[]);
-                Some(if l.flags & ENC_MASK == ENC_INT {
-                    StrRef::Int(read_u64(value, 0) as i64)
-                } else {
-                    StrRef::Bytes(value)
-                })
-            }
+            Entry::Compact(blob) => match compact_val(blob) {
+                Val::Int(i) => Some(StrRef::Int(i)),
+                Val::Str(s) => Some(StrRef::Bytes(s)),
+                Val::Hash(_) => None,
+            },
             Entry::Large(large) => match &large.value {
                 LargeValue::Raw(v) => Some(StrRef::Bytes(v)),
                 _ => None,
@@ -519,16 +541,12 @@ impl Entry {
     /// OBJECT ENCODING's answer.
     pub fn encoding_name(&self) -> &'static str {
         match self {
-            Entry::Compact(blob) => {
-                let l = layout(blob);
-                if l.flags & ENC_MASK == ENC_INT {
-                    "int"
-                } else if blob.len() - l.key_end <= EMBSTR_MAX {
-                    "embstr"
-                } else {
-                    "raw"
-                }
-            }
+            Entry::Compact(blob) => match compact_val(blob) {
+                Val::Int(_) => "int",
+                Val::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
+                Val::Str(_) => "raw",
+                Val::Hash(_) => "listpack",
+            },
             Entry::Large(large) => match &large.value {
                 LargeValue::Raw(_) => "raw",
                 LargeValue::List(v) => v.encoding_name(),
@@ -548,7 +566,10 @@ impl Entry {
     /// TYPE's answer.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Entry::Compact(_) => "string",
+            Entry::Compact(blob) => match compact_val(blob) {
+                Val::Hash(_) => "hash",
+                Val::Int(_) | Val::Str(_) => "string",
+            },
             Entry::Large(large) => match large.value {
                 LargeValue::Raw(_) => "string",
                 LargeValue::List(_) => "list",
@@ -602,12 +623,8 @@ impl Entry {
     pub fn with_key(self, new_key: &[u8]) -> Entry {
         match self {
             Entry::Compact(ref blob) => {
-                let l = layout(blob);
                 let expire = self.expire_at_ms();
-                let val = match self.string_value() {
-                    Some(StrRef::Int(i)) => Val::Int(i),
-                    _ => Val::Str(blob.get(l.key_end..).unwrap_or(&[])),
-                };
+                let val = compact_val(blob);
                 Entry::Compact(build_compact(new_key, val, expire, self.access_secs()))
             }
             Entry::Large(mut large) => {
@@ -630,6 +647,7 @@ impl Entry {
             _ => {
                 self.key() == other.key()
                     && self.string_value() == other.string_value()
+                    && self.hash() == other.hash()
                     && self.expire_at_ms() == other.expire_at_ms()
             }
         }
@@ -662,15 +680,10 @@ impl Entry {
 fn self_rebuild(blob: &[u8], expire_at_ms: Option<u64>) -> Box<[u8]> {
     let l = layout(blob);
     let key = blob.get(l.key_start..l.key_end).unwrap_or(&[]);
-    let value = blob.get(l.key_end..).unwrap_or(&[]);
     let access = read_u32(blob, CLOCK_AT);
-    let val = if l.flags & ENC_MASK == ENC_INT {
-        Val::Int(read_u64(value, 0) as i64)
-    } else {
-        Val::Str(value)
-    };
-    build_compact(key, val, expire_at_ms, access)
+    build_compact(key, compact_val(blob), expire_at_ms, access)
 }
 
+mod hash;
 #[cfg(test)]
 mod tests;

@@ -26,8 +26,8 @@ use roaring::RoaringBitmap;
 use super::docs::{Doc, DocTable, FieldValue};
 use super::index::{FieldIndex, Index, decode_vector, vector_params};
 use super::schema::{FieldType, IndexDef};
-use crate::keyspace::{Db, LargeValue};
-use crate::types::hash::{HashValue, NO_TTL};
+use crate::keyspace::{Db, Entry};
+use crate::types::hash::{HashRef, NO_TTL};
 use moon_vector::VectorIndex;
 
 /// Receives one part: `(index name, sequence number, last part?, offset of its data in the
@@ -300,8 +300,8 @@ impl Index {
         for key in keys {
             let entry = db.peek(&key, now_ms);
             let id = self.docs.id_of(&key);
-            match (id, entry.and_then(|e| e.value())) {
-                (Some(id), Some(LargeValue::Hash(h))) => {
+            match (id, entry.and_then(Entry::hash)) {
+                (Some(id), Some(h)) => {
                     if self.adopt(id, &key, h, now_ms) {
                         stats.kept += 1;
                     } else {
@@ -340,7 +340,7 @@ impl Index {
 
     /// Takes over persisted doc `id` for `key` if the hash still indexes to the persisted
     /// vectors (true); otherwise indexes it through the ordinary path (false).
-    fn adopt(&mut self, id: u32, key: &[u8], h: &HashValue, now_ms: u64) -> bool {
+    fn adopt(&mut self, id: u32, key: &[u8], h: HashRef<'_>, now_ms: u64) -> bool {
         let mut values = Vec::with_capacity(self.def.fields.len());
         let mut same = true;
         for (f, fi) in self.def.fields.iter().zip(&self.fields) {

@@ -12,8 +12,8 @@ use super::numeric::{NumericIndex, parse_numeric};
 use super::schema::{FieldDef, FieldType, IndexDef, VectorAlgo, VectorParams, VectorType};
 use super::tag::{TagIndex, split_tags};
 use super::text::TextState;
-use crate::keyspace::{Db, Entry, LargeValue};
-use crate::types::hash::{HashValue, NO_TTL};
+use crate::keyspace::{Db, Entry};
+use crate::types::hash::{HashRef, HashValue, NO_TTL};
 use moon_vector::VectorIndex;
 
 /// The searchable structure of one field. Text fields are placeholders until the text
@@ -189,7 +189,7 @@ impl Index {
                 if let Some(mut t) = TextState::new(&def) {
                     // Existing docs join the text index with no text yet (N counts them).
                     for (id, _) in self.docs.iter() {
-                        t.index_doc(&def, id, &HashValue::default(), 0);
+                        t.index_doc(&def, id, HashValue::default().as_ref(), 0);
                     }
                     self.text = Some(t);
                 }
@@ -209,9 +209,9 @@ impl Index {
     /// missing key) is un-indexed.
     pub fn sync(&mut self, key: &[u8], entry: Option<&Entry>, now_ms: u64) {
         let started = std::time::Instant::now();
-        match entry.and_then(Entry::value) {
-            Some(LargeValue::Hash(h)) => self.index_hash(key, h, now_ms),
-            _ => self.remove(key),
+        match entry.and_then(Entry::hash) {
+            Some(h) => self.index_hash(key, h, now_ms),
+            None => self.remove(key),
         }
         self.indexing_us += started.elapsed().as_micros() as u64;
     }
@@ -240,7 +240,7 @@ impl Index {
         }
     }
 
-    pub(super) fn index_hash(&mut self, key: &[u8], h: &HashValue, now_ms: u64) {
+    pub(super) fn index_hash(&mut self, key: &[u8], h: HashRef<'_>, now_ms: u64) {
         let mut values = Vec::with_capacity(self.def.fields.len());
         for f in &self.def.fields {
             let raw = h

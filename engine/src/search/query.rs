@@ -40,7 +40,7 @@ use super::registry::Registry;
 use super::schema::FieldType;
 use super::text::{MAX_EXPANSIONS, TextState, geo_distance, wildcard_match};
 use crate::ir::{OpError, Reply};
-use crate::keyspace::{Db, LargeValue};
+use crate::keyspace::{Db, Entry};
 use crate::types::hash::NO_TTL;
 
 /// A tag pattern of `@t:{...}` (values as typed; case folded per the field at execution).
@@ -791,10 +791,7 @@ pub fn execute(
     } else {
         filtered(&mut ev, plan)?
     };
-    let hash_of = |key: &[u8]| match db.peek(key, now_ms).and_then(|e| e.value()) {
-        Some(LargeValue::Hash(h)) => Some(h),
-        _ => None,
-    };
+    let hash_of = |key: &[u8]| db.peek(key, now_ms).and_then(Entry::hash);
     let sort_pos = plan.sortby.as_ref().map(|(f, _)| {
         match idx
             .def

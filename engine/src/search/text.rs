@@ -16,7 +16,7 @@ use moon_text::{Analyzer, FieldSpec, Language, QueryTerm, StopWords, TextIndex};
 use roaring::RoaringBitmap;
 
 use super::schema::{FieldDef, FieldType, IndexDef};
-use crate::types::hash::{HashValue, NO_TTL};
+use crate::types::hash::{HashRef, NO_TTL};
 
 pub use moon_text::{Scorer, Stats};
 
@@ -123,7 +123,7 @@ impl TextState {
 
     /// (Re)indexes doc `id` from hash `h`: the TEXT values of the live fields, and the doc
     /// score (SCORE_FIELD's value when it parses, else the index's SCORE).
-    pub fn index_doc(&mut self, def: &IndexDef, id: u32, h: &HashValue, now_ms: u64) {
+    pub fn index_doc(&mut self, def: &IndexDef, id: u32, h: HashRef<'_>, now_ms: u64) {
         let live = |name: &[u8]| {
             h.get(name)
                 .filter(|r| r.expire_at == NO_TTL || r.expire_at > now_ms)

@@ -1074,10 +1074,11 @@ mod tests {
             assert_eq!(a.encoding_name(), c.encoding_name(), "{name}");
             assert_eq!(a.expire_at_ms(), c.expire_at_ms(), "{name}");
             assert_eq!(a.value(), c.value(), "{name}");
+            assert_eq!(a.hash(), c.hash(), "{name}");
             assert_eq!(a.string_value(), c.string_value(), "{name}");
         }
         let h4 = fresh.clone_entry(0, b"h4", NOW).expect("h4");
-        let Some(LargeValue::Hash(h)) = h4.value() else {
+        let Some(h) = h4.hash() else {
             panic!("h4 is not a hash")
         };
         assert_eq!(h.get(b"f3").map(|f| f.expire_at), Some(NOW + 90_000));

@@ -7,7 +7,7 @@ pub mod sets;
 pub mod stream;
 pub mod zset;
 
-pub use hash::HashValue;
+pub use hash::{HashRef, HashValue};
 pub use list::ListValue;
 pub use sets::SetValue;
 pub use stream::StreamValue;

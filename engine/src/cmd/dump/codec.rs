@@ -25,7 +25,7 @@ use moon_formats::rdb::{self, Reader, Writer, intset, types, ziplist};
 
 use crate::keyspace::entry::{Entry, LargeValue, StrRef};
 use crate::shard::TypeLimits;
-use crate::types::hash::{HashLimits, HashValue, NO_TTL};
+use crate::types::hash::{HashLimits, HashRef, HashValue, NO_TTL};
 use crate::types::list::{End, ListValue};
 use crate::types::sets::{SetLimits, SetValue};
 use crate::types::zset::ZSetValue;
@@ -124,6 +124,10 @@ fn encode_entry_as(e: &Entry, image: bool) -> Option<Vec<u8>> {
         }
         return Some(w.buf);
     }
+    if let Some(h) = e.hash() {
+        encode_hash(&mut w, h);
+        return Some(w.buf);
+    }
     match e.value()? {
         LargeValue::Raw(b) => {
             w.u8(types::STRING);
@@ -131,7 +135,7 @@ fn encode_entry_as(e: &Entry, image: bool) -> Option<Vec<u8>> {
         }
         LargeValue::List(l) => encode_list(&mut w, l),
         LargeValue::Set(s) => encode_set(&mut w, s),
-        LargeValue::Hash(h) => encode_hash(&mut w, h),
+        LargeValue::Hash(h) => encode_hash(&mut w, h.as_ref()),
         LargeValue::ZSet(z) => encode_zset(&mut w, z),
         LargeValue::Stream(s) => {
             super::stream::encode(&mut w, s, image && super::stream::needs_v3(s))?
@@ -187,7 +191,7 @@ fn encode_set(w: &mut Writer, s: &SetValue) {
     }
 }
 
-fn encode_hash(w: &mut Writer, h: &HashValue) {
+fn encode_hash(w: &mut Writer, h: HashRef<'_>) {
     if h.has_field_ttls() {
         encode_hash_metadata(w, h);
         return;
@@ -211,7 +215,7 @@ fn encode_hash(w: &mut Writer, h: &HashValue) {
 }
 
 /// `HASH_METADATA`, as Redis 7.4's `rdbSaveObject` writes a hashtable with field TTLs.
-fn encode_hash_metadata(w: &mut Writer, h: &HashValue) {
+fn encode_hash_metadata(w: &mut Writer, h: HashRef<'_>) {
     let min = h
         .iter()
         .map(|f| f.expire_at)

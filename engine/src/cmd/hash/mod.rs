@@ -22,8 +22,8 @@ use crate::keyspace::entry::parse_canonical_i64;
 use crate::keyspace::glob::glob_match;
 use crate::keyspace::{Entry, LargeValue};
 use crate::notify::class;
-use crate::types::HashValue;
 use crate::types::hash::HashLimits;
+use crate::types::{HashRef, HashValue};
 
 /// Executes one op of the family.
 pub(crate) fn execute(x: &mut Exec<'_>, op: &HashOp) -> Reply {
@@ -87,11 +87,8 @@ fn limits(x: &Exec<'_>) -> HashLimits {
     }
 }
 
-fn as_hash(e: &Entry) -> Result<&HashValue, OpError> {
-    match e.value() {
-        Some(LargeValue::Hash(h)) => Ok(h),
-        _ => Err(OpError::WrongType),
-    }
+fn as_hash(e: &Entry) -> Result<HashRef<'_>, OpError> {
+    e.hash().ok_or(OpError::WrongType)
 }
 
 /// Reclaims the expired fields of the hash at `key` and deletes the key if that emptied it.
@@ -116,7 +113,7 @@ fn purge(x: &mut Exec<'_>, key: &[u8]) {
 fn with_hash<R>(
     x: &mut Exec<'_>,
     key: &[u8],
-    f: impl FnOnce(&HashValue) -> R,
+    f: impl FnOnce(HashRef<'_>) -> R,
 ) -> Result<Option<R>, OpError> {
     let now = x.now_ms;
     match x.read(key) {

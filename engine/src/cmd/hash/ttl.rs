@@ -13,7 +13,6 @@ use crate::ir::ops::hash::{
     FIELD_EXPIRE_MAX_MS, FieldExpire, FieldTtlKind, HGetExAction, HSetExCond, HSetExTtl,
 };
 use crate::ir::{ExpireCond, OpError, Reply};
-use crate::keyspace::LargeValue;
 use crate::notify::class;
 use crate::types::hash::NO_TTL;
 
@@ -33,10 +32,7 @@ fn resolve(
         Some(at) => Ok(at),
         None => {
             let now = x.now_ms;
-            let wrong = x
-                .db()
-                .peek(key, now)
-                .is_some_and(|e| !matches!(e.value(), Some(LargeValue::Hash(_))));
+            let wrong = x.db().peek(key, now).is_some_and(|e| !e.is_hash());
             Err(if wrong {
                 OpError::WrongType
             } else {

@@ -90,9 +90,9 @@ impl Patterns {
         let now = x.now_ms;
         let found = match x.read(&key) {
             None => None,
-            Some(e) => match (field, e.value()) {
+            Some(e) => match (field, e.hash()) {
                 (None, _) => e.string_value().map(|s| s.to_bytes()),
-                (Some(f), Some(LargeValue::Hash(h))) => h
+                (Some(f), Some(h)) => h
                     .get(f)
                     // An expired field is invisible even before it is purged.
                     .filter(|r| r.expire_at == NO_TTL || r.expire_at > now)

@@ -20,7 +20,7 @@ use super::query::{SearchPlan, evaluate, fmt_num, no_such_index};
 use super::registry::Registry;
 use super::schema::FieldType;
 use crate::ir::Reply;
-use crate::keyspace::{Db, LargeValue};
+use crate::keyspace::{Db, Entry};
 use crate::types::hash::NO_TTL;
 
 /// The pseudo-field naming a row's key (`LOAD 1 @__key`).
@@ -155,10 +155,7 @@ pub fn execute(
         let Some(doc) = idx.docs.get(id) else {
             continue;
         };
-        let hash = match db.peek(&doc.key, now_ms).and_then(|e| e.value()) {
-            Some(LargeValue::Hash(h)) => Some(h),
-            _ => None,
-        };
+        let hash = db.peek(&doc.key, now_ms).and_then(Entry::hash);
         let live =
             |r: &crate::types::hash::FieldRef<'_>| r.expire_at == NO_TTL || r.expire_at > now_ms;
         let mut rec = Rec {

@@ -28,7 +28,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-use packed::Packed;
+use packed::{Packed, PackedRef};
 use table::Table;
 
 use crate::keyspace::{Db, LargeValue};
@@ -98,38 +98,49 @@ impl HashValue {
         }
     }
 
+    /// A borrowed view, which carries every read.
+    #[inline]
+    pub fn as_ref(&self) -> HashRef<'_> {
+        match &self.repr {
+            Repr::Packed(p) => HashRef(RefRepr::Packed(p.as_ref())),
+            Repr::Table(t) => HashRef(RefRepr::Table(t)),
+        }
+    }
+
+    /// Adopts the packed bytes of a compact key blob (see `keyspace::entry`).
+    pub(crate) fn from_packed_bytes(buf: Vec<u8>) -> HashValue {
+        HashValue {
+            repr: Repr::Packed(Packed::from_bytes(buf)),
+        }
+    }
+
+    /// The packed buffer of a `listpack` hash, to be stored inside a compact key blob.
+    pub(crate) fn packed_bytes(&self) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Packed(p) => Some(p.as_ref().bytes()),
+            Repr::Table(_) => None,
+        }
+    }
+
     /// Number of stored fields (expired ones not yet purged included).
     pub fn len(&self) -> usize {
-        match &self.repr {
-            Repr::Packed(p) => p.len(),
-            Repr::Table(t) => t.len(),
-        }
+        self.as_ref().len()
     }
 
     /// True if no field is stored.
     pub fn is_empty(&self) -> bool {
-        match &self.repr {
-            Repr::Packed(p) => p.is_empty(),
-            Repr::Table(t) => t.len() == 0,
-        }
+        self.as_ref().is_empty()
     }
 
     /// True if some field has a TTL.
     pub fn has_field_ttls(&self) -> bool {
-        match &self.repr {
-            Repr::Packed(p) => p.has_ttl(),
-            Repr::Table(t) => t.ttl_count() > 0,
-        }
+        self.as_ref().has_field_ttls()
     }
 
-    /// True if some field may be expired at `now_ms` (a cheap check against a lower bound of
-    /// the earliest expiry; a `true` may find nothing to purge).
+    /// True if some field may be expired at `now_ms` (see [`HashRef::needs_purge`]).
     #[inline]
     pub fn needs_purge(&self, now_ms: u64) -> bool {
-        match &self.repr {
-            Repr::Packed(p) => p.has_ttl() && p.min_expire() <= now_ms,
-            Repr::Table(t) => t.ttl_count() > 0 && t.min_expire() <= now_ms,
-        }
+        self.as_ref().needs_purge(now_ms)
     }
 
     /// Removes every field expired at `now_ms` (expire-at ≤ now); returns how many.
@@ -151,15 +162,12 @@ impl HashValue {
 
     /// The value and expire-at of `field`, ignoring the clock.
     pub fn get(&self, field: &[u8]) -> Option<FieldRef<'_>> {
-        match &self.repr {
-            Repr::Packed(p) => p.get(field),
-            Repr::Table(t) => t.get(field),
-        }
+        self.as_ref().get(field)
     }
 
     /// True if `field` is stored.
     pub fn contains(&self, field: &[u8]) -> bool {
-        self.get(field).is_some()
+        self.as_ref().contains(field)
     }
 
     /// Makes room for `extra_pairs` new pairs of `extra_bytes` field+value bytes in total, so a
@@ -226,17 +234,115 @@ impl HashValue {
 
     /// Every stored field, in storage order.
     pub fn iter(&self) -> Iter<'_> {
-        match &self.repr {
-            Repr::Packed(p) => Iter::Packed(p.iter()),
-            Repr::Table(t) => Iter::Table(t.iter()),
-        }
+        self.as_ref().iter()
     }
 
     /// The field at position `i` of the storage order (`i < len()`), for random picks.
     pub fn nth(&self, i: usize) -> Option<FieldRef<'_>> {
-        match &self.repr {
-            Repr::Packed(p) => p.iter().nth(i),
-            Repr::Table(t) => t.at(i),
+        self.as_ref().nth(i)
+    }
+
+    /// One HSCAN step (see [`HashRef::scan`]).
+    pub fn scan(&self, cursor: u64, count: usize, f: impl FnMut(FieldRef<'_>)) -> u64 {
+        self.as_ref().scan(cursor, count, f)
+    }
+
+    fn convert_to_table(&mut self) {
+        if let Repr::Packed(p) = &self.repr {
+            let mut t = Table::with_capacity(p.len());
+            for r in p.iter() {
+                t.insert_new(r.field, r.value, r.expire_at);
+            }
+            self.repr = Repr::Table(Box::new(t));
+        }
+    }
+}
+
+/// A borrowed hash in either encoding: a [`HashValue`] or the packed tail of a compact key blob.
+/// Every read of a hash goes through it.
+#[derive(Clone, Copy)]
+pub struct HashRef<'a>(RefRepr<'a>);
+
+#[derive(Clone, Copy)]
+enum RefRepr<'a> {
+    Packed(PackedRef<'a>),
+    Table(&'a Table),
+}
+
+impl<'a> HashRef<'a> {
+    /// Views a packed buffer stored in a compact key blob.
+    pub(crate) fn from_packed(buf: &'a [u8]) -> HashRef<'a> {
+        HashRef(RefRepr::Packed(PackedRef::new(buf)))
+    }
+
+    /// OBJECT ENCODING's answer (Redis's names).
+    pub fn encoding_name(self) -> &'static str {
+        match self.0 {
+            RefRepr::Packed(_) => "listpack",
+            RefRepr::Table(_) => "hashtable",
+        }
+    }
+
+    /// Number of stored fields (expired ones not yet purged included).
+    pub fn len(self) -> usize {
+        match self.0 {
+            RefRepr::Packed(p) => p.len(),
+            RefRepr::Table(t) => t.len(),
+        }
+    }
+
+    /// True if no field is stored.
+    pub fn is_empty(self) -> bool {
+        match self.0 {
+            RefRepr::Packed(p) => p.is_empty(),
+            RefRepr::Table(t) => t.len() == 0,
+        }
+    }
+
+    /// True if some field has a TTL.
+    pub fn has_field_ttls(self) -> bool {
+        match self.0 {
+            RefRepr::Packed(p) => p.has_ttl(),
+            RefRepr::Table(t) => t.ttl_count() > 0,
+        }
+    }
+
+    /// True if some field may be expired at `now_ms` (a cheap check against a lower bound of
+    /// the earliest expiry; a `true` may find nothing to purge).
+    #[inline]
+    pub fn needs_purge(self, now_ms: u64) -> bool {
+        match self.0 {
+            RefRepr::Packed(p) => p.has_ttl() && p.min_expire() <= now_ms,
+            RefRepr::Table(t) => t.ttl_count() > 0 && t.min_expire() <= now_ms,
+        }
+    }
+
+    /// The value and expire-at of `field`, ignoring the clock.
+    pub fn get(self, field: &[u8]) -> Option<FieldRef<'a>> {
+        match self.0 {
+            RefRepr::Packed(p) => p.get(field),
+            RefRepr::Table(t) => t.get(field),
+        }
+    }
+
+    /// True if `field` is stored.
+    pub fn contains(self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Every stored field, in storage order.
+    pub fn iter(self) -> Iter<'a> {
+        match self.0 {
+            RefRepr::Packed(p) => Iter::Packed(p.iter()),
+            RefRepr::Table(t) => Iter::Table(t.iter()),
+        }
+    }
+
+    /// The field at position `i` of the storage order (`i < len()`), for random picks.
+    pub fn nth(self, i: usize) -> Option<FieldRef<'a>> {
+        match self.0 {
+            RefRepr::Packed(p) => p.iter().nth(i),
+            RefRepr::Table(t) => t.at(i),
         }
     }
 
@@ -244,13 +350,13 @@ impl HashValue {
     /// (0 = done). A listpack is returned whole in one step (cursor 0), as in Redis. A
     /// hashtable is walked from its end towards position 0; because a removal moves the last
     /// pair into the hole, every pair present for the whole scan is returned at least once.
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(FieldRef<'_>)) -> u64 {
-        match &self.repr {
-            Repr::Packed(p) => {
+    pub fn scan(self, cursor: u64, count: usize, mut f: impl FnMut(FieldRef<'a>)) -> u64 {
+        match self.0 {
+            RefRepr::Packed(p) => {
                 p.iter().for_each(f);
                 0
             }
-            Repr::Table(t) => {
+            RefRepr::Table(t) => {
                 let len = t.len();
                 let mut pos = if cursor == 0 {
                     len
@@ -268,15 +374,30 @@ impl HashValue {
             }
         }
     }
+}
 
-    fn convert_to_table(&mut self) {
-        if let Repr::Packed(p) = &self.repr {
-            let mut t = Table::with_capacity(p.len());
-            for r in p.iter() {
-                t.insert_new(r.field, r.value, r.expire_at);
-            }
-            self.repr = Repr::Table(Box::new(t));
+/// Equal when both hold the same fields with the same values and TTLs, in the same encoding
+/// (storage order does not matter).
+impl PartialEq for HashRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.encoding_name() == other.encoding_name()
+            && self.len() == other.len()
+            && self.iter().all(|r| other.get(r.field) == Some(r))
+    }
+}
+
+impl Eq for HashRef<'_> {}
+
+impl std::fmt::Debug for HashRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut m = f.debug_map();
+        for r in self.iter() {
+            m.entry(
+                &String::from_utf8_lossy(r.field),
+                &(String::from_utf8_lossy(r.value), r.expire_at),
+            );
         }
+        m.finish()
     }
 }
 
@@ -301,14 +422,7 @@ impl<'a> Iterator for Iter<'a> {
 
 impl std::fmt::Debug for HashValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut m = f.debug_map();
-        for r in self.iter() {
-            m.entry(
-                &String::from_utf8_lossy(r.field),
-                &(String::from_utf8_lossy(r.value), r.expire_at),
-            );
-        }
-        m.finish()
+        self.as_ref().fmt(f)
     }
 }
 
@@ -316,9 +430,7 @@ impl std::fmt::Debug for HashValue {
 /// (storage order does not matter).
 impl PartialEq for HashValue {
     fn eq(&self, other: &Self) -> bool {
-        self.encoding_name() == other.encoding_name()
-            && self.len() == other.len()
-            && self.iter().all(|r| other.get(r.field) == Some(r))
+        self.as_ref() == other.as_ref()
     }
 }
 

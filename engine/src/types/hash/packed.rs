@@ -106,42 +106,45 @@ fn put_pair(out: &mut Vec<u8>, field: &[u8], value: &[u8]) {
     out.extend_from_slice(value);
 }
 
-impl Packed {
-    pub(crate) fn new() -> Packed {
-        Packed { buf: vec![0] }
+/// A borrowed packed buffer: the read side of the encoding, over a [`Packed`] or over the tail
+/// of a compact key blob (see `keyspace::entry`).
+#[derive(Clone, Copy)]
+pub(crate) struct PackedRef<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> PackedRef<'a> {
+    /// Views `buf`, which must be a buffer this module built (decoding never panics anyway).
+    pub(crate) fn new(buf: &'a [u8]) -> PackedRef<'a> {
+        PackedRef { buf }
     }
 
-    pub(crate) fn mem_bytes(&self) -> usize {
-        self.buf.capacity()
+    pub(crate) fn bytes(self) -> &'a [u8] {
+        self.buf
     }
 
-    pub(crate) fn has_ttl(&self) -> bool {
+    pub(crate) fn has_ttl(self) -> bool {
         self.buf.first().is_some_and(|f| f & FLAG_TTL != 0)
     }
 
-    fn body_start(&self) -> usize {
+    fn body_start(self) -> usize {
         if self.has_ttl() { HDR_TTL } else { HDR }
     }
 
     /// Lower bound of the earliest field expiry; `u64::MAX` without TTLs.
     #[inline]
-    pub(crate) fn min_expire(&self) -> u64 {
+    pub(crate) fn min_expire(self) -> u64 {
         if self.has_ttl() {
-            read_u64(&self.buf, HDR)
+            read_u64(self.buf, HDR)
         } else {
             u64::MAX
         }
     }
 
-    fn set_min_expire(&mut self, v: u64) {
-        debug_assert!(self.has_ttl());
-        write_u64(&mut self.buf, HDR, v);
-    }
-
     /// Decodes the pair starting at `pos`.
     #[inline]
-    fn pair_at(&self, pos: usize) -> Option<Pair> {
-        let buf = &self.buf;
+    fn pair_at(self, pos: usize) -> Option<Pair> {
+        let buf = self.buf;
         let (flen, vlen, used) = get_header(buf, pos)?;
         let fstart = pos + used;
         let fend = fstart.checked_add(flen)?;
@@ -161,19 +164,19 @@ impl Packed {
         })
     }
 
-    fn slice(&self, r: (usize, usize)) -> &[u8] {
+    fn slice(self, r: (usize, usize)) -> &'a [u8] {
         self.buf.get(r.0..r.1).unwrap_or(&[])
     }
 
-    fn field_ref(&self, p: &Pair) -> FieldRef<'_> {
+    fn field_ref(self, p: &Pair) -> FieldRef<'a> {
         FieldRef {
             field: self.slice(p.field),
             value: self.slice(p.value),
-            expire_at: p.ttl_at.map_or(NO_TTL, |at| read_u64(&self.buf, at)),
+            expire_at: p.ttl_at.map_or(NO_TTL, |at| read_u64(self.buf, at)),
         }
     }
 
-    fn pairs(&self) -> impl Iterator<Item = Pair> + '_ {
+    fn pairs(self) -> impl Iterator<Item = Pair> + 'a {
         let mut pos = self.body_start();
         std::iter::from_fn(move || {
             let p = self.pair_at(pos)?;
@@ -182,23 +185,23 @@ impl Packed {
         })
     }
 
-    pub(crate) fn iter(&self) -> PackedIter<'_> {
+    pub(crate) fn iter(self) -> PackedIter<'a> {
         PackedIter {
             packed: self,
             pos: self.body_start(),
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
+    pub(crate) fn len(self) -> usize {
         self.pairs().count()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(self) -> bool {
         self.buf.len() <= self.body_start()
     }
 
     /// The pair holding `field`, or the number of pairs if absent.
-    fn find(&self, field: &[u8]) -> Result<Pair, usize> {
+    fn find(self, field: &[u8]) -> Result<Pair, usize> {
         let mut n = 0;
         for p in self.pairs() {
             if p.field.1 - p.field.0 == field.len() && self.slice(p.field) == field {
@@ -209,8 +212,61 @@ impl Packed {
         Err(n)
     }
 
-    pub(crate) fn get(&self, field: &[u8]) -> Option<FieldRef<'_>> {
+    pub(crate) fn get(self, field: &[u8]) -> Option<FieldRef<'a>> {
         self.find(field).ok().map(|p| self.field_ref(&p))
+    }
+}
+
+impl Packed {
+    pub(crate) fn new() -> Packed {
+        Packed { buf: vec![0] }
+    }
+
+    /// Adopts a buffer taken from [`PackedRef::bytes`].
+    pub(crate) fn from_bytes(buf: Vec<u8>) -> Packed {
+        Packed { buf }
+    }
+
+    #[inline]
+    pub(crate) fn as_ref(&self) -> PackedRef<'_> {
+        PackedRef::new(&self.buf)
+    }
+
+    pub(crate) fn mem_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    pub(crate) fn has_ttl(&self) -> bool {
+        self.as_ref().has_ttl()
+    }
+
+    pub(crate) fn min_expire(&self) -> u64 {
+        self.as_ref().min_expire()
+    }
+
+    fn set_min_expire(&mut self, v: u64) {
+        debug_assert!(self.has_ttl());
+        write_u64(&mut self.buf, HDR, v);
+    }
+
+    fn slice(&self, r: (usize, usize)) -> &[u8] {
+        self.as_ref().slice(r)
+    }
+
+    fn pairs(&self) -> impl Iterator<Item = Pair> + '_ {
+        self.as_ref().pairs()
+    }
+
+    pub(crate) fn iter(&self) -> PackedIter<'_> {
+        self.as_ref().iter()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.as_ref().len()
+    }
+
+    fn find(&self, field: &[u8]) -> Result<Pair, usize> {
+        self.as_ref().find(field)
     }
 
     pub(crate) fn reserve(&mut self, pairs: usize, bytes: usize) {
@@ -376,7 +432,7 @@ impl Packed {
 
 /// Iterator over the pairs of a [`Packed`].
 pub struct PackedIter<'a> {
-    packed: &'a Packed,
+    packed: PackedRef<'a>,
     pos: usize,
 }
 

@@ -22,7 +22,7 @@ use moon_formats::wal;
 
 use super::Shard;
 use crate::ir::ops::SetOp;
-use crate::ir::{ExecCtx, Op, OpError, Reply};
+use crate::ir::{ExecCtx, Op, OpError, Reply, wal_direct};
 use crate::persist::{WalIo, WalWriter};
 
 /// An open MULTI/EXEC batch: its timestamp and the `(db, argv)` of each effect so far.
@@ -251,21 +251,18 @@ impl Shard {
             return;
         }
         self.log_expired(ctx.now_ms);
-        // The most common write, encoded without building an argv (same bytes as
-        // `to_command` gives: the unparse tests pin that spelling).
-        if let Op::Set {
-            key,
-            value,
-            cond: crate::ir::SetCond::Always,
-            expire: crate::ir::ExpireSpec::Clear,
-            get: false,
-        } = op
-            && self.wal.batch.is_none()
-        {
-            let lsn = self.take_lsn();
-            let argv: [&[u8]; 3] = [b"SET", key, value];
-            wal::encode_command(&mut self.wal.pending, lsn, ctx.now_ms, ctx.db as u16, &argv);
-            return;
+        // The common writes, encoded without building an argv (same bytes as `to_command`
+        // gives: `ir::unparse::direct` tests that).
+        if self.wal.batch.is_none() {
+            let at = wal_direct::FrameAt {
+                lsn: self.wal.next_lsn,
+                ts_ms: ctx.now_ms,
+                db: ctx.db as u16,
+            };
+            if wal_direct::encode(op, ctx.now_ms, at, &mut self.wal.pending) {
+                self.take_lsn();
+                return;
+            }
         }
         let argv = match effect(op, reply, ctx.now_ms) {
             Effect::None => return,

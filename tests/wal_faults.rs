@@ -84,6 +84,15 @@ fn failed_commit_is_never_acknowledged(io: &str) {
         let e = set(&mut c, k, "3").expect_err("refused while failing");
         assert_eq!(err_text(&e), MISCONF, "{io}");
     }
+    // A cross-shard MSET (the atomic path) is refused too.
+    let e = redis::cmd("MSET")
+        .arg(&refused[0])
+        .arg("5")
+        .arg(&refused[1])
+        .arg("5")
+        .query::<String>(&mut c)
+        .expect_err("MSET refused while failing");
+    assert_eq!(err_text(&e), MISCONF, "{io}");
     for k in &before {
         assert_eq!(get(&mut c, k).as_deref(), Some("1"), "{io}: reads work");
     }

@@ -153,6 +153,12 @@ impl Shard {
         std::mem::take(&mut self.wal.broke)
     }
 
+    /// Another shard's commit that this shard's replies depend on failed (a frozen
+    /// participant of an atomic op): drop them as if this shard's own commit had failed.
+    pub fn wal_mark_broke(&mut self) {
+        self.wal.broke = true;
+    }
+
     /// DEBUG WAL-FAULT: the next `count` commits that touch the file fail with EIO.
     pub fn wal_set_fault(&mut self, count: u32) {
         self.wal.fault = count;

@@ -10,7 +10,8 @@
 //! failed frames; [`Worker::persist_flush`] skips the file until the tick's retry succeeds.
 //!
 //! Invariant: the shard's `broke` flag is raised only by a commit that failed while the WAL
-//! was healthy (wherever it ran: this loop, or a frozen participant's flush), and is taken by
+//! was healthy (wherever it ran: this loop, or a frozen participant's flush; a coordinator
+//! whose participant's flush failed raises its own), and is taken by
 //! [`Worker::wal_drop_unacked`] before the iteration's output leaves.
 
 use moon_engine::persist::FsyncPolicy;

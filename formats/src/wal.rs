@@ -221,6 +221,47 @@ pub fn encode_command<A: AsRef<[u8]>>(
     finish_frame(out, start, lsn, ts_ms, db, KIND_COMMAND);
 }
 
+/// Appends one Command frame to `out` argument by argument, without an argv to build: give
+/// the argument count, push exactly that many with [`CommandWriter::arg`], then
+/// [`CommandWriter::finish`]. The bytes are those [`encode_command`] writes for the same argv
+/// (with the same precondition on the size).
+#[derive(Debug)]
+pub struct CommandWriter<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+    left: usize,
+}
+
+impl<'a> CommandWriter<'a> {
+    /// Starts a frame of `argc` (at least 1) arguments at the end of `out`.
+    pub fn begin(out: &'a mut Vec<u8>, argc: usize) -> CommandWriter<'a> {
+        debug_assert!(argc > 0, "a Command record needs an argv");
+        let start = begin_frame(out);
+        out.extend_from_slice(&len_u32(argc).to_le_bytes());
+        CommandWriter {
+            out,
+            start,
+            left: argc,
+        }
+    }
+
+    /// The next argument.
+    pub fn arg(&mut self, arg: &[u8]) -> &mut Self {
+        debug_assert!(self.left > 0, "more arguments than announced");
+        self.left = self.left.saturating_sub(1);
+        self.out
+            .extend_from_slice(&len_u32(arg.len()).to_le_bytes());
+        self.out.extend_from_slice(arg);
+        self
+    }
+
+    /// Closes the frame (header and CRC).
+    pub fn finish(self, lsn: u64, ts_ms: u64, db: u16) {
+        debug_assert_eq!(self.left, 0, "fewer arguments than announced");
+        finish_frame(self.out, self.start, lsn, ts_ms, db, KIND_COMMAND);
+    }
+}
+
 /// Appends one Batch frame to `out`: the commands `(db, argv)` applied all or nothing. The
 /// frame's db is the first command's (0 for an empty batch).
 ///

@@ -15,6 +15,8 @@ pub mod ops;
 mod reply;
 mod unparse;
 
+pub(crate) use unparse::direct as wal_direct;
+
 pub use error::OpError;
 pub use keys::{KeyRouting, MergeKind, merge_replies};
 pub use op::{

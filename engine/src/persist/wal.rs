@@ -100,6 +100,10 @@ pub struct WalWriter {
     last_sync: Instant,
     /// Bytes written to all segments since open (INFO aof_current_size is the sum of sizes).
     written: u64,
+    /// A rotation that failed after its frames were durable: the next commit retries it
+    /// first, with this LSN (that of its first frame), so a failed commit never holds frames
+    /// that already reached the file.
+    rotate_due: Option<u64>,
 }
 
 impl WalWriter {
@@ -118,13 +122,16 @@ impl WalWriter {
             unsynced: true,
             last_sync: Instant::now(),
             written: 0,
+            rotate_due: None,
         })
     }
 
     /// Group commit: appends whole frames (possibly none) and fsyncs in the same submission
     /// when the policy asks (always: whenever bytes are unsynced; everysec: once a second;
     /// no: never). `next_lsn` is the LSN after the last frame (the first LSN of a segment
-    /// this call may rotate to). True if it fsynced.
+    /// this call may rotate to). True if it fsynced. On `Err` none of `frames` counts as
+    /// written: the caller keeps them and a later commit writes them again at the same offset
+    /// (a failed fsync's pages are rewritten, not trusted).
     pub fn commit(
         &mut self,
         frames: &[u8],
@@ -142,6 +149,10 @@ impl WalWriter {
         if frames.is_empty() && !sync {
             return Ok(false);
         }
+        if let Some(lsn) = self.rotate_due {
+            self.rotate(lsn, now_ms)?;
+            self.rotate_due = None;
+        }
         io.write_at(&self.file, frames, self.bytes, sync)?;
         self.bytes += frames.len() as u64;
         self.written += frames.len() as u64;
@@ -149,8 +160,8 @@ impl WalWriter {
         if sync {
             self.last_sync = Instant::now();
         }
-        if self.bytes >= self.opts.segment_bytes {
-            self.rotate(next_lsn, now_ms)?;
+        if self.bytes >= self.opts.segment_bytes && self.rotate(next_lsn, now_ms).is_err() {
+            self.rotate_due = Some(next_lsn);
         }
         Ok(sync)
     }

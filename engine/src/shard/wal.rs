@@ -13,14 +13,16 @@
 //!
 //! Invariants: LSNs are assigned consecutively in the order the shard executed the writes;
 //! frames are buffered in `pending` and reach the file only through [`Shard::wal_flush`]; a
-//! shard whose WAL failed refuses writes (`failed`) instead of acknowledging unlogged data.
+//! shard whose WAL failed refuses writes (`failed`) instead of acknowledging unlogged data,
+//! and keeps the frames of the failed commit in `pending` (their writes are already in memory
+//! and later records may build on them), so the commit that succeeds again writes them first.
 
 use bytes::Bytes;
 use moon_formats::wal;
 
 use super::Shard;
 use crate::ir::ops::SetOp;
-use crate::ir::{ExecCtx, Op, OpError, Reply};
+use crate::ir::{ExecCtx, Op, OpError, Reply, wal_direct};
 use crate::persist::{WalIo, WalWriter};
 
 /// An open MULTI/EXEC batch: its timestamp and the `(db, argv)` of each effect so far.
@@ -43,6 +45,14 @@ pub struct WalState {
     dirty_at_snapshot_begin: u64,
     /// Why the WAL stopped working (a failed write or fsync); writes are refused meanwhile.
     failed: Option<String>,
+    /// `failed` comes from the file I/O (a later successful commit clears it), not from a
+    /// record that could not be encoded (which stays until the WAL is re-attached).
+    io_failed: bool,
+    /// A commit failed while the WAL was healthy; taken by the loop, which then drops the
+    /// replies that waited for it.
+    broke: bool,
+    /// Commits still to fail with EIO (DEBUG WAL-FAULT).
+    fault: u32,
 }
 
 impl Default for WalState {
@@ -55,6 +65,9 @@ impl Default for WalState {
             dirty: 0,
             dirty_at_snapshot_begin: 0,
             failed: None,
+            io_failed: false,
+            broke: false,
+            fault: 0,
         }
     }
 }
@@ -72,12 +85,15 @@ impl Shard {
     pub fn wal_attach(&mut self, writer: WalWriter) {
         self.wal.writer = Some(writer);
         self.wal.failed = None;
+        self.wal.io_failed = false;
         self.sync_expired_tracking();
     }
 
     /// Detaches the WAL (appendonly no), flushing what is pending first.
     pub fn wal_detach(&mut self, now_ms: u64) -> Option<WalWriter> {
         let _ = self.wal_flush(now_ms);
+        // Frames a failed WAL could not write have no file left to go to.
+        self.wal.pending.clear();
         let w = self.wal.writer.take();
         self.sync_expired_tracking();
         w
@@ -125,6 +141,29 @@ impl Shard {
         self.wal.failed.as_deref()
     }
 
+    /// True while the WAL's file I/O is failing (the frames of the failed commit wait in
+    /// `pending` for a retry).
+    pub fn wal_io_failed(&self) -> bool {
+        self.wal.io_failed
+    }
+
+    /// True once after a commit failed while the WAL was healthy (the replies that waited
+    /// for that commit must not leave as success).
+    pub fn wal_take_broke(&mut self) -> bool {
+        std::mem::take(&mut self.wal.broke)
+    }
+
+    /// Another shard's commit that this shard's replies depend on failed (a frozen
+    /// participant of an atomic op): drop them as if this shard's own commit had failed.
+    pub fn wal_mark_broke(&mut self) {
+        self.wal.broke = true;
+    }
+
+    /// DEBUG WAL-FAULT: the next `count` commits that touch the file fail with EIO.
+    pub fn wal_set_fault(&mut self, count: u32) {
+        self.wal.fault = count;
+    }
+
     /// True if frames await [`Shard::wal_flush`].
     pub fn wal_pending(&self) -> bool {
         !self.wal.pending.is_empty()
@@ -132,7 +171,8 @@ impl Shard {
 
     /// Writes the pending frames and fsyncs as the policy asks (group commit: call once per
     /// event-loop iteration, before the iteration's replies leave). After a failure the shard
-    /// refuses writes until the WAL is re-attached.
+    /// refuses writes and keeps the frames; a later call writes them again, and once that
+    /// succeeds writes are accepted again.
     pub fn wal_flush(&mut self, now_ms: u64) -> std::io::Result<()> {
         self.wal_flush_with(now_ms, &mut crate::persist::StdIo)
     }
@@ -143,12 +183,26 @@ impl Shard {
             self.wal.pending.clear();
             return Ok(());
         };
+        let mut faulty = FaultIo {
+            inner: io,
+            left: &mut self.wal.fault,
+        };
         let result = w
-            .commit(&self.wal.pending, self.wal.next_lsn, now_ms, io)
+            .commit(&self.wal.pending, self.wal.next_lsn, now_ms, &mut faulty)
             .map(|_| ());
-        self.wal.pending.clear();
-        if let Err(e) = &result {
-            self.wal.failed = Some(e.to_string());
+        match &result {
+            Ok(()) => {
+                self.wal.pending.clear();
+                if self.wal.io_failed {
+                    self.wal.io_failed = false;
+                    self.wal.failed = None;
+                }
+            }
+            Err(e) => {
+                self.wal.broke |= !self.wal.io_failed;
+                self.wal.failed = Some(strerror(e));
+                self.wal.io_failed = true;
+            }
         }
         result
     }
@@ -203,21 +257,18 @@ impl Shard {
             return;
         }
         self.log_expired(ctx.now_ms);
-        // The most common write, encoded without building an argv (same bytes as
-        // `to_command` gives: the unparse tests pin that spelling).
-        if let Op::Set {
-            key,
-            value,
-            cond: crate::ir::SetCond::Always,
-            expire: crate::ir::ExpireSpec::Clear,
-            get: false,
-        } = op
-            && self.wal.batch.is_none()
-        {
-            let lsn = self.take_lsn();
-            let argv: [&[u8]; 3] = [b"SET", key, value];
-            wal::encode_command(&mut self.wal.pending, lsn, ctx.now_ms, ctx.db as u16, &argv);
-            return;
+        // The common writes, encoded without building an argv (same bytes as `to_command`
+        // gives: `ir::unparse::direct` tests that).
+        if self.wal.batch.is_none() {
+            let at = wal_direct::FrameAt {
+                lsn: self.wal.next_lsn,
+                ts_ms: ctx.now_ms,
+                db: ctx.db as u16,
+            };
+            if wal_direct::encode(op, ctx.now_ms, at, &mut self.wal.pending) {
+                self.take_lsn();
+                return;
+            }
         }
         let argv = match effect(op, reply, ctx.now_ms) {
             Effect::None => return,
@@ -326,6 +377,39 @@ impl Shard {
     }
 }
 
+/// The WAL's I/O with DEBUG WAL-FAULT's injected failures in front.
+struct FaultIo<'a> {
+    inner: &'a mut dyn WalIo,
+    /// Writes still to fail.
+    left: &'a mut u32,
+}
+
+impl WalIo for FaultIo<'_> {
+    fn write_at(
+        &mut self,
+        file: &std::fs::File,
+        buf: &[u8],
+        offset: u64,
+        sync: bool,
+    ) -> std::io::Result<()> {
+        if *self.left > 0 {
+            *self.left -= 1;
+            return Err(std::io::Error::from_raw_os_error(libc::EIO));
+        }
+        self.inner.write_at(file, buf, offset, sync)
+    }
+}
+
+/// An I/O error as C's `strerror` spells it (Redis's MISCONF text), without Rust's
+/// " (os error N)" suffix.
+fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => text[..at].to_string(),
+        _ => text,
+    }
+}
+
 /// What a successful write op logs.
 enum Effect {
     /// Nothing changed (SPOP of a missing key).
@@ -371,3 +455,7 @@ fn effect(op: &Op, reply: &Reply, now_ms: u64) -> Effect {
         },
     }
 }
+
+#[cfg(test)]
+#[path = "wal_tests.rs"]
+mod tests;

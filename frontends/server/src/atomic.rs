@@ -145,11 +145,13 @@ impl Worker {
             let now = self.now_ms;
             let others: Vec<usize> = access.remote.iter().map(|(s, _)| *s).collect();
             for s in others {
-                access.on(s, move |sh| {
-                    if sh.wal_pending() {
-                        let _ = sh.wal_flush(now);
-                    }
+                let failed = access.on(s, move |sh| {
+                    sh.wal_pending() && !sh.wal_io_failed() && sh.wal_flush(now).is_err()
                 });
+                if failed == Some(true) {
+                    // The reply must not acknowledge what that participant could not log.
+                    access.local.wal_mark_broke();
+                }
             }
             Some(r)
         };

@@ -180,10 +180,8 @@ impl Worker {
         let _ = wtx.send(Box::new(move |s: &mut Shard| {
             let replies: Vec<Reply> = theirs.into_iter().map(|p| apply_mset(s, p)).collect();
             // Durable (as the policy asks) before the coordinator's replies can leave.
-            if s.wal_pending() {
-                let _ = s.wal_flush(now);
-            }
-            let _ = rtx.send(replies);
+            let failed = s.wal_pending() && !s.wal_io_failed() && s.wal_flush(now).is_err();
+            let _ = rtx.send((replies, failed));
         }));
         drop(wtx);
         self.outboxes[peer].send(Msg::Freeze {
@@ -193,7 +191,13 @@ impl Worker {
         self.push_out_all(&[peer]);
         let tx_lock = self.shared.clone();
         let local = crate::contain::release_on_panic(&tx_lock.tx_lock, || self.apply_msets(mine));
-        let remote = rrx.recv();
+        let remote = rrx.recv().map(|(replies, failed)| {
+            if failed {
+                // The replies must not acknowledge what the peer could not log.
+                self.shard.wal_mark_broke();
+            }
+            replies
+        });
         self.shared
             .tx_lock
             .store(false, std::sync::atomic::Ordering::Release);

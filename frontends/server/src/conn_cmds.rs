@@ -177,6 +177,19 @@ impl Worker {
             ConnCmd::ConfigHelp => moon_resp::commands::config_help(),
             ConnCmd::DebugHelp => moon_resp::commands::debug_help(),
             ConnCmd::DebugPanic(key) => return crate::contain::debug_panic(self, conn, key),
+            ConnCmd::DebugWalFault(count) => {
+                self.broadcast(
+                    conn,
+                    || {
+                        Box::new(move |w: &mut Worker| {
+                            w.shard.wal_set_fault(count);
+                            Box::new(()) as Box<dyn std::any::Any + Send>
+                        })
+                    },
+                    Box::new(|_| Reply::Ok),
+                );
+                return false;
+            }
             ConnCmd::ClientPause { timeout_ms, all } => {
                 crate::pause::client_pause(self, conn, timeout_ms, all)
             }

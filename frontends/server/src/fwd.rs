@@ -55,6 +55,14 @@ impl ReplyBatch {
         });
     }
 
+    /// The clients the batch answers, each once.
+    pub(crate) fn clients(&self) -> Vec<u64> {
+        let mut clients: Vec<u64> = self.items.iter().map(|i| i.client).collect();
+        clients.sort_unstable();
+        clients.dedup();
+        clients
+    }
+
     /// Each reply's client, slot and bytes, in order.
     fn replies(&self) -> impl Iterator<Item = (u64, u64, &[u8])> {
         let mut start = 0;

@@ -37,4 +37,5 @@ mod scan;
 mod script;
 mod shared;
 mod slowlog;
+mod walfail;
 mod worker;

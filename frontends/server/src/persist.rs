@@ -274,9 +274,10 @@ fn open_wal(config: &Config, id: usize, next_lsn: u64) -> anyhow::Result<WalWrit
 
 impl Worker {
     /// Group commit: writes this iteration's WAL frames and fsyncs as `appendfsync` asks.
-    /// Runs before any reply of the iteration leaves.
+    /// Runs before any reply of the iteration leaves. While the file is failing it is left
+    /// alone (writes are refused); the tick retries it (`walfail.rs`).
     pub(crate) fn persist_flush(&mut self) {
-        if !self.shard.wal_enabled() {
+        if !self.shard.wal_enabled() || self.shard.wal_io_failed() {
             return;
         }
         let failed_before = self.shard.wal_failure().is_some();
@@ -319,7 +320,7 @@ impl Worker {
     /// Once-a-tick checks: `save` rules, automatic WAL rewrite, everysec fsync while idle.
     pub(crate) fn persist_tick(&mut self) {
         if self.shard.wal_enabled() {
-            self.persist_flush();
+            self.wal_retry();
         }
         if self.persist.job.is_some() || self.persist.sealing.is_some() {
             return;
@@ -681,7 +682,8 @@ impl Worker {
                 Err(e) => tracing::error!(shard = self.id, "saving on shutdown failed: {e}"),
             }
         }
-        self.persist_flush();
+        // A failing WAL gets a last try at its kept frames.
+        self.wal_retry();
         if let Some(w) = self.shard.wal_writer()
             && let Err(e) = w.sync()
         {

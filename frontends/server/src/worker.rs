@@ -288,6 +288,7 @@ impl Worker {
             }
             self.persist_poll_seal();
             self.persist_flush();
+            self.wal_drop_unacked();
             self.release_wal_held();
             self.flush_conns();
             self.flush_outboxes();

@@ -16,6 +16,7 @@
 //!   cheap, the faulty argument is reproduced so that the parse round trip is exact anyway.
 
 mod bitmap;
+pub(crate) mod direct;
 mod geo;
 mod hash;
 mod list;

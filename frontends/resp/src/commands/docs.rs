@@ -655,7 +655,7 @@ pub fn object_help() -> Reply {
     )
 }
 
-/// DEBUG HELP (only SLEEP exists in Moon).
+/// DEBUG HELP (SLEEP, and Moon's fault-injection hooks PANIC and WAL-FAULT).
 pub fn debug_help() -> Reply {
     help(
         "DEBUG",
@@ -664,6 +664,8 @@ pub fn debug_help() -> Reply {
             "    Panic inside the command path (on the shard owning <key>); Moon contains it.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
+            "WAL-FAULT <count>|OFF",
+            "    Fail the next <count> WAL writes of every shard with EIO (fault injection).",
         ],
     )
 }

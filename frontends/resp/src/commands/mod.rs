@@ -138,6 +138,9 @@ pub enum ConnCmd {
     /// DEBUG PANIC [key]: Moon panics inside the command path (on the shard owning `key` when
     /// given) so that panic containment is exercised; Redis crashes on purpose instead.
     DebugPanic(Option<Bytes>),
+    /// DEBUG WAL-FAULT <count>|OFF: the next `count` WAL commits (write + fsync) of every
+    /// shard fail with EIO, so WAL failure handling can be tested; 0 (OFF) clears it.
+    DebugWalFault(u32),
     /// OBJECT HELP (reply: [`object_help`]).
     ObjectHelp,
     /// COMMAND and its subcommands (reply: [`command_reply`]).

@@ -433,6 +433,7 @@ fn shutdown(a: &[Bytes]) -> Result<Command, OpError> {
 }
 
 /// DEBUG SLEEP <seconds> | DEBUG HELP; the seconds go through `strtod` unchecked, as in Redis.
+/// DEBUG PANIC and DEBUG WAL-FAULT are Moon's fault-injection hooks.
 fn debug(a: &[Bytes]) -> Result<Command, OpError> {
     match a {
         [_, s] if is(s, "help") => conn(ConnCmd::DebugHelp),
@@ -441,7 +442,19 @@ fn debug(a: &[Bytes]) -> Result<Command, OpError> {
         // the shard that owns it.
         [_, s] if is(s, "panic") => conn(ConnCmd::DebugPanic(None)),
         [_, s, key, ..] if is(s, "panic") => conn(ConnCmd::DebugPanic(Some(key.clone()))),
+        [_, s, n] if is(s, "wal-fault") => conn(ConnCmd::DebugWalFault(wal_fault_count(n)?)),
         _ => Err(subcommand_syntax_error(&a[0], &a[1])),
+    }
+}
+
+/// DEBUG WAL-FAULT's argument: how many WAL commits to fail, `OFF` for none.
+fn wal_fault_count(n: &[u8]) -> Result<u32, OpError> {
+    if is(n, "off") {
+        return Ok(0);
+    }
+    match super::args::parse_i64(n).map(u32::try_from) {
+        Some(Ok(count)) => Ok(count),
+        _ => Err(OpError::NotInteger),
     }
 }
 

@@ -75,6 +75,12 @@ fn debug() {
         c(&["DEBUG", "PANIC", "k", "ignored"]),
         ConnCmd::DebugPanic(Some(Bytes::from_static(b"k")))
     );
+    assert_eq!(c(&["debug", "wal-fault", "3"]), ConnCmd::DebugWalFault(3));
+    assert_eq!(c(&["DEBUG", "WAL-FAULT", "off"]), ConnCmd::DebugWalFault(0));
+    assert_eq!(
+        err_text(&["debug", "wal-fault", "-1"]),
+        "ERR value is not an integer or out of range"
+    );
     assert_eq!(
         err_text(&["debug", "Foo"]),
         "ERR unknown subcommand or wrong number of arguments for 'Foo'. Try DEBUG HELP."

@@ -1,0 +1,78 @@
+//! A failed WAL commit: writes refused with MISCONF, the frames kept and written by the next
+//! successful commit, writes accepted again after it.
+
+use bytes::Bytes;
+use moon_formats::wal::{Body, SegmentReader};
+
+use crate::ir::{ExecCtx, ExpireSpec, Op, OpError, Reply, SetCond};
+use crate::persist::wal::WalOptions;
+use crate::persist::{FsyncPolicy, WalWriter};
+use crate::shard::{Shard, ShardConfig};
+
+fn set(key: &str, value: &str) -> Op {
+    Op::Set {
+        key: Bytes::copy_from_slice(key.as_bytes()),
+        value: Bytes::copy_from_slice(value.as_bytes()),
+        cond: SetCond::Always,
+        expire: ExpireSpec::Clear,
+        get: false,
+    }
+}
+
+fn ctx() -> ExecCtx {
+    ExecCtx {
+        db: 0,
+        now_ms: 1_000,
+        no_touch: false,
+    }
+}
+
+/// The keys of the SET records in the shard's only segment, in order.
+fn logged_keys(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let files = crate::persist::files::list(dir).expect("list");
+    let bytes = std::fs::read(&files.segments[0].1).expect("read");
+    let mut r = SegmentReader::new(&bytes).expect("segment");
+    let mut keys = Vec::new();
+    while let Some((_, rec)) = r.next_record() {
+        if let Body::Command(argv) = rec.body {
+            keys.push(argv[1].to_vec());
+        }
+    }
+    keys
+}
+
+#[test]
+fn a_failed_commit_keeps_its_frames_and_refuses_writes_until_a_retry_succeeds() {
+    let dir = std::env::temp_dir().join(format!("moon-shard-walfault-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let opts = WalOptions {
+        dir: dir.clone(),
+        shard_id: 0,
+        shard_count: 1,
+        policy: FsyncPolicy::Always,
+        segment_bytes: 1 << 20,
+    };
+    let mut s = Shard::new(0, ShardConfig::default());
+    s.wal_attach(WalWriter::open(opts, 1, 0).expect("open WAL"));
+    s.wal_flush(0).expect("first fsync");
+    s.wal_set_fault(2);
+    assert_eq!(s.apply(&ctx(), &set("a", "1")), Reply::Ok);
+    let e = s.wal_flush(0).expect_err("injected");
+    assert_eq!(e.raw_os_error(), Some(libc::EIO));
+    assert!(s.wal_io_failed() && s.wal_pending(), "frames kept");
+    let refused = Reply::Err(OpError::Other(
+        "MISCONF Errors writing to the AOF file: Input/output error".into(),
+    ));
+    assert_eq!(s.apply(&ctx(), &set("b", "2")), refused);
+    let get = Op::Get {
+        key: Bytes::from_static(b"a"),
+    };
+    assert_eq!(s.apply(&ctx(), &get), Reply::Bulk(Bytes::from_static(b"1")));
+    assert!(s.wal_flush(0).is_err(), "second injected failure");
+    s.wal_flush(0).expect("retry");
+    assert!(!s.wal_io_failed() && s.wal_failure().is_none() && !s.wal_pending());
+    assert_eq!(s.apply(&ctx(), &set("c", "3")), Reply::Ok);
+    s.wal_flush(0).expect("commit");
+    assert_eq!(logged_keys(&dir), vec![b"a".to_vec(), b"c".to_vec()]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

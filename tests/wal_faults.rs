@@ -12,18 +12,9 @@ use redis::Connection;
 const MISCONF: &str = "MISCONF Errors writing to the AOF file: Input/output error";
 
 fn args(io: &str) -> Vec<&str> {
-    vec![
-        "--io",
-        io,
-        "--shards",
-        "2",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ]
+    let mut v = vec!["--io", io];
+    v.extend(common::TWO_SHARDS_WAL_ALWAYS);
+    v
 }
 
 fn set(con: &mut Connection, key: &str, value: &str) -> redis::RedisResult<String> {

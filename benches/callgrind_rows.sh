@@ -93,14 +93,7 @@ start_callgrind() {
             --logfile "$dir/server.log") ;;
         *) die "unknown server $name (expected moon, redis)" ;;
     esac
-    "${cmd[@]}" >>"$dir/valgrind.log" 2>&1 &
-    SERVER_PID=$!
-    SERVER_PORT="$port"
-    BENCH_PIDS+=("$SERVER_PID")
-    if ! wait_ready_slow "$port" "$SERVER_PID"; then
-        tail -n 20 "$dir/valgrind.log" >&2 || true
-        die "$name did not come up under valgrind on port $port"
-    fi
+    launch_server "$name (under valgrind)" "$port" "$dir/valgrind.log" wait_ready_slow "${cmd[@]}"
     log "$name up under callgrind: pid $SERVER_PID port $port"
 }
 

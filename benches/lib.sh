@@ -227,15 +227,24 @@ start_server() {
         cmd=(taskset -c "$cpus" "${cmd[@]}")
     fi
     # taskset execs the server, so $! is the server's own pid.
-    "${cmd[@]}" >>"$logf" 2>&1 &
+    launch_server "$name" "$port" "$logf" wait_ready "${cmd[@]}"
+    log "$name up: pid $SERVER_PID port $port${cpus:+ cpus $cpus}"
+}
+
+# launch_server NAME PORT LOG WAIT_FN CMD...: runs CMD in the background (output appended to
+# LOG), sets SERVER_PID and SERVER_PORT, registers the pid for cleanup, and waits with
+# `WAIT_FN PORT PID`; dies with LOG's tail if the server does not come up.
+launch_server() {
+    local name="$1" port="$2" logf="$3" wait_fn="$4"
+    shift 4
+    "$@" >>"$logf" 2>&1 &
     SERVER_PID=$!
     SERVER_PORT="$port"
     BENCH_PIDS+=("$SERVER_PID")
-    if ! wait_ready "$port" "$SERVER_PID"; then
+    if ! "$wait_fn" "$port" "$SERVER_PID"; then
         tail -n 20 "$logf" >&2 || true
         die "$name did not come up on port $port"
     fi
-    log "$name up: pid $SERVER_PID port $port${cpus:+ cpus $cpus}"
 }
 
 stop_server() {

@@ -53,7 +53,7 @@ import numpy as np
 import redis
 K = 10
 path, port, server_pid, efs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), [int(x) for x in sys.argv[4].split(",") if x]
-lib_cpu, rust_driver, clients = sys.argv[5], sys.argv[6], sys.argv[7]
+lib_cpu, rust_driver, clients, quant = sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8]
 b = open(path, "rb").read()
 assert b[:4] == b"MVEC"
 _, n, nq, dim, k = struct.unpack_from("<5I", b, 4)
@@ -77,8 +77,8 @@ def recall(labels):
 
 out = {"n": n, "dim": dim, "queries": nq}
 r = redis.Redis(port=port)
-r.execute_command("FT.CREATE", "idx", "SCHEMA", "v", "VECTOR", "HNSW", 6, "TYPE", "FLOAT32",
-                  "DIM", dim, "DISTANCE_METRIC", "L2")
+attrs = ["TYPE", "FLOAT32", "DIM", dim, "DISTANCE_METRIC", "L2"] + (["QUANTIZATION", quant] if quant else [])
+r.execute_command("FT.CREATE", "idx", "SCHEMA", "v", "VECTOR", "HNSW", len(attrs), *attrs)
 c0, t0 = cpu_secs(server_pid), time.perf_counter()
 for s in range(0, n, 1000):
     p = r.pipeline(transaction=False)
@@ -159,6 +159,12 @@ def main():
                     help="which one-connection client runs the queries")
     ap.add_argument("--rust-driver", default="", help="vector_resp binary (default: build it)")
     ap.add_argument("--target-dir", default=os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")))
+    ap.add_argument("--quant", choices=["TQ1", "TQ2", "TQ4", "TQ8"], default="",
+                    help="Moon's QUANTIZATION attribute on the vector field (default: none, FP32)")
+    ap.add_argument("--idle-poll-us", type=int, default=-1,
+                    help="the server's idle-poll-us (default: moon's default)")
+    ap.add_argument("--io", choices=["uring", "epoll"], default="",
+                    help="the server's I/O driver (default: moon's own choice)")
     args = ap.parse_args()
     py = ensure_venv(Path(args.venv))
     rust = args.rust_driver
@@ -168,6 +174,10 @@ def main():
     port = free_port()
     tmp = tempfile.mkdtemp(prefix="moon-vec-resp-")
     cmd = [args.moon, "--port", str(port), "--shards", "1", "--dir", tmp, "--appendonly", "no", "--save", ""]
+    if args.io:
+        cmd += ["--io", args.io]
+    if args.idle_poll_us >= 0:
+        cmd += ["--idle-poll-us", str(args.idle_poll_us)]
     if cpus:
         cmd = ["taskset", "-c", cpus[0]] + cmd
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "log"), "w"))
@@ -179,7 +189,7 @@ def main():
             except OSError:
                 time.sleep(0.05)
         client = [str(py), "-c", RUNNER, args.file, str(port), str(server.pid), args.efs, cpus[0] if cpus else "",
-                  rust, args.client]
+                  rust, args.client, args.quant]
         if len(cpus) > 1:
             client = ["taskset", "-c", cpus[1]] + client
         r = subprocess.run(client, capture_output=True, text=True)
@@ -192,7 +202,8 @@ def main():
     import json
     o = json.loads(r.stdout.strip().splitlines()[-1])
     print(f"dataset {Path(args.file).name}: n={o['n']} dim={o['dim']} queries={o['queries']}; one client; "
-          f"taskset server/client {args.cpus or 'none'}")
+          f"taskset server/client {args.cpus or 'none'}; quantization {args.quant or 'none (FP32)'}; "
+          f"io {args.io or 'default'}; idle-poll-us {args.idle_poll_us if args.idle_poll_us >= 0 else 'default'}")
     print(f"moon RESP insert: {o['moon_insert_wall']:.0f}/s wall, {o['moon_insert_cpu']:.0f}/s per server CPU second")
     print(f"hnswlib insert:   {o['hnswlib_insert_wall']:.0f}/s wall, {o['hnswlib_insert_cpu']:.0f}/s per CPU second")
     print("QPS/CPU s: per server CPU second (moon), per thread CPU second (hnswlib); "

@@ -223,7 +223,10 @@ impl Worker {
     /// The event loop; returns on shutdown.
     pub fn run(mut self) {
         let mut events = Vec::with_capacity(256);
-        let mut tick = Duration::from_millis(1000 / self.shared.config().hz.max(1));
+        let cfg = self.shared.config();
+        let mut tick = Duration::from_millis(1000 / cfg.hz.max(1));
+        let mut idle_poll = Duration::from_micros(cfg.idle_poll_us);
+        drop(cfg);
         while !self.shared.shutting_down() {
             let mut timeout = if self.has_queued_work() || !self.pending_events.is_empty() {
                 Duration::ZERO
@@ -242,6 +245,15 @@ impl Worker {
             if let Some(wait) = crate::pause::wait(&self) {
                 timeout = timeout.min(wait);
             }
+            events.clear();
+            // A snapshot's pauses between slices stay sleeps (see above).
+            if !timeout.is_zero()
+                && !idle_poll.is_zero()
+                && !self.persist.busy()
+                && self.idle_poll(idle_poll.min(timeout), &mut events)
+            {
+                timeout = Duration::ZERO;
+            }
             // Peers skip the eventfd write unless this shard may block (`Waker::park`): after
             // raising the flag, look at the rings once more.
             let parked = !timeout.is_zero();
@@ -251,7 +263,6 @@ impl Worker {
                     timeout = Duration::ZERO;
                 }
             }
-            events.clear();
             if let Err(e) = self.driver.poll(timeout, &mut events) {
                 tracing::error!(shard = self.id, "driver poll failed: {e}");
                 std::thread::sleep(Duration::from_millis(10));
@@ -274,7 +285,9 @@ impl Worker {
             if self.last_tick.elapsed() >= tick {
                 self.last_tick = Instant::now();
                 self.on_tick();
-                tick = Duration::from_millis(1000 / self.shared.config().hz.max(1));
+                let cfg = self.shared.config();
+                tick = Duration::from_millis(1000 / cfg.hz.max(1));
+                idle_poll = Duration::from_micros(cfg.idle_poll_us);
             }
             // MSETs queued by clients resumed since the first run (before their replies go).
             self.run_atomic_batch();
@@ -294,6 +307,28 @@ impl Worker {
             self.flush_outboxes();
         }
         self.persist_shutdown();
+    }
+
+    /// `idle-poll-us`: before blocking, poll the driver without blocking (yielding the CPU
+    /// between polls) for up to `spin`, while nothing is due. A request or a peer's message
+    /// that arrives meanwhile costs no wake-up: no sleep and IPI on this side, and no eventfd
+    /// write by peers, which skip it while the shard is not parked. True when something
+    /// arrived (its events are in `events`).
+    fn idle_poll(&mut self, spin: Duration, events: &mut Vec<Event>) -> bool {
+        let start = Instant::now();
+        loop {
+            if let Err(e) = self.driver.poll(Duration::ZERO, events) {
+                tracing::error!(shard = self.id, "driver poll failed: {e}");
+                return false;
+            }
+            if !events.is_empty() || self.has_queued_work() {
+                return true;
+            }
+            if start.elapsed() >= spin || self.shared.shutting_down() {
+                return false;
+            }
+            std::thread::yield_now();
+        }
     }
 
     fn has_queued_work(&self) -> bool {

@@ -132,7 +132,7 @@ class Server:
         self.name, self.port, self.proc, self.tmp = name, port, proc, tmp
 
     @staticmethod
-    def start(kind, moon_bin=None, shards=2):
+    def start(kind, moon_bin=None, shards=2, moon_args=()):
         port = free_port()
         tmp = tempfile.mkdtemp(prefix=f"graph-bench-{kind}-")
         pin = ["taskset", "-c", "0"] if can_pin() else []
@@ -145,7 +145,7 @@ class Server:
             if not moon_bin:
                 sys.exit("--server moon needs --moon-bin <path to the moon binary>")
             cmd = pin + [moon_bin, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp,
-                         "--shards", str(shards)]
+                         "--shards", str(shards)] + list(moon_args)
         log = open(os.path.join(tmp, "server.log"), "w")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.time() + 30
@@ -342,6 +342,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--server", choices=["falkordb", "moon"], help="start this server")
     ap.add_argument("--moon-bin", help="path to the moon binary (for --server moon / --compare)")
+    ap.add_argument("--moon-args", default="", help="extra moon flags, e.g. '--idle-poll-us 200'")
     ap.add_argument("--port", type=int, help="use an already running server on this port")
     ap.add_argument("--compare", action="store_true", help="run moon and falkordb, print moon/falkordb ratios")
     ap.add_argument("--nodes", type=int, default=100_000)
@@ -381,7 +382,7 @@ def main():
     if args.port and not kinds:
         results.append(run_server(Server(f"port{args.port}", args.port), args, data))
     for kind in kinds:
-        srv = Server.start(kind, args.moon_bin)
+        srv = Server.start(kind, args.moon_bin, moon_args=args.moon_args.split())
         try:
             results.append(run_server(srv, args, data))
         finally:

@@ -1,5 +1,6 @@
 //! Unit and property tests of the entry layout.
 
+use super::compact::{put_varint, varint_len};
 use super::*;
 use proptest::prelude::*;
 

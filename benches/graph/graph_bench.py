@@ -12,6 +12,8 @@ Invariants:
   a result (not an error) before it is timed.
 - Servers this script starts are pinned to CPU 0 and clients to CPU 1 when the machine has
   2+ CPUs (`taskset`/sched_setaffinity); it says so in the output.
+- With --compare both servers are loaded first and then measured interleaved, query by query
+  (run_servers), so machine noise falls on both sides of each ratio.
 
 See benches/graph/README.md.
 """
@@ -277,7 +279,8 @@ def measure(port, name, query, nodes, hub, clients, duration, seed, pin):
     return {"qps": len(lats) / max(wall, duration), "p50_ms": pct(0.50), "p99_ms": pct(0.99), "n": len(lats)}
 
 
-def run_server(server, args, data):
+def load_server(server, args, data):
+    """Load the dataset into one server; what run_servers needs of it afterwards."""
     people, pairs, hub, hub_deg, digest = data
     r = redis.Redis(port=server.port, socket_timeout=600)
     try:
@@ -290,26 +293,42 @@ def run_server(server, args, data):
     rss1 = rss_kb(r)
     print(f"[{server.name}] load: {ld['nodes_s']:.0f} nodes/s, {ld['edges_s']:.0f} edges/s; "
           f"RSS {rss0} -> {rss1} kB")
-    pin = can_pin() and server.proc is not None
-    rounds = []
+    return {"r": r, "load": ld, "rss0": rss0, "rss1": rss1}
+
+
+def run_servers(servers, args, data):
+    """Load every server, then measure them interleaved: each query and client count runs on
+    one server right after the other, so a slow spell of the (shared) machine hits both sides
+    of a ratio instead of one server's whole run."""
+    people, pairs, hub, hub_deg, digest = data
+    states = [load_server(s, args, data) for s in servers]
+    rounds = {s.name: [] for s in servers}
     for rd in range(args.rounds):
-        res = {}
+        res = {s.name: {} for s in servers}
         for name, query, _ in query_mix(len(people), hub):
             if args.only and name not in args.only.split(","):
                 continue
             for c in args.clients:
-                res[f"{name}@{c}"] = measure(server.port, name, query, len(people), hub, c,
-                                             args.duration, args.seed + rd, pin)
-                m = res[f"{name}@{c}"]
-                print(f"[{server.name}] round {rd + 1} {name:<14} x{c}: {m['qps']:9.1f} qps  "
-                      f"p50 {m['p50_ms']:8.3f} ms  p99 {m['p99_ms']:8.3f} ms")
-        rounds.append(res)
-    med = {}
-    for k in rounds[0]:
-        med[k] = {f: statistics.median(rr[k][f] for rr in rounds) for f in ("qps", "p50_ms", "p99_ms")}
-    return {"server": server.name, "load": ld, "rss_kb_before": rss0, "rss_kb_after_load": rss1,
-            "rss_kb_after_queries": rss_kb(r), "queries": med, "rounds": rounds,
-            "hub": hub, "hub_out_degree": hub_deg, "dataset_sha256": digest}
+                for server in servers:
+                    pin = can_pin() and server.proc is not None
+                    m = measure(server.port, name, query, len(people), hub, c, args.duration,
+                                args.seed + rd, pin)
+                    res[server.name][f"{name}@{c}"] = m
+                    print(f"[{server.name}] round {rd + 1} {name:<14} x{c}: {m['qps']:9.1f} qps  "
+                          f"p50 {m['p50_ms']:8.3f} ms  p99 {m['p99_ms']:8.3f} ms")
+        for server in servers:
+            rounds[server.name].append(res[server.name])
+    out = []
+    for server, st in zip(servers, states):
+        rs = rounds[server.name]
+        med = {}
+        for k in rs[0]:
+            med[k] = {f: statistics.median(rr[k][f] for rr in rs) for f in ("qps", "p50_ms", "p99_ms")}
+        out.append({"server": server.name, "load": st["load"], "rss_kb_before": st["rss0"],
+                    "rss_kb_after_load": st["rss1"], "rss_kb_after_queries": rss_kb(st["r"]),
+                    "queries": med, "rounds": rs, "hub": hub, "hub_out_degree": hub_deg,
+                    "dataset_sha256": digest})
+    return out
 
 
 def print_table(results):
@@ -364,6 +383,8 @@ def main():
     data = make_dataset(nodes, edges, args.seed, args.skew)
     print(f"dataset: {nodes} nodes, {edges} edges, seed {args.seed}, skew {args.skew}, "
           f"hub {data[2]} (out-degree {data[3]}), sha256 {data[4][:16]}... ({time.perf_counter() - t:.1f}s)")
+    from redis.utils import HIREDIS_AVAILABLE
+    print(f"client: redis-py {redis.__version__}, hiredis parser {'on' if HIREDIS_AVAILABLE else 'off'}")
     if can_pin():
         print("pinning: servers started here on CPU 0 (taskset), clients on CPU 1")
     else:
@@ -378,14 +399,15 @@ def main():
     else:
         sys.exit("choose --server, --port or --compare")
 
-    results = []
-    if args.port and not kinds:
-        results.append(run_server(Server(f"port{args.port}", args.port), args, data))
-    for kind in kinds:
-        srv = Server.start(kind, args.moon_bin, moon_args=args.moon_args.split())
-        try:
-            results.append(run_server(srv, args, data))
-        finally:
+    servers = []
+    try:
+        if args.port and not kinds:
+            servers.append(Server(f"port{args.port}", args.port))
+        for kind in kinds:
+            servers.append(Server.start(kind, args.moon_bin, moon_args=args.moon_args.split()))
+        results = run_servers(servers, args, data)
+    finally:
+        for srv in servers:
             srv.stop()
     print_table(results)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

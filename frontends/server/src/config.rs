@@ -841,14 +841,14 @@ impl Config {
     }
 }
 
+/// Upper bound of `idle-poll-us` (10 ms): past it a shard would mostly burn its core.
+pub const MAX_IDLE_POLL_US: u64 = 10_000;
+
 /// Documentation of the parameters: `(name, default, description)`, the source of the
 /// configuration reference `docs/config.md` ([`reference_markdown`]). `default` is `None`
 /// when the built-in value (as CONFIG GET shows it) says it all, `Some(text)` where it
 /// depends on the machine or needs words. A parameter of [`Config::params`] missing here is
 /// listed as undocumented, which `tests/docs_up_to_date.rs` rejects.
-/// Upper bound of `idle-poll-us` (10 ms): past it a shard would mostly burn its core.
-pub const MAX_IDLE_POLL_US: u64 = 10_000;
-
 pub const PARAM_DOCS: &[(&str, Option<&str>, &str)] = &[
     (
         "port",

@@ -89,8 +89,9 @@ fn smoke_uring() {
 /// large values, concurrent clients) works on both backends, a client blocked on one shard is
 /// woken by a push through the other, and the parameter is settable with Redis's range error.
 fn idle_poll(io: &str) {
-    smoke_with(&["--io", io, "--shards", "2", "--idle-poll-us", "300"]);
-    let s = Server::start(&["--io", io, "--shards", "2", "--idle-poll-us", "300"]);
+    let args = ["--io", io, "--shards", "2", "--idle-poll-us", "300"];
+    smoke_with(&args);
+    let s = Server::start(&args);
     // One key per shard: whichever shard each connection is on, one wake-up crosses shards.
     let mut waiter = s.conn();
     let mut pusher = s.conn();

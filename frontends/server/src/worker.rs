@@ -246,24 +246,22 @@ impl Worker {
                 timeout = timeout.min(wait);
             }
             events.clear();
-            // A snapshot's pauses between slices stay sleeps (see above).
-            if !timeout.is_zero()
+            // A snapshot's pauses between slices stay sleeps (see above). When the idle poll
+            // caught something, its events are this iteration's: no second poll.
+            let caught = !timeout.is_zero()
                 && !idle_poll.is_zero()
                 && !self.persist.busy()
-                && self.idle_poll(idle_poll.min(timeout), &mut events)
-            {
-                timeout = Duration::ZERO;
-            }
+                && self.idle_poll(idle_poll.min(timeout), &mut events);
             // Peers skip the eventfd write unless this shard may block (`Waker::park`): after
             // raising the flag, look at the rings once more.
-            let parked = !timeout.is_zero();
+            let parked = !caught && !timeout.is_zero();
             if parked {
                 self.shared.wakers[self.id].park();
                 if self.has_queued_work() {
                     timeout = Duration::ZERO;
                 }
             }
-            if let Err(e) = self.driver.poll(timeout, &mut events) {
+            if !caught && let Err(e) = self.driver.poll(timeout, &mut events) {
                 tracing::error!(shard = self.id, "driver poll failed: {e}");
                 std::thread::sleep(Duration::from_millis(10));
             }

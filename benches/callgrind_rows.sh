@@ -82,7 +82,7 @@ start_callgrind() {
     mkdir -p "$dir/data"
     local -a cmd=(valgrind --tool=callgrind "--callgrind-out-file=$dir/callgrind.out")
     case "$name" in
-        moon) cmd+=("$MOON_BIN" --port "$port" --bind 127.0.0.1 --shards 1
+        moon) cmd+=("$MOON_BIN" --port "$port" --bind 127.0.0.1 --shards "${MOON_SHARDS:-1}"
             --io "${MOON_IO:-uring}" --dir "$dir/data" --save '' --appendonly no
             --slowlog-log-slower-than -1)
             # Word splitting is wanted: MOON_EXTRA_ARGS is a flag list.

@@ -279,6 +279,57 @@ def measure(port, name, query, nodes, hub, clients, duration, seed, pin):
     return {"qps": len(lats) / max(wall, duration), "p50_ms": pct(0.50), "p99_ms": pct(0.99), "n": len(lats)}
 
 
+# ---------------------------------------------------------------- redis-benchmark as load generator
+
+RAND = object()  # a parameter redis-benchmark draws per request (`__rand_int__`, uniform over -r)
+
+
+def rb_params(name, hub):
+    """The parameters of query `name` for redis-benchmark: RAND where query_mix draws a uniform
+    node id (redis-benchmark draws each `__rand_int__` independently), fixed values otherwise."""
+    return {
+        "point_lookup": {"id": RAND}, "hop1_count": {"id": RAND}, "hop2_count": {"id": RAND},
+        "hop1_hub": {"id": hub}, "hop2_hub": {"id": hub}, "var1_3_count": {"id": RAND},
+        "shortest_path": {"a": RAND, "b": RAND}, "single_create": {"id": RAND},
+    }.get(name, {})
+
+
+def rb_query(q, params):
+    """The query as sent, with `__rand_int__` (12 zero-padded digits, which both servers read
+    as a decimal integer) in place of each RAND parameter."""
+    if not params:
+        return q
+    return "CYPHER " + " ".join(
+        f"`{k}`=__rand_int__" if v is RAND else f"`{k}`={cypher_literal(v)}"
+        for k, v in params.items()) + " " + q
+
+
+def rb_run(port, text, nodes, clients, n, pin):
+    """One redis-benchmark run of GRAPH.QUERY text --compact: (rps, p50 ms, p99 ms)."""
+    cmd = (["taskset", "-c", "1"] if pin else []) + [
+        "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(clients), "-n", str(n),
+        "-r", str(nodes), "--csv", "GRAPH.QUERY", KEY, text, "--compact"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0 or "Error" in out.stderr:
+        sys.exit(f"redis-benchmark failed: {out.stderr.strip()[:300]}")
+    rows = [line for line in out.stdout.splitlines() if line.startswith('"GRAPH.QUERY')]
+    if not rows:
+        sys.exit(f"no result row in redis-benchmark output: {out.stdout[:300]}")
+    f = [float(x.strip('"')) for x in rows[-1].split('","')[1:]]
+    # columns: rps, avg, min, p50, p95, p99, max
+    return f[0], f[3], f[5]
+
+
+def measure_rb(port, name, query, nodes, hub, clients, duration, pin):
+    """As measure, with redis-benchmark (C, one event loop for all clients) sending the
+    queries: a short probe sizes the counted run to about `duration` seconds."""
+    text = rb_query(query, rb_params(name, hub))
+    probe_rps, _, _ = rb_run(port, text, nodes, clients, max(20, 10 * clients), pin)
+    n = max(20 * clients, int(probe_rps * duration))
+    rps, p50, p99 = rb_run(port, text, nodes, clients, n, pin)
+    return {"qps": rps, "p50_ms": p50, "p99_ms": p99, "n": n}
+
+
 def load_server(server, args, data):
     """Load the dataset into one server; what run_servers needs of it afterwards."""
     people, pairs, hub, hub_deg, digest = data
@@ -302,6 +353,7 @@ def run_servers(servers, args, data):
     of a ratio instead of one server's whole run."""
     people, pairs, hub, hub_deg, digest = data
     states = [load_server(s, args, data) for s in servers]
+    st_of = {s.name: st for s, st in zip(servers, states)}
     rounds = {s.name: [] for s in servers}
     for rd in range(args.rounds):
         res = {s.name: {} for s in servers}
@@ -311,8 +363,16 @@ def run_servers(servers, args, data):
             for c in args.clients:
                 for server in servers:
                     pin = can_pin() and server.proc is not None
-                    m = measure(server.port, name, query, len(people), hub, c, args.duration,
-                                args.seed + rd, pin)
+                    if args.loadgen == "redis-benchmark":
+                        # The validity check of measure: the first reply is not an error.
+                        graph_query(st_of[server.name]["r"], query,
+                                    dict((n, g) for n, _, g in query_mix(len(people), hub))[name](
+                                        random.Random(args.seed)))
+                        m = measure_rb(server.port, name, query, len(people), hub, c,
+                                       args.duration, pin)
+                    else:
+                        m = measure(server.port, name, query, len(people), hub, c, args.duration,
+                                    args.seed + rd, pin)
                     res[server.name][f"{name}@{c}"] = m
                     print(f"[{server.name}] round {rd + 1} {name:<14} x{c}: {m['qps']:9.1f} qps  "
                           f"p50 {m['p50_ms']:8.3f} ms  p99 {m['p99_ms']:8.3f} ms")
@@ -374,6 +434,10 @@ def main():
     ap.add_argument("--clients", default="1,4", help="client process counts")
     ap.add_argument("--rounds", type=int, default=3, help="query rounds; the medians are reported")
     ap.add_argument("--only", help="comma-separated query names to run")
+    ap.add_argument("--loadgen", choices=["python", "redis-benchmark"], default="python",
+                    help="who sends the timed queries: one redis-py process per client, or "
+                         "redis-benchmark (C; all clients in one event loop, so 4 clients are "
+                         "not bound by the client CPU)")
     ap.add_argument("--json", default="target/graph-bench.json")
     args = ap.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
@@ -385,6 +449,9 @@ def main():
           f"hub {data[2]} (out-degree {data[3]}), sha256 {data[4][:16]}... ({time.perf_counter() - t:.1f}s)")
     from redis.utils import HIREDIS_AVAILABLE
     print(f"client: redis-py {redis.__version__}, hiredis parser {'on' if HIREDIS_AVAILABLE else 'off'}")
+    if args.loadgen == "redis-benchmark" and not shutil.which("redis-benchmark"):
+        sys.exit("--loadgen redis-benchmark needs redis-benchmark (Debian: apt-get install redis-tools)")
+    print(f"load generator: {args.loadgen}")
     if can_pin():
         print("pinning: servers started here on CPU 0 (taskset), clients on CPU 1")
     else:
@@ -414,7 +481,7 @@ def main():
     with open(args.json, "w") as f:
         json.dump({"nodes": nodes, "edges": edges, "seed": args.seed, "skew": args.skew,
                    "duration_s": args.duration, "clients": args.clients, "rounds": args.rounds,
-                   "pinned": can_pin(), "results": results}, f, indent=1)
+                   "pinned": can_pin(), "loadgen": args.loadgen, "results": results}, f, indent=1)
     print(f"JSON: {args.json}")
 
 

@@ -220,6 +220,16 @@ impl Graph {
         self.node_rec(id)?.props.get(key)
     }
 
+    /// Asks the CPU to start loading node `id`'s properties, which a scan reads a few nodes
+    /// later: each node's properties are their own allocation, so reading them one node after
+    /// another waits on a cache miss per node; prefetched ahead, the misses overlap.
+    #[inline]
+    pub fn prefetch_node_props(&self, id: NodeId) {
+        if let Some(rec) = self.node_rec(id) {
+            crate::prefetch::prefetch(rec.props.as_ptr());
+        }
+    }
+
     /// All live nodes in id order.
     pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.nodes

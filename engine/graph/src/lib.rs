@@ -27,6 +27,7 @@ mod ids;
 mod index;
 mod mutation;
 pub mod plan;
+mod prefetch;
 mod props;
 mod schema;
 mod snapshot;

@@ -62,6 +62,11 @@ impl PropMap {
         }
     }
 
+    /// Where the pairs live (for a cache prefetch; dangling but never read when empty).
+    pub(crate) fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr().cast()
+    }
+
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (PropKeyId, &Value)> {
         self.0.iter().map(|(k, v)| (*k, v))
     }

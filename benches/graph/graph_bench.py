@@ -146,8 +146,10 @@ class Server:
         else:
             if not moon_bin:
                 sys.exit("--server moon needs --moon-bin <path to the moon binary>")
+            # Persistence off, as FalkorDB above: otherwise moon's default save rules start a
+            # snapshot of the freshly loaded graph while queries are being timed.
             cmd = pin + [moon_bin, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp,
-                         "--shards", str(shards)] + list(moon_args)
+                         "--shards", str(shards), "--save", "", "--appendonly", "no"] + list(moon_args)
         log = open(os.path.join(tmp, "server.log"), "w")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.time() + 30

@@ -397,7 +397,9 @@ impl Adjacency {
         self.csr.entries.len()
     }
 
-    pub fn heap_size(&self) -> usize {
+    /// Estimated heap bytes, split into (CSR, everything else: delta, compaction underway,
+    /// dead set).
+    pub fn heap_split(&self) -> (usize, usize) {
         let delta = self.delta.capacity() * (4 + 24 + 8)
             + self.delta.values().map(|l| l.capacity() * 8).sum::<usize>();
         let build = self.build.as_ref().map_or(0, |b| {
@@ -407,11 +409,10 @@ impl Adjacency {
                 + b.entries.capacity() * 8
                 + b.dropped.capacity() * 8
         });
-        self.csr.heap_size()
-            + delta
-            + build
-            + self.dead.serialized_size()
-            + self.dead_per_node.capacity() * 12
+        (
+            self.csr.heap_size(),
+            delta + build + self.dead.serialized_size() + self.dead_per_node.capacity() * 12,
+        )
     }
 }
 

@@ -447,7 +447,15 @@ impl Graph {
     /// A merge costs about 5 units per entry of debt (it starts at a debt of a quarter of the
     /// CSR, each written edge is 2 entries), so merges keep pace with the writes that cause
     /// them and the delta stays bounded without any write paying for a whole rebuild.
+    ///
+    /// Also repacks the range indexes that received at least a quarter of their keys since
+    /// their last repack (`RangeIndex::needs_pack`; O(index) each, so O(1) per key inserted).
     pub fn maintain(&mut self, written: u64) {
+        for ix in &mut self.indexes {
+            if ix.needs_pack() {
+                ix.pack();
+            }
+        }
         if self.needs_compaction() {
             let budget = usize::try_from(written)
                 .unwrap_or(usize::MAX)
@@ -461,8 +469,16 @@ impl Graph {
     /// work on the adjacencies whose debt reaches a 64th of their CSR (see
     /// `Adjacency::needs_idle_compaction`), so a graph left with a delta after a bulk load ends
     /// up fully compacted. Returns whether such work remains.
+    ///
+    /// Also repacks the range indexes holding at least a 16th of their keys unpacked (the
+    /// tail of a bulk load; see `RangeIndex::needs_idle_pack`), one index per call, since a
+    /// repack is not bounded by `budget` (about 3 ms per 100,000 keys).
     pub fn compact_idle(&mut self, budget: usize) -> bool {
-        self.compact_step_by(budget, Adjacency::needs_idle_compaction);
+        if let Some(ix) = self.indexes.iter_mut().find(|ix| ix.needs_idle_pack()) {
+            ix.pack();
+        } else {
+            self.compact_step_by(budget, Adjacency::needs_idle_compaction);
+        }
         self.has_idle_debt()
     }
 
@@ -472,6 +488,7 @@ impl Graph {
             .iter()
             .flatten()
             .any(Adjacency::needs_idle_compaction)
+            || self.indexes.iter().any(RangeIndex::needs_idle_pack)
     }
 
     /// `compact_step`; with `eager`, any adjacency with debt is compacted, not only those the
@@ -535,25 +552,26 @@ impl Graph {
         }
     }
 
-    /// Estimated bytes held by the graph (GRAPH.MEMORY USAGE / MEMORY USAGE).
+    /// Estimated bytes held by the graph (GRAPH.MEMORY USAGE / MEMORY USAGE): the sum of
+    /// `memory_breakdown`.
     pub fn memory_usage(&self) -> usize {
+        self.memory_breakdown().iter().map(|(_, b)| b).sum()
+    }
+
+    /// `memory_usage` by structure, `(name, bytes)` (arrays by capacity, bitmaps by
+    /// serialized size, hash maps by capacity): for measurements and GRAPH.MEMORY-style reports.
+    pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
         use std::mem::size_of;
-        let nodes = self.nodes.capacity() * size_of::<Option<NodeRec>>()
-            + self
-                .nodes
-                .iter()
-                .flatten()
-                .map(|n| {
-                    n.props.heap_size()
-                        + if n.labels.spilled() {
-                            n.labels.capacity() * 4
-                        } else {
-                            0
-                        }
-                })
-                .sum::<usize>();
-        let edges = self.edges.capacity() * size_of::<EdgeRec>()
-            + self.edge_props.capacity() * (size_of::<(u32, PropMap)>() + 1)
+        let node_array = self.nodes.capacity() * size_of::<Option<NodeRec>>();
+        let (mut node_props, mut node_labels) = (0, 0);
+        for n in self.nodes.iter().flatten() {
+            node_props += n.props.heap_size();
+            if n.labels.spilled() {
+                node_labels += n.labels.capacity() * 4;
+            }
+        }
+        let edge_array = self.edges.capacity() * size_of::<EdgeRec>();
+        let edge_props = self.edge_props.capacity() * (size_of::<(u32, PropMap)>() + 1)
             + self
                 .edge_props
                 .values()
@@ -568,30 +586,38 @@ impl Graph {
             + self.edge_free.serialized_size()
             + self.edge_pending.capacity() * 12
             + self.self_loops.capacity() * 16;
-        let adj = self
-            .adj
-            .iter()
-            .flatten()
-            .map(Adjacency::heap_size)
-            .sum::<usize>();
-        let indexes = self
+        let (mut csr, mut delta) = (0, 0);
+        for a in self.adj.iter().flatten() {
+            let (c, d) = a.heap_split();
+            csr += c;
+            delta += d;
+        }
+        let range_indexes = self
             .indexes
             .iter()
             .map(RangeIndex::heap_size)
-            .sum::<usize>()
-            + self
-                .vector_indexes
-                .iter()
-                .map(GraphVectorIndex::heap_size)
-                .sum::<usize>();
-        size_of::<Graph>()
+            .sum::<usize>();
+        let vector_indexes = self
+            .vector_indexes
+            .iter()
+            .map(GraphVectorIndex::heap_size)
+            .sum::<usize>();
+        let schema = size_of::<Graph>()
             + self.schema.labels.heap_size()
             + self.schema.rel_types.heap_size()
-            + self.schema.prop_keys.heap_size()
-            + nodes
-            + edges
-            + bitmaps
-            + adj
-            + indexes
+            + self.schema.prop_keys.heap_size();
+        vec![
+            ("schema", schema),
+            ("node_array", node_array),
+            ("node_props", node_props),
+            ("node_labels", node_labels),
+            ("edge_array", edge_array),
+            ("edge_props", edge_props),
+            ("bitmaps", bitmaps),
+            ("adjacency_csr", csr),
+            ("adjacency_delta", delta),
+            ("range_indexes", range_indexes),
+            ("vector_indexes", vector_indexes),
+        ]
     }
 }

@@ -509,6 +509,7 @@ impl Graph {
                     }
                 }
             }
+            ix.pack();
         }
         self.indexes = indexes;
     }

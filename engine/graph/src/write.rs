@@ -655,6 +655,7 @@ impl Graph {
                 }
             }
         }
+        ix.pack();
         self.indexes.push(ix);
         self.record(|| Mutation::CreateIndex {
             entity,

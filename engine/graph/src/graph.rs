@@ -4,7 +4,7 @@
 //! Storage invariants:
 //! - `nodes[s]` is `Some` iff node slot `s` is live; `node_free` holds exactly the `None` slots
 //!   (reused lowest-first); `node_count` is the number of live slots.
-//! - `edges[s].rel == FREE` iff edge slot `s` is not live. A dead slot is either in `edge_free`
+//! - `edges.get(s)` is `None` (its `rel` is `FREE`) iff edge slot `s` is not live. A dead slot is either in `edge_free`
 //!   (reusable) or in `edge_pending` (still referenced by `pending` CSR adjacencies as a dead
 //!   entry: its id must not be reused before compaction drops those entries).
 //! - `label_nodes[l]` holds exactly the live nodes carrying label `l`; node label sets are
@@ -16,6 +16,7 @@
 //! constraints in `constraint.rs`.
 
 use crate::adjacency::Adjacency;
+use crate::edges::EdgeTable;
 use crate::ids::{EdgeId, LabelId, NodeId, PropKeyId, RelTypeId};
 use crate::index::{IndexEntity, IndexInfo, IndexKind, IndexRange, RangeIndex};
 use crate::mutation::Mutation;
@@ -38,23 +39,14 @@ pub(crate) struct NodeRec {
     pub props: PropMap,
 }
 
-/// 12 bytes: edge properties live in `Graph::edge_props`, keyed by slot, because most edges
-/// have none and the edge array is the largest per-edge cost after adjacency.
+/// One live edge's endpoints and type (stored column-wise by `EdgeTable`). Edge properties
+/// live in `Graph::edge_props`, keyed by slot, because most edges have none and the edge table
+/// is the largest per-edge cost after adjacency.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct EdgeRec {
     pub src: u32,
     pub dst: u32,
     pub rel: u32,
-}
-
-impl EdgeRec {
-    pub fn free() -> EdgeRec {
-        EdgeRec {
-            src: 0,
-            dst: 0,
-            rel: FREE,
-        }
-    }
 }
 
 /// A relationship's endpoints and type.
@@ -115,7 +107,7 @@ pub struct Graph {
     pub(crate) node_free: RoaringBitmap,
     pub(crate) node_count: u64,
     pub(crate) label_nodes: Vec<RoaringBitmap>,
-    pub(crate) edges: Vec<EdgeRec>,
+    pub(crate) edges: EdgeTable,
     /// Properties of the live edges that have any (no entry = no properties).
     pub(crate) edge_props: HashMap<u32, PropMap>,
     /// Returned by `edge_props` for an edge without properties (allocates nothing).
@@ -251,10 +243,8 @@ impl Graph {
 
     // ---- edges ----
 
-    pub(crate) fn edge_rec(&self, id: EdgeId) -> Option<&EdgeRec> {
-        self.edges
-            .get(id.slot()? as usize)
-            .filter(|e| e.rel != FREE)
+    pub(crate) fn edge_rec(&self, id: EdgeId) -> Option<EdgeRec> {
+        self.edges.get(id.slot()? as usize)
     }
 
     pub fn edge_exists(&self, id: EdgeId) -> bool {
@@ -301,7 +291,7 @@ impl Graph {
         self.edges
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.rel != FREE)
+            .filter_map(|(i, e)| Some((i, e?)))
             .map(|(i, e)| EdgeRef {
                 id: EdgeId(i as u64),
                 src: NodeId(u64::from(e.src)),
@@ -468,7 +458,8 @@ impl Graph {
     /// Compaction while no writes pace it (the server's idle tick): about `budget` units of
     /// work on the adjacencies whose debt reaches a 64th of their CSR (see
     /// `Adjacency::needs_idle_compaction`), so a graph left with a delta after a bulk load ends
-    /// up fully compacted. Returns whether such work remains.
+    /// up fully compacted. Returns whether such work remains; the call that leaves none also
+    /// trims the node and edge arrays' spare capacity (`shrink_slack`).
     ///
     /// Also repacks the range indexes holding at least a 16th of their keys unpacked (the
     /// tail of a bulk load; see `RangeIndex::needs_idle_pack`), one index per call, since a
@@ -479,7 +470,21 @@ impl Graph {
         } else {
             self.compact_step_by(budget, Adjacency::needs_idle_compaction);
         }
-        self.has_idle_debt()
+        let more = self.has_idle_debt();
+        if !more {
+            self.shrink_slack();
+        }
+        more
+    }
+
+    /// Gives back the spare capacity of the node and edge arrays where it exceeds an eighth of
+    /// their length: after a bulk load they can be up to half spare. Run when an idle
+    /// compaction ends (a copy of each array at most, amortised by the compaction's own cost).
+    pub(crate) fn shrink_slack(&mut self) {
+        if self.nodes.capacity() - self.nodes.len() > self.nodes.len() / 8 {
+            self.nodes.shrink_to_fit();
+        }
+        self.edges.shrink_slack();
     }
 
     /// Whether `compact_idle` has work to do.
@@ -570,7 +575,7 @@ impl Graph {
                 node_labels += n.labels.capacity() * 4;
             }
         }
-        let edge_array = self.edges.capacity() * size_of::<EdgeRec>();
+        let edge_array = self.edges.heap_size();
         let edge_props = self.edge_props.capacity() * (size_of::<(u32, PropMap)>() + 1)
             + self
                 .edge_props

@@ -21,6 +21,7 @@
 
 use hashbrown::HashMap;
 use roaring::RoaringBitmap;
+use smallvec::SmallVec;
 
 /// One adjacency entry: the node at the other end and the edge.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -126,10 +127,14 @@ impl Csr {
     }
 }
 
+/// One node's delta entries: up to two inline (no allocation), which is what most nodes of a
+/// bulk load's delta hold; the same 24 bytes as a `Vec`.
+type DeltaList = SmallVec<[Adj; 2]>;
+
 /// Work in progress of an incremental compaction.
 #[derive(Clone, Debug)]
 struct Build {
-    frozen: HashMap<u32, Vec<Adj>>,
+    frozen: HashMap<u32, DeltaList>,
     next: u32,
     limit: u32,
     offsets: Vec<u32>,
@@ -141,7 +146,7 @@ struct Build {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Adjacency {
     csr: Csr,
-    delta: HashMap<u32, Vec<Adj>>,
+    delta: HashMap<u32, DeltaList>,
     delta_len: usize,
     dead: RoaringBitmap,
     dead_per_node: HashMap<u32, u32>,
@@ -271,7 +276,7 @@ impl Adjacency {
             + self
                 .build
                 .as_ref()
-                .map_or(0, |b| b.frozen.values().map(Vec::len).sum())
+                .map_or(0, |b| b.frozen.values().map(|l| l.len()).sum())
     }
 
     /// Policy: compact once the debt is at least 1/4 of the CSR (amortising the O(CSR) rebuild
@@ -308,7 +313,7 @@ impl Adjacency {
         let frozen = std::mem::take(&mut self.delta);
         self.delta_len = 0;
         let limit = node_slots.max(self.csr.offsets.len().saturating_sub(1) as u32);
-        let cap = self.csr.entries.len() + frozen.values().map(Vec::len).sum::<usize>();
+        let cap = self.csr.entries.len() + frozen.values().map(|l| l.len()).sum::<usize>();
         self.build = Some(Build {
             frozen,
             next: 0,
@@ -400,11 +405,16 @@ impl Adjacency {
     /// Estimated heap bytes, split into (CSR, everything else: delta, compaction underway,
     /// dead set).
     pub fn heap_split(&self) -> (usize, usize) {
-        let delta = self.delta.capacity() * (4 + 24 + 8)
-            + self.delta.values().map(|l| l.capacity() * 8).sum::<usize>();
+        let lists = |m: &HashMap<u32, DeltaList>| {
+            m.capacity() * (std::mem::size_of::<(u32, DeltaList)>() + 1)
+                + m.values()
+                    .filter(|l| l.spilled())
+                    .map(|l| l.capacity() * 8)
+                    .sum::<usize>()
+        };
+        let delta = lists(&self.delta);
         let build = self.build.as_ref().map_or(0, |b| {
-            b.frozen.capacity() * (4 + 24 + 8)
-                + b.frozen.values().map(|l| l.capacity() * 8).sum::<usize>()
+            lists(&b.frozen)
                 + b.offsets.capacity() * 4
                 + b.entries.capacity() * 8
                 + b.dropped.capacity() * 8

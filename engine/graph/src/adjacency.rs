@@ -279,14 +279,16 @@ impl Adjacency {
                 .map_or(0, |b| b.frozen.values().map(|l| l.len()).sum())
     }
 
-    /// Policy: compact once the debt is at least 1/4 of the CSR (amortising the O(CSR) rebuild
-    /// to a few copies per write) and not tiny, or when a compaction is already underway.
+    /// Policy: compact once the debt is at least 1/16 of the CSR and not tiny, or when a
+    /// compaction is already underway. A sixteenth keeps the delta (a hash map entry per node,
+    /// several times the bytes of a CSR entry) small at the end of a bulk load, for about 17
+    /// entry copies per write, which is sequential and cheap next to the write itself.
     pub fn needs_compaction(&self) -> bool {
         if self.build.is_some() {
             return true;
         }
         let debt = self.delta_len + self.dead.len() as usize;
-        debt >= 64 && debt * 4 >= self.csr.entries.len()
+        debt >= 64 && debt * 16 >= self.csr.entries.len()
     }
 
     /// Idle policy (no writes to pace compaction): compact once the debt is a 64th of the CSR

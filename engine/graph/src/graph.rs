@@ -432,11 +432,12 @@ impl Graph {
     }
 
     /// Compaction paced by writes, for a caller that runs it after each write query: does
-    /// nothing unless some adjacency's policy asks for a merge, then about `32 × written + 1024`
+    /// nothing unless some adjacency's policy asks for a merge, then about `128 × written + 1024`
     /// units of work, where `written` is the number of entities the query created or deleted.
-    /// A merge costs about 5 units per entry of debt (it starts at a debt of a quarter of the
-    /// CSR, each written edge is 2 entries), so merges keep pace with the writes that cause
-    /// them and the delta stays bounded without any write paying for a whole rebuild.
+    /// A merge costs about 17 units per entry of debt (it starts at a debt of a sixteenth of
+    /// the CSR, each written edge is 2 entries), so a merge finishes within a few queries of
+    /// the writes that caused it (rather than holding the old and the new CSR over many), the
+    /// delta stays bounded, and no write pays for a whole rebuild.
     ///
     /// Also repacks the range indexes that received at least a quarter of their keys since
     /// their last repack (`RangeIndex::needs_pack`; O(index) each, so O(1) per key inserted).
@@ -449,7 +450,7 @@ impl Graph {
         if self.needs_compaction() {
             let budget = usize::try_from(written)
                 .unwrap_or(usize::MAX)
-                .saturating_mul(32)
+                .saturating_mul(128)
                 .saturating_add(1024);
             self.compact_step(budget);
         }

@@ -21,7 +21,7 @@
 use std::collections::BTreeSet;
 
 use crate::codec::{DecodeError, Reader, put_len, put_u8, put_u32};
-use crate::graph::{FREE, Graph, GraphError};
+use crate::graph::{Graph, GraphError};
 use crate::ids::{EdgeId, LabelId, NodeId, PropKeyId, RelTypeId};
 use crate::index::{IndexEntity, IndexKey, IndexRange};
 use crate::mutation::Mutation;
@@ -248,13 +248,8 @@ impl Graph {
                 .collect(),
             IndexEntity::RelType(t) => self
                 .edges
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.rel != FREE && e.rel == t.0)
-                .map(|(i, _)| {
-                    let s = i as u32;
-                    (s, self.edge_props.get(&s).unwrap_or(&self.no_props))
-                })
+                .of_type(t.0)
+                .map(|(s, _)| (s, self.edge_props.get(&s).unwrap_or(&self.no_props)))
                 .collect(),
         }
     }

@@ -4,7 +4,7 @@
 //! Storage invariants:
 //! - `nodes[s]` is `Some` iff node slot `s` is live; `node_free` holds exactly the `None` slots
 //!   (reused lowest-first); `node_count` is the number of live slots.
-//! - `edges[s].rel == FREE` iff edge slot `s` is not live. A dead slot is either in `edge_free`
+//! - `edges.get(s)` is `None` (its `rel` is `FREE`) iff edge slot `s` is not live. A dead slot is either in `edge_free`
 //!   (reusable) or in `edge_pending` (still referenced by `pending` CSR adjacencies as a dead
 //!   entry: its id must not be reused before compaction drops those entries).
 //! - `label_nodes[l]` holds exactly the live nodes carrying label `l`; node label sets are
@@ -16,6 +16,7 @@
 //! constraints in `constraint.rs`.
 
 use crate::adjacency::Adjacency;
+use crate::edges::EdgeTable;
 use crate::ids::{EdgeId, LabelId, NodeId, PropKeyId, RelTypeId};
 use crate::index::{IndexEntity, IndexInfo, IndexKind, IndexRange, RangeIndex};
 use crate::mutation::Mutation;
@@ -38,23 +39,14 @@ pub(crate) struct NodeRec {
     pub props: PropMap,
 }
 
-/// 12 bytes: edge properties live in `Graph::edge_props`, keyed by slot, because most edges
-/// have none and the edge array is the largest per-edge cost after adjacency.
+/// One live edge's endpoints and type (stored column-wise by `EdgeTable`). Edge properties
+/// live in `Graph::edge_props`, keyed by slot, because most edges have none and the edge table
+/// is the largest per-edge cost after adjacency.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct EdgeRec {
     pub src: u32,
     pub dst: u32,
     pub rel: u32,
-}
-
-impl EdgeRec {
-    pub fn free() -> EdgeRec {
-        EdgeRec {
-            src: 0,
-            dst: 0,
-            rel: FREE,
-        }
-    }
 }
 
 /// A relationship's endpoints and type.
@@ -115,7 +107,7 @@ pub struct Graph {
     pub(crate) node_free: RoaringBitmap,
     pub(crate) node_count: u64,
     pub(crate) label_nodes: Vec<RoaringBitmap>,
-    pub(crate) edges: Vec<EdgeRec>,
+    pub(crate) edges: EdgeTable,
     /// Properties of the live edges that have any (no entry = no properties).
     pub(crate) edge_props: HashMap<u32, PropMap>,
     /// Returned by `edge_props` for an edge without properties (allocates nothing).
@@ -261,10 +253,8 @@ impl Graph {
 
     // ---- edges ----
 
-    pub(crate) fn edge_rec(&self, id: EdgeId) -> Option<&EdgeRec> {
-        self.edges
-            .get(id.slot()? as usize)
-            .filter(|e| e.rel != FREE)
+    pub(crate) fn edge_rec(&self, id: EdgeId) -> Option<EdgeRec> {
+        self.edges.get(id.slot()? as usize)
     }
 
     pub fn edge_exists(&self, id: EdgeId) -> bool {
@@ -311,7 +301,7 @@ impl Graph {
         self.edges
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.rel != FREE)
+            .filter_map(|(i, e)| Some((i, e?)))
             .map(|(i, e)| EdgeRef {
                 id: EdgeId(i as u64),
                 src: NodeId(u64::from(e.src)),
@@ -452,16 +442,25 @@ impl Graph {
     }
 
     /// Compaction paced by writes, for a caller that runs it after each write query: does
-    /// nothing unless some adjacency's policy asks for a merge, then about `32 × written + 1024`
+    /// nothing unless some adjacency's policy asks for a merge, then about `128 × written + 1024`
     /// units of work, where `written` is the number of entities the query created or deleted.
-    /// A merge costs about 5 units per entry of debt (it starts at a debt of a quarter of the
-    /// CSR, each written edge is 2 entries), so merges keep pace with the writes that cause
-    /// them and the delta stays bounded without any write paying for a whole rebuild.
+    /// A merge costs about 17 units per entry of debt (it starts at a debt of a sixteenth of
+    /// the CSR, each written edge is 2 entries), so a merge finishes within a few queries of
+    /// the writes that caused it (rather than holding the old and the new CSR over many), the
+    /// delta stays bounded, and no write pays for a whole rebuild.
+    ///
+    /// Also repacks the range indexes that received at least a quarter of their keys since
+    /// their last repack (`RangeIndex::needs_pack`; O(index) each, so O(1) per key inserted).
     pub fn maintain(&mut self, written: u64) {
+        for ix in &mut self.indexes {
+            if ix.needs_pack() {
+                ix.pack();
+            }
+        }
         if self.needs_compaction() {
             let budget = usize::try_from(written)
                 .unwrap_or(usize::MAX)
-                .saturating_mul(32)
+                .saturating_mul(128)
                 .saturating_add(1024);
             self.compact_step(budget);
         }
@@ -470,10 +469,33 @@ impl Graph {
     /// Compaction while no writes pace it (the server's idle tick): about `budget` units of
     /// work on the adjacencies whose debt reaches a 64th of their CSR (see
     /// `Adjacency::needs_idle_compaction`), so a graph left with a delta after a bulk load ends
-    /// up fully compacted. Returns whether such work remains.
+    /// up fully compacted. Returns whether such work remains; the call that leaves none also
+    /// trims the node and edge arrays' spare capacity (`shrink_slack`).
+    ///
+    /// Also repacks the range indexes holding at least a 16th of their keys unpacked (the
+    /// tail of a bulk load; see `RangeIndex::needs_idle_pack`), one index per call, since a
+    /// repack is not bounded by `budget` (about 3 ms per 100,000 keys).
     pub fn compact_idle(&mut self, budget: usize) -> bool {
-        self.compact_step_by(budget, Adjacency::needs_idle_compaction);
-        self.has_idle_debt()
+        if let Some(ix) = self.indexes.iter_mut().find(|ix| ix.needs_idle_pack()) {
+            ix.pack();
+        } else {
+            self.compact_step_by(budget, Adjacency::needs_idle_compaction);
+        }
+        let more = self.has_idle_debt();
+        if !more {
+            self.shrink_slack();
+        }
+        more
+    }
+
+    /// Gives back the spare capacity of the node and edge arrays where it exceeds an eighth of
+    /// their length: after a bulk load they can be up to half spare. Run when an idle
+    /// compaction ends (a copy of each array at most, amortised by the compaction's own cost).
+    pub(crate) fn shrink_slack(&mut self) {
+        if self.nodes.capacity() - self.nodes.len() > self.nodes.len() / 8 {
+            self.nodes.shrink_to_fit();
+        }
+        self.edges.shrink_slack();
     }
 
     /// Whether `compact_idle` has work to do.
@@ -482,6 +504,7 @@ impl Graph {
             .iter()
             .flatten()
             .any(Adjacency::needs_idle_compaction)
+            || self.indexes.iter().any(RangeIndex::needs_idle_pack)
     }
 
     /// `compact_step`; with `eager`, any adjacency with debt is compacted, not only those the
@@ -545,25 +568,26 @@ impl Graph {
         }
     }
 
-    /// Estimated bytes held by the graph (GRAPH.MEMORY USAGE / MEMORY USAGE).
+    /// Estimated bytes held by the graph (GRAPH.MEMORY USAGE / MEMORY USAGE): the sum of
+    /// `memory_breakdown`.
     pub fn memory_usage(&self) -> usize {
+        self.memory_breakdown().iter().map(|(_, b)| b).sum()
+    }
+
+    /// `memory_usage` by structure, `(name, bytes)` (arrays by capacity, bitmaps by
+    /// serialized size, hash maps by capacity): for measurements and GRAPH.MEMORY-style reports.
+    pub fn memory_breakdown(&self) -> Vec<(&'static str, usize)> {
         use std::mem::size_of;
-        let nodes = self.nodes.capacity() * size_of::<Option<NodeRec>>()
-            + self
-                .nodes
-                .iter()
-                .flatten()
-                .map(|n| {
-                    n.props.heap_size()
-                        + if n.labels.spilled() {
-                            n.labels.capacity() * 4
-                        } else {
-                            0
-                        }
-                })
-                .sum::<usize>();
-        let edges = self.edges.capacity() * size_of::<EdgeRec>()
-            + self.edge_props.capacity() * (size_of::<(u32, PropMap)>() + 1)
+        let node_array = self.nodes.capacity() * size_of::<Option<NodeRec>>();
+        let (mut node_props, mut node_labels) = (0, 0);
+        for n in self.nodes.iter().flatten() {
+            node_props += n.props.heap_size();
+            if n.labels.spilled() {
+                node_labels += n.labels.capacity() * 4;
+            }
+        }
+        let edge_array = self.edges.heap_size();
+        let edge_props = self.edge_props.capacity() * (size_of::<(u32, PropMap)>() + 1)
             + self
                 .edge_props
                 .values()
@@ -578,30 +602,38 @@ impl Graph {
             + self.edge_free.serialized_size()
             + self.edge_pending.capacity() * 12
             + self.self_loops.capacity() * 16;
-        let adj = self
-            .adj
-            .iter()
-            .flatten()
-            .map(Adjacency::heap_size)
-            .sum::<usize>();
-        let indexes = self
+        let (mut csr, mut delta) = (0, 0);
+        for a in self.adj.iter().flatten() {
+            let (c, d) = a.heap_split();
+            csr += c;
+            delta += d;
+        }
+        let range_indexes = self
             .indexes
             .iter()
             .map(RangeIndex::heap_size)
-            .sum::<usize>()
-            + self
-                .vector_indexes
-                .iter()
-                .map(GraphVectorIndex::heap_size)
-                .sum::<usize>();
-        size_of::<Graph>()
+            .sum::<usize>();
+        let vector_indexes = self
+            .vector_indexes
+            .iter()
+            .map(GraphVectorIndex::heap_size)
+            .sum::<usize>();
+        let schema = size_of::<Graph>()
             + self.schema.labels.heap_size()
             + self.schema.rel_types.heap_size()
-            + self.schema.prop_keys.heap_size()
-            + nodes
-            + edges
-            + bitmaps
-            + adj
-            + indexes
+            + self.schema.prop_keys.heap_size();
+        vec![
+            ("schema", schema),
+            ("node_array", node_array),
+            ("node_props", node_props),
+            ("node_labels", node_labels),
+            ("edge_array", edge_array),
+            ("edge_props", edge_props),
+            ("bitmaps", bitmaps),
+            ("adjacency_csr", csr),
+            ("adjacency_delta", delta),
+            ("range_indexes", range_indexes),
+            ("vector_indexes", vector_indexes),
+        ]
     }
 }

@@ -20,6 +20,7 @@
 mod adjacency;
 mod codec;
 mod constraint;
+mod edges;
 pub mod exec;
 pub mod explain;
 mod graph;

@@ -18,6 +18,7 @@
 use crate::adjacency::build_all;
 use crate::codec::{DecodeError, Reader, put_len, put_str, put_u8, put_u32, put_u64};
 use crate::constraint::{ConstraintInfo, put_constraint, put_status, read_constraint, read_status};
+use crate::edges::EdgeTable;
 use crate::graph::{EdgeRec, Graph, NodeRec};
 use crate::ids::{LabelId, MAX_ENTITIES, PropKeyId, RelTypeId};
 use crate::index::{IndexEntity, IndexKind, RangeIndex};
@@ -81,15 +82,13 @@ impl Iterator for SnapshotChunks<'_> {
                     }
                     None => self.stage = Stage::Edges(0),
                 },
-                Stage::Edges(i) => match self.g.edges.get(i) {
-                    Some(e) => {
-                        if e.rel != crate::graph::FREE {
-                            encode_edge(&mut out, i, e, self.g.edge_props.get(&(i as u32)));
-                        }
-                        self.stage = Stage::Edges(i + 1);
+                Stage::Edges(i) if i < self.g.edges.len() => {
+                    if let Some(e) = self.g.edges.get(i) {
+                        encode_edge(&mut out, i, &e, self.g.edge_props.get(&(i as u32)));
                     }
-                    None => self.stage = Stage::Trailer,
-                },
+                    self.stage = Stage::Edges(i + 1);
+                }
+                Stage::Edges(_) => self.stage = Stage::Trailer,
                 Stage::Trailer => {
                     put_len(&mut out, self.g.indexes.len());
                     for ix in &self.g.indexes {
@@ -283,8 +282,8 @@ impl Graph {
             .filter(|&s| g.nodes[s as usize].is_none())
             .collect();
 
-        g.edges = Vec::with_capacity(edge_slots as usize);
-        g.edges.resize_with(edge_slots as usize, EdgeRec::free);
+        g.edges = EdgeTable::default();
+        g.edges.resize_free(edge_slots as usize);
         g.type_counts = vec![0; nt];
         let mut next = 0u64;
         for _ in 0..edge_count {
@@ -304,11 +303,14 @@ impl Graph {
                 return Err(r.err_at(at + 16, format!("unknown relationship type {rel}")));
             }
             let props = read_checked_props(&mut r, nk)?;
-            g.edges[id as usize] = EdgeRec {
-                src: src as u32,
-                dst: dst as u32,
-                rel,
-            };
+            g.edges.set(
+                id as usize,
+                EdgeRec {
+                    src: src as u32,
+                    dst: dst as u32,
+                    rel,
+                },
+            );
             if !props.is_empty() {
                 g.edge_props.insert(id as u32, props);
             }
@@ -319,7 +321,7 @@ impl Graph {
         }
         g.edge_count = edge_count;
         g.edge_free = (0..edge_slots as u32)
-            .filter(|&s| g.edges[s as usize].rel == crate::graph::FREE)
+            .filter(|&s| g.edges.rel(s as usize) == crate::graph::FREE)
             .collect();
 
         let nix = r.count(10)?;
@@ -387,8 +389,7 @@ impl Graph {
             edges
                 .iter()
                 .enumerate()
-                .filter(|(_, e)| e.rel != crate::graph::FREE)
-                .map(|(i, e)| (i as u32, e.src, e.dst, e.rel))
+                .filter_map(|(i, e)| e.map(|e| (i as u32, e.src, e.dst, e.rel)))
         });
         g.fill_indexes();
         for (entity, key, options, at, payload) in vectors {
@@ -501,7 +502,7 @@ impl Graph {
                 }
                 IndexEntity::RelType(RelTypeId(t)) => {
                     for (&s, props) in &self.edge_props {
-                        if self.edges[s as usize].rel == t
+                        if self.edges.rel(s as usize) == t
                             && let Some(v) = props.get(ix.key)
                         {
                             ix.insert(v, s);
@@ -509,6 +510,7 @@ impl Graph {
                     }
                 }
             }
+            ix.pack();
         }
         self.indexes = indexes;
     }

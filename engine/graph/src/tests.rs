@@ -340,9 +340,9 @@ fn idle_compaction_clears_debt_the_write_policy_leaves() {
         g.create_edge(s, d, knows, vec![]).unwrap();
     }
     g.compact_all();
-    // A debt under the write policy's quarter of the CSR, over the idle policy's 64th.
+    // A debt under the write policy's 16th of the CSR, over the idle policy's 64th.
     let mut last = None;
-    for i in 0..600u64 {
+    for i in 0..300u64 {
         last = Some(
             g.create_edge(n[(i % 200) as usize], n[0], knows, vec![])
                 .unwrap(),

@@ -154,7 +154,7 @@ impl Graph {
             .ok()
             .filter(|&s| s != u32::MAX)
             .ok_or(GraphError::CapacityExceeded)?;
-        self.edges.push(EdgeRec::free());
+        self.edges.push_free();
         Ok(s)
     }
 
@@ -168,7 +168,7 @@ impl Graph {
             return Ok(s);
         }
         if s as usize == self.edges.len() {
-            self.edges.push(EdgeRec::free());
+            self.edges.push_free();
             return Ok(s);
         }
         Err(GraphError::IdNotFree(id.0))
@@ -427,7 +427,7 @@ impl Graph {
     /// Everything of inserting an edge except its adjacency entries.
     fn insert_edge_rec(&mut self, s: u32, src: u32, dst: u32, rel: u32, props: PropMap) {
         debug_assert!(!self.edge_props.contains_key(&s));
-        debug_assert_eq!(self.edges[s as usize].rel, FREE);
+        debug_assert_eq!(self.edges.rel(s as usize), FREE);
         if src == dst {
             *self.self_loops.entry((rel, src)).or_insert(0) += 1;
         }
@@ -445,7 +445,7 @@ impl Graph {
                 vx.put(s, Some(v));
             }
         }
-        self.edges[s as usize] = EdgeRec { src, dst, rel };
+        self.edges.set(s as usize, EdgeRec { src, dst, rel });
         if !props.is_empty() {
             self.edge_props.insert(s, props);
         }
@@ -514,11 +514,7 @@ impl Graph {
         let edges = &self.edges;
         let slots = self.nodes.len() as u32;
         let mut built = crate::adjacency::build_all(slots, 1, || {
-            edges
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.rel == t)
-                .map(|(i, e)| (i as u32, e.src, e.dst, 0))
+            edges.of_type(t).map(|(i, e)| (i, e.src, e.dst, 0))
         });
         if let Some(pair) = built.pop() {
             self.adj[t as usize] = pair;
@@ -538,7 +534,9 @@ impl Graph {
     /// Deletes a relationship.
     pub fn delete_edge(&mut self, id: EdgeId) -> Result<()> {
         let s = self.live_edge_slot(id)?;
-        let rec = std::mem::replace(&mut self.edges[s as usize], EdgeRec::free());
+        let Some(rec) = self.edges.free(s as usize) else {
+            return Err(GraphError::EdgeNotFound(id));
+        };
         let props = self.edge_props.remove(&s).unwrap_or_default();
         let pair = &mut self.adj[rec.rel as usize];
         let dead = u8::from(pair[0].remove(rec.src, s) == Removed::Dead)
@@ -578,7 +576,7 @@ impl Graph {
     pub fn set_edge_props(&mut self, id: EdgeId, props: Vec<(PropKeyId, Value)>) -> Result<()> {
         let s = self.live_edge_slot(id)?;
         self.check_keys(&props)?;
-        let rel = self.edges[s as usize].rel;
+        let rel = self.edges.rel(s as usize);
         let map = self.edge_props.entry(s).or_default();
         for (k, v) in &props {
             let old = map.set(*k, v.clone());
@@ -647,7 +645,7 @@ impl Graph {
             }
             IndexEntity::RelType(t) => {
                 for (&s, props) in &self.edge_props {
-                    if self.edges[s as usize].rel == t.0
+                    if self.edges.rel(s as usize) == t.0
                         && let Some(v) = props.get(key)
                     {
                         ix.insert(v, s);
@@ -655,6 +653,7 @@ impl Graph {
                 }
             }
         }
+        ix.pack();
         self.indexes.push(ix);
         self.record(|| Mutation::CreateIndex {
             entity,
@@ -725,7 +724,7 @@ impl Graph {
                     .edge_props
                     .keys()
                     .copied()
-                    .filter(|&s| self.edges[s as usize].rel == t.0)
+                    .filter(|&s| self.edges.rel(s as usize) == t.0)
                     .collect();
                 slots.sort_unstable();
                 for s in slots {

@@ -8,8 +8,10 @@
 //! the process's RSS stays above its live memory. `malloc_trim(0)` returns every free page of
 //! every arena (madvise), which costs a walk of the free lists and later page faults when the
 //! pages are reused: it runs only after a write query that changed at least [`BIG_WRITE`]
-//! entities or carried [`BIG_TEXT`] bytes of query text, and when an idle compaction
-//! finishes, never after an ordinary query. Elsewhere than Linux with glibc it does nothing.
+//! entities or carried [`BIG_TEXT`] bytes of query text (at the end of the server loop's
+//! iteration, once that query's parameters, effect records and reply are freed:
+//! `Shard::release_if_requested`), and when an idle compaction finishes, never after an
+//! ordinary query. Elsewhere than Linux with glibc it does nothing.
 
 /// Entities created or deleted by one query from which its transients are worth returning.
 pub const BIG_WRITE: u64 = 4096;

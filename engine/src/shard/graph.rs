@@ -200,6 +200,15 @@ impl Shard {
         }
     }
 
+    /// Returns freed heap pages to the OS if a big graph write asked for it since the last
+    /// call (see `release`); the server loop calls it once per iteration, after the commands
+    /// of the iteration are done and their replies flushed, when their transients are free.
+    pub fn release_if_requested(&mut self) {
+        if std::mem::take(&mut self.release_requested) {
+            release::release_freed_memory();
+        }
+    }
+
     /// Lists the graph at `key` for idle compaction if it has debt (after a write to it).
     fn note_graph_debt(&mut self, db: usize, key: &Bytes, now_ms: u64) {
         let debt = self
@@ -322,7 +331,8 @@ impl Shard {
         if q.writes {
             self.note_graph_debt(db, &q.key, now);
             if churned >= release::BIG_WRITE || q.text.len() >= release::BIG_TEXT {
-                release::release_freed_memory();
+                // Not now: the query's parameters and effect records are still alive.
+                self.release_requested = true;
             }
         }
         if (created || !mutations.is_empty()) && self.wal_enabled() {

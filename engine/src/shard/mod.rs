@@ -155,6 +155,10 @@ pub struct Shard {
     /// Graph keys `(db, key)` whose adjacency may hold compaction debt that no write will pace
     /// away; the tick compacts them (`Shard::graph_tick`).
     graph_debt: Vec<(usize, bytes::Bytes)>,
+    /// A big graph write ran: its transients (parameters, effect records, WAL command) are
+    /// freed once the command is done, so the free pages are returned then
+    /// (`Shard::release_if_requested`, from the server loop after replies are flushed).
+    release_requested: bool,
 }
 
 const _: fn() = || {
@@ -189,6 +193,7 @@ impl Shard {
             search: crate::search::Registry::default(),
             search_contents: Default::default(),
             graph_debt: Vec::new(),
+            release_requested: false,
         }
     }
 

@@ -10,7 +10,8 @@
 //!
 //! Reports nodes/s, edges/s (wall and thread CPU; the machine is shared), the split of the edge
 //! load between prefix parsing and execution, the graph's own accounting
-//! (`Graph::memory_usage`) and the process RSS growth, per entity.
+//! (`Graph::memory_usage`, then per structure: `Graph::memory_breakdown`) and the process RSS
+//! growth, per entity; then the same after the idle compaction the server's tick would run.
 //!
 //! Run: `cargo run --release -p moon-cypher --example load_bench [-- <nodes> <edges> <batch>
 //! [nowal]]` (defaults 100000 1000000 5000, the script's defaults).
@@ -170,4 +171,23 @@ fn main() {
         mib(rss - rss0),
         (rss - rss0) as f64 / (n + e) as f64,
     );
+    let breakdown = |g: &Graph| {
+        for (k, b) in g.memory_breakdown() {
+            println!(
+                "  {k:16} {:8.2} MiB  {:6.1} B/node {:6.1} B/edge",
+                mib(b as u64),
+                b as f64 / n as f64,
+                b as f64 / e as f64
+            );
+        }
+    };
+    breakdown(&g);
+    // What the server's idle tick does next: merge the rest of the delta, trim array slack.
+    while g.compact_idle(256 * 1024) {}
+    println!(
+        "after idle compaction: memory_usage {:.1} MiB, RSS growth {:.1} MiB",
+        mib(g.memory_usage() as u64),
+        mib(rss_bytes() - rss0)
+    );
+    breakdown(&g);
 }

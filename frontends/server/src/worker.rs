@@ -303,6 +303,7 @@ impl Worker {
             self.release_wal_held();
             self.flush_conns();
             self.flush_outboxes();
+            self.shard.release_if_requested();
         }
         self.persist_shutdown();
     }

@@ -62,9 +62,10 @@ impl PropMap {
         }
     }
 
-    /// Where the pairs live (for a cache prefetch; dangling but never read when empty).
-    pub(crate) fn as_ptr(&self) -> *const u8 {
-        self.0.as_ptr().cast()
+    /// Where the pairs live and how many bytes they take (for a cache prefetch; the pointer
+    /// dangles, but is never read, when there are none).
+    pub(crate) fn raw_extent(&self) -> (*const u8, usize) {
+        (self.0.as_ptr().cast(), std::mem::size_of_val(&*self.0))
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (PropKeyId, &Value)> {

@@ -220,10 +220,12 @@ impl Graph {
         if let Some(rec) = self.node_rec(id) {
             // A pair is 40 bytes, so a node's few properties span two or three cache lines,
             // and the property a scan reads is as likely to be in the last as in the first.
-            let (start, len) = rec.props.raw_extent();
-            crate::prefetch::prefetch(start);
-            if len > 64 {
-                crate::prefetch::prefetch(start.wrapping_add(len - 1));
+            let pairs = rec.props.pairs();
+            moon_vector::kernels::prefetch(pairs);
+            if std::mem::size_of_val(pairs) > 64
+                && let Some(last) = pairs.last()
+            {
+                moon_vector::kernels::prefetch(std::slice::from_ref(last));
             }
         }
     }

@@ -28,7 +28,6 @@ mod ids;
 mod index;
 mod mutation;
 pub mod plan;
-mod prefetch;
 mod props;
 mod schema;
 mod snapshot;

@@ -325,9 +325,7 @@ pub(super) fn seek_hits(
     // Re-check: the index treats 1 and 1.0 alike, and the fallback scans all.
     let mut out = Vec::new();
     for (j, &n) in hits.iter().enumerate() {
-        if let Some(&ahead) = hits.get(j + PREFETCH_AHEAD) {
-            gr.prefetch_node_props(ahead);
-        }
+        prefetch_ahead(gr, &hits, j);
         if gr.node_property(n, k).and_then(|p| p.cypher_eq(&v)) == Some(true) {
             out.push(n);
         }
@@ -358,9 +356,7 @@ pub(super) fn scan_hits(
     let mut out = Vec::new();
     let cands = index_candidates(gr, l, k, cmp, &v);
     for (j, &n) in cands.iter().enumerate() {
-        if let Some(&ahead) = cands.get(j + PREFETCH_AHEAD) {
-            gr.prefetch_node_props(ahead);
-        }
+        prefetch_ahead(gr, &cands, j);
         if let Some(hit) = int_cmp(cmp, gr.node_property(n, k), &v) {
             if hit {
                 out.push(n);
@@ -457,6 +453,15 @@ struct Pipe<'a, 'p> {
 /// enough that a miss (~100 ns) is covered by the rows streamed meanwhile, near enough that
 /// the lines are still in L1 when read.
 const PREFETCH_AHEAD: usize = 8;
+
+/// In a scan over `ids` that is at `ids[i]`: prefetches the properties of the node
+/// [`PREFETCH_AHEAD`] places on.
+#[inline]
+fn prefetch_ahead(g: &Graph, ids: &[NodeId], i: usize) {
+    if let Some(&ahead) = ids.get(i + PREFETCH_AHEAD) {
+        g.prefetch_node_props(ahead);
+    }
+}
 
 /// Restores a slot's previous value when a generator step finishes with it.
 fn swap_in(row: &mut Row, slot: Slot, v: RV) -> RV {
@@ -642,9 +647,7 @@ impl Pipe<'_, '_> {
         let old = swap_in(row, slot, NULL);
         let mut res = Ok(());
         for (k, &n) in nodes.iter().enumerate() {
-            if let Some(&ahead) = nodes.get(k + PREFETCH_AHEAD) {
-                self.g.prefetch_node_props(ahead);
-            }
+            prefetch_ahead(self.g, &nodes, k);
             set(row, slot, RV::Node(n));
             res = self.stream(i + 1, row, sink);
             if res.is_err() {

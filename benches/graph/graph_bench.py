@@ -146,7 +146,7 @@ class Server:
         else:
             if not moon_bin:
                 sys.exit("--server moon needs --moon-bin <path to the moon binary>")
-            # Persistence off, as FalkorDB above: otherwise moon's default save rules start a
+            # Persistence off, as FalkorDB above: otherwise moon's default save rules may start a
             # snapshot of the freshly loaded graph while queries are being timed.
             cmd = pin + [moon_bin, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp,
                          "--shards", str(shards), "--save", "", "--appendonly", "no"] + list(moon_args)
@@ -286,14 +286,12 @@ def measure(port, name, query, nodes, hub, clients, duration, seed, pin):
 RAND = object()  # a parameter redis-benchmark draws per request (`__rand_int__`, uniform over -r)
 
 
-def rb_params(name, hub):
-    """The parameters of query `name` for redis-benchmark: RAND where query_mix draws a uniform
-    node id (redis-benchmark draws each `__rand_int__` independently), fixed values otherwise."""
-    return {
-        "point_lookup": {"id": RAND}, "hop1_count": {"id": RAND}, "hop2_count": {"id": RAND},
-        "hop1_hub": {"id": hub}, "hop2_hub": {"id": hub}, "var1_3_count": {"id": RAND},
-        "shortest_path": {"a": RAND, "b": RAND}, "single_create": {"id": RAND},
-    }.get(name, {})
+class RandDraws:
+    """Stands in for the rng of query_mix's parameter generators: every uniform node id they
+    would draw becomes RAND (redis-benchmark draws each `__rand_int__` independently)."""
+
+    def randrange(self, _n):
+        return RAND
 
 
 def rb_query(q, params):
@@ -322,10 +320,13 @@ def rb_run(port, text, nodes, clients, n, pin):
     return f[0], f[3], f[5]
 
 
-def measure_rb(port, name, query, nodes, hub, clients, duration, pin):
+def measure_rb(port, name, query, nodes, hub, clients, duration, seed, pin):
     """As measure, with redis-benchmark (C, one event loop for all clients) sending the
     queries: a short probe sizes the counted run to about `duration` seconds."""
-    text = rb_query(query, rb_params(name, hub))
+    gen = dict((n, g) for n, _, g in query_mix(nodes, hub))[name]
+    # measure's validity check: the first reply must not be an error.
+    graph_query(redis.Redis(port=port, socket_timeout=300), query, gen(random.Random(seed)))
+    text = rb_query(query, gen(RandDraws()))
     probe_n = max(20, 10 * clients)
     t = time.perf_counter()
     rb_run(port, text, nodes, clients, probe_n, pin)
@@ -359,7 +360,6 @@ def run_servers(servers, args, data):
     of a ratio instead of one server's whole run."""
     people, pairs, hub, hub_deg, digest = data
     states = [load_server(s, args, data) for s in servers]
-    st_of = {s.name: st for s, st in zip(servers, states)}
     rounds = {s.name: [] for s in servers}
     for rd in range(args.rounds):
         res = {s.name: {} for s in servers}
@@ -370,12 +370,8 @@ def run_servers(servers, args, data):
                 for server in servers:
                     pin = can_pin() and server.proc is not None
                     if args.loadgen == "redis-benchmark":
-                        # The validity check of measure: the first reply is not an error.
-                        graph_query(st_of[server.name]["r"], query,
-                                    dict((n, g) for n, _, g in query_mix(len(people), hub))[name](
-                                        random.Random(args.seed)))
                         m = measure_rb(server.port, name, query, len(people), hub, c,
-                                       args.duration, pin)
+                                       args.duration, args.seed + rd, pin)
                     else:
                         m = measure(server.port, name, query, len(people), hub, c, args.duration,
                                     args.seed + rd, pin)

@@ -150,8 +150,8 @@ prepare_servers() {
         case "$server" in
             redis) ;;
             valkey) VALKEY_BIN="$(valkey_binary)" ;;
-            moon) build_moon ;;
-            *) die "unknown server '$server' (expected moon, redis, valkey)" ;;
+            moon | moonb) build_moon ;;
+            *) die "unknown server '$server' (expected moon, moonb, redis, valkey)" ;;
         esac
     done
 }
@@ -202,17 +202,25 @@ start_server() {
     case "$name" in
         redis) cmd=(redis-server) ;;
         valkey) cmd=("$VALKEY_BIN") ;;
-        moon) cmd=("$MOON_BIN" --port "$port" --bind 127.0.0.1 --shards "$shards"
-            --io "${MOON_IO:-uring}" --dir "$dir") ;;
+        moon | moonb) cmd=("${MOONB_BIN:-$MOON_BIN}" --port "$port" --bind 127.0.0.1
+            --shards "$shards" --io "${MOON_IO:-uring}" --dir "$dir") ;;
         *) die "unknown server $name" ;;
     esac
-    if [[ "$name" != moon ]]; then
+    if [[ "$name" == moon ]]; then
+        cmd[0]="$MOON_BIN"
+    fi
+    if [[ "$name" != moon* ]]; then
         cmd+=(--port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir"
             --daemonize no --logfile "$logf")
     else
         # Word splitting is wanted: MOON_EXTRA_ARGS is a flag list.
         # shellcheck disable=SC2206
         local -a extra=(${MOON_EXTRA_ARGS:-})
+        if [[ "$name" == moonb ]]; then
+            # A second moon (A/B in one run): its own binary and flags.
+            # shellcheck disable=SC2206
+            extra=(${MOONB_EXTRA_ARGS:-})
+        fi
         # Persistence off like the references, unless MOON_EXTRA_ARGS sets it (clap refuses a
         # flag given twice).
         if ! moon_args_have --save "${extra[@]}"; then

@@ -45,6 +45,9 @@ pub struct Cli {
     /// Microseconds a shard polls without blocking before it sleeps (0: off).
     #[arg(long = "idle-poll-us")]
     pub idle_poll_us: Option<u64>,
+    /// Move a connection to the shard its keys live on (yes|no).
+    #[arg(long = "migrate-connections")]
+    pub migrate_connections: Option<String>,
     /// Maximum size of a single bulk string / string value.
     #[arg(long = "proto-max-bulk-len")]
     pub proto_max_bulk_len: Option<String>,
@@ -147,6 +150,9 @@ pub struct Config {
     pub hz: u64,
     /// `idle-poll-us` (Moon): how long an idle shard keeps polling before it blocks.
     pub idle_poll_us: u64,
+    /// `migrate-connections` (Moon): move a connection whose keyed commands keep going to one
+    /// other shard onto that shard (`migrate.rs`).
+    pub migrate_connections: bool,
     /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds a script runs before
     /// other clients get BUSY.
     pub busy_reply_threshold_ms: u64,
@@ -237,6 +243,7 @@ impl Default for Config {
             requirepass: None,
             hz: 10,
             idle_poll_us: 0,
+            migrate_connections: true,
             busy_reply_threshold_ms: 5000,
             proto_max_bulk_len: 512 * 1024 * 1024,
             loglevel: "notice".into(),
@@ -361,7 +368,7 @@ impl Config {
             }
             cfg.config_file = Some(path.clone());
         }
-        let flags: [(&str, Option<String>); 25] = [
+        let flags: [(&str, Option<String>); 26] = [
             ("port", cli.port.map(|v| v.to_string())),
             ("bind", cli.bind),
             ("shards", cli.shards.map(|v| v.to_string())),
@@ -370,6 +377,7 @@ impl Config {
             ("requirepass", cli.requirepass),
             ("hz", cli.hz.map(|v| v.to_string())),
             ("idle-poll-us", cli.idle_poll_us.map(|v| v.to_string())),
+            ("migrate-connections", cli.migrate_connections),
             ("proto-max-bulk-len", cli.proto_max_bulk_len),
             ("loglevel", cli.loglevel),
             ("logfile", cli.logfile),
@@ -477,6 +485,7 @@ impl Config {
             "idle-poll-us" => {
                 self.idle_poll_us = ranged_int(value, 0, MAX_IDLE_POLL_US as i64)? as u64
             }
+            "migrate-connections" => self.migrate_connections = yes_no(value)?,
             "busy-reply-threshold" | "lua-time-limit" => self.busy_reply_threshold_ms = int(value)?,
             "proto-max-bulk-len" => {
                 let n = parse_memory(value).context("argument must be a memory value")?;
@@ -632,6 +641,15 @@ impl Config {
             ("requirepass", self.requirepass.clone().unwrap_or_default()),
             ("hz", self.hz.to_string()),
             ("idle-poll-us", self.idle_poll_us.to_string()),
+            (
+                "migrate-connections",
+                if self.migrate_connections {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_string(),
+            ),
             (
                 "busy-reply-threshold",
                 self.busy_reply_threshold_ms.to_string(),
@@ -796,6 +814,7 @@ impl Config {
                 | "acllog-max-len"
                 | "hz"
                 | "idle-poll-us"
+                | "migrate-connections"
                 | "busy-reply-threshold"
                 | "lua-time-limit"
                 | "proto-max-bulk-len"
@@ -884,6 +903,11 @@ pub const PARAM_DOCS: &[(&str, Option<&str>, &str)] = &[
         "hz",
         None,
         "Background task frequency per second (active expiry, idle timeouts, metrics publication), 1..500.",
+    ),
+    (
+        "migrate-connections",
+        None,
+        "yes: a connection whose keyed commands keep going to one other shard (32 in a row, twice that after each move) moves to that shard, so they run there instead of being forwarded (Moon only; as Dragonfly's migrate_connections).",
     ),
     (
         "idle-poll-us",

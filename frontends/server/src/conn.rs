@@ -30,7 +30,7 @@ pub enum Finish {
     /// A SCAN walking the shards (see `scan.rs`); completed with the final reply.
     Scan(Box<crate::scan::ScanState>),
     /// Arbitrary merge of closure results (INFO, CLIENT LIST ...).
-    Custom(Box<dyn FnOnce(Vec<Part>) -> Reply>),
+    Custom(Box<dyn FnOnce(Vec<Part>) -> Reply + Send>),
 }
 
 /// One part's result.
@@ -173,6 +173,8 @@ pub struct Conn {
     pub obuf_soft_since: Option<Instant>,
     /// The TLS session of a connection accepted on `tls-port` (None: plain TCP).
     pub tls: Option<Box<crate::tls::TlsSession>>,
+    /// Where its keyed commands run, for connection migration (`migrate.rs`).
+    pub affinity: crate::migrate::Affinity,
 }
 
 impl Conn {
@@ -220,6 +222,7 @@ impl Conn {
             inflight: 0,
             obuf_soft_since: None,
             tls: None,
+            affinity: crate::migrate::Affinity::default(),
         }
     }
 

@@ -280,7 +280,7 @@ impl Worker {
         &mut self,
         conn: &mut Conn,
         make: impl Fn() -> CallFn,
-        finish: Box<dyn FnOnce(Vec<Part>) -> Reply>,
+        finish: Box<dyn FnOnce(Vec<Part>) -> Reply + Send>,
     ) {
         let shards = self.shared.shards();
         let seq = conn.defer(shards, Finish::Custom(finish));

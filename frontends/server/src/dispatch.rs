@@ -315,6 +315,7 @@ impl Worker {
     }
 
     fn run_on(&mut self, conn: &mut Conn, owner: usize, ctx: ExecCtx, op: Op) {
+        self.note_owner(conn, owner);
         if owner == self.id {
             let reply = self.shard.apply(&ctx, &op);
             self.reply_counted(conn, reply);

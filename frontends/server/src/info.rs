@@ -55,6 +55,8 @@ pub struct ShardReport {
     pub outbox_backlogged: usize,
     /// Bytes held by this shard's client buffers.
     pub client_bytes: u64,
+    /// Connections moved to this shard (`migrate.rs`).
+    pub migrated_in: u64,
 }
 
 /// Collect this worker's report (runs on the worker's thread).
@@ -86,6 +88,7 @@ pub fn report(w: &mut Worker) -> ShardReport {
         errorstats: crate::monitor::error_counts(),
         inbox_depth: w.inboxes.iter().map(|c| c.slots()).sum(),
         outbox_backlogged: w.outboxes.iter().filter(|o| o.backlogged()).count(),
+        migrated_in: w.stats.migrated_in,
         client_bytes: w
             .conns
             .values()
@@ -430,6 +433,8 @@ pub fn format(shared: &Shared, sections: &[&str], reports: &[ShardReport]) -> St
                     kv(field, "0".into());
                 }
                 kv("total_error_replies", sum(&|r| r.errors).to_string());
+                // Moon: connections moved between shards (`migrate-connections`).
+                kv("migrated_connections", sum(&|r| r.migrated_in).to_string());
                 kv("dump_payload_sanitizations", "0".into());
                 kv("total_reads_processed", sum(&|r| r.commands).to_string());
                 kv("total_writes_processed", sum(&|r| r.commands).to_string());

@@ -27,6 +27,7 @@ pub mod latency;
 mod limits;
 mod mailbox;
 mod memory_cmds;
+mod migrate;
 mod monitor;
 mod multi;
 mod pause;

@@ -73,6 +73,8 @@ pub enum Msg {
         to: Option<ReplyTo>,
         batch: std::sync::Arc<crate::pubsub::Batch>,
     },
+    /// A connection moving to the destination (`migrate.rs`).
+    Adopt(Box<crate::migrate::Moving>),
 }
 
 /// The sending half towards one destination.

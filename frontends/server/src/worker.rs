@@ -47,6 +47,10 @@ pub struct WorkerStats {
     pub error_replies: u64,
     /// Per command (lowercase name).
     pub cmdstats: HashMap<String, CmdStat>,
+    /// Connections moved to this shard (`migrate.rs`).
+    pub migrated_in: u64,
+    /// Connections moved away from this shard.
+    pub migrated_out: u64,
 }
 
 /// One shard thread's state.
@@ -98,6 +102,10 @@ pub struct Worker {
     pub(crate) fwd_out: Vec<crate::fwd::ReplyBatch>,
     /// Cross-shard MSET/MSETNX waiting for this iteration's batch (`atomic_batch.rs`).
     pub(crate) atomic_queue: Vec<crate::atomic_batch::Queued>,
+    /// `migrate-connections`, as of the last tick.
+    pub(crate) migrate_connections: bool,
+    /// Connections that should move to another shard once idle (`migrate.rs`).
+    pub(crate) migrations: Vec<ConnToken>,
 }
 
 /// A newly accepted connection, counted (and told off when over `maxclients`).
@@ -217,6 +225,8 @@ impl Worker {
             observe: crate::monitor::Observe::default(),
             obuf: crate::limits::Guard::new(cfg.client_output_buffer_limit),
             held: crate::pause::Held::default(),
+            migrate_connections: cfg.migrate_connections,
+            migrations: Vec::new(),
         }
     }
 
@@ -286,6 +296,7 @@ impl Worker {
                 let cfg = self.shared.config();
                 tick = Duration::from_millis(1000 / cfg.hz.max(1));
                 idle_poll = Duration::from_micros(cfg.idle_poll_us);
+                self.migrate_connections = cfg.migrate_connections;
             }
             // MSETs queued by clients resumed since the first run (before their replies go).
             self.run_atomic_batch();
@@ -302,6 +313,7 @@ impl Worker {
             self.wal_drop_unacked();
             self.release_wal_held();
             self.flush_conns();
+            self.start_migrations();
             self.flush_outboxes();
             self.shard.release_if_requested();
         }
@@ -364,6 +376,7 @@ impl Worker {
                 }
             }
             Event::Closed(token) => self.drop_conn(token),
+            Event::Detached(token, handoff) => self.on_detached(token, handoff),
             Event::Wake => {}
         }
     }
@@ -395,7 +408,7 @@ impl Worker {
     }
 
     /// Parse and run every complete command in the connection's buffer.
-    fn process_input(&mut self, conn: &mut Conn) {
+    pub(crate) fn process_input(&mut self, conn: &mut Conn) {
         if self
             .limits
             .query_buffer_exceeded(conn.rbuf.len(), !conn.authed)
@@ -671,6 +684,7 @@ impl Worker {
             Msg::Freeze { ack, work } => self.serve_frozen(ack, work),
             Msg::Block(waiter) => self.register_waiter(*waiter, true),
             Msg::Publish { to, batch } => self.on_publish(to, &batch),
+            Msg::Adopt(moving) => self.adopt(*moving),
         }
     }
 

@@ -23,7 +23,7 @@ use mio::unix::SourceFd;
 use mio::{Interest, Token};
 
 use super::pool::{BufPool, Slab};
-use super::{ConnToken, Driver, Event, IoBackend, Listeners, Waker};
+use super::{ConnToken, Driver, Event, Handoff, IoBackend, Listeners, Waker};
 
 const TLS_LISTENER: Token = Token(usize::MAX - 2);
 const LISTENER: Token = Token(usize::MAX - 1);
@@ -131,29 +131,41 @@ impl EpollDriver {
     }
 
     fn register(&mut self, stream: TcpStream, peer: SocketAddr, tls: bool) {
+        if let Some(token) = self.register_conn(stream, Some(peer), tls) {
+            self.ready.push(Event::Accepted(token));
+        }
+    }
+
+    /// Add a connection to the slab and to epoll (which reports it readable at once if bytes
+    /// are already waiting, so an adopted socket loses nothing).
+    fn register_conn(
+        &mut self,
+        stream: TcpStream,
+        peer: Option<SocketAddr>,
+        tls: bool,
+    ) -> Option<ConnToken> {
         // Best effort: a socket that refuses NODELAY still works.
         let _ = stream.set_nodelay(true);
         let conn = Conn {
             stream,
-            peer: Some(peer),
+            peer,
             tls,
             send: None,
             send_off: 0,
         };
         let (token, _) = self.conns.insert(conn);
-        let Some(conn) = self.conns.get_mut(token) else {
-            return;
-        };
+        let conn = self.conns.get_mut(token)?;
         let interest = Interest::READABLE | Interest::WRITABLE;
         match self
             .poll
             .registry()
             .register(&mut conn.stream, Token(token), interest)
         {
-            Ok(()) => self.ready.push(Event::Accepted(token)),
+            Ok(()) => Some(token),
             Err(e) => {
                 tracing::warn!("registering a connection failed: {e}");
                 self.conns.release(token);
+                None
             }
         }
     }
@@ -324,6 +336,35 @@ impl Driver for EpollDriver {
         }
     }
 
+    fn detach(&mut self, conn: ConnToken) {
+        debug_assert!(
+            self.conns.get(conn).is_none_or(|c| c.send.is_none()),
+            "detach with a send in flight"
+        );
+        let Some(mut c) = self.conns.release(conn) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        self.more_reads.retain(|&t| t != conn);
+        // Data already read is in `ready` only if `poll` has not returned it yet; it never
+        // has (`poll` hands over all of `ready`), so nothing read is left behind.
+        debug_assert!(self.ready.iter().all(|e| event_token(e) != Some(conn)));
+        let handoff = Handoff {
+            stream: std::net::TcpStream::from(std::os::fd::OwnedFd::from(c.stream)),
+            peer: c.peer,
+            unread: Vec::new(),
+        };
+        self.ready.push(Event::Detached(conn, handoff));
+    }
+
+    fn adopt(&mut self, handoff: Handoff) -> Option<ConnToken> {
+        if handoff.stream.set_nonblocking(true).is_err() {
+            return None;
+        }
+        let stream = TcpStream::from_std(handoff.stream);
+        self.register_conn(stream, handoff.peer, false)
+    }
+
     fn recycle(&mut self, buf: Vec<u8>) {
         self.pool.put(buf);
     }
@@ -343,9 +384,11 @@ impl Driver for EpollDriver {
 
 fn event_token(e: &Event) -> Option<ConnToken> {
     match e {
-        Event::Accepted(t) | Event::Data(t, _) | Event::SendDone(t, _) | Event::Closed(t) => {
-            Some(*t)
-        }
+        Event::Accepted(t)
+        | Event::Data(t, _)
+        | Event::SendDone(t, _)
+        | Event::Closed(t)
+        | Event::Detached(t, _) => Some(*t),
         Event::Wake => None,
     }
 }
@@ -357,6 +400,11 @@ mod tests {
 
     fn make(listener: TcpListener, waker: &Waker) -> io::Result<Box<dyn Driver>> {
         Ok(Box::new(EpollDriver::new(listener, waker)?))
+    }
+
+    #[test]
+    fn handoff_keeps_the_byte_stream() {
+        testkit::handoff_keeps_the_byte_stream(make, make);
     }
 
     #[test]

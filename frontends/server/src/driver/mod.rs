@@ -37,6 +37,21 @@ pub enum Event {
     Closed(ConnToken),
     /// Another thread called the waker.
     Wake,
+    /// A connection given up by [`Driver::detach`]: the token is dead, the socket is the
+    /// caller's (for another shard's driver to [`Driver::adopt`]).
+    Detached(ConnToken, Handoff),
+}
+
+/// A live connection's socket on its way from one driver to another (connection migration).
+#[derive(Debug)]
+pub struct Handoff {
+    /// The socket, still open and connected.
+    pub stream: std::net::TcpStream,
+    /// The peer address, as the first driver knew it.
+    pub peer: Option<std::net::SocketAddr>,
+    /// Bytes read after the last [`Event::Data`] (a read that raced the detach): they come
+    /// before anything the next driver reads.
+    pub unread: Vec<u8>,
 }
 
 /// Which backend to use.
@@ -147,6 +162,18 @@ pub trait Driver: Send {
     /// batch's events for the token (they are never for a new connection, since a token is
     /// not reused before the next `poll`). Closing an unknown or closed token is a no-op.
     fn close(&mut self, conn: ConnToken);
+
+    /// Give up a plain (non-TLS) connection without closing it: stop reading, and report
+    /// [`Event::Detached`] with its socket once nothing is in flight on it (or
+    /// [`Event::Closed`] if the peer closed meanwhile). The caller must not `send` on it
+    /// after this, and must call it only with no send in flight; no [`Event::Data`] is
+    /// reported for it after the call.
+    fn detach(&mut self, conn: ConnToken);
+
+    /// Take over a connection detached by another driver; reads are armed at once. No
+    /// [`Event::Accepted`] is reported. None if the socket could not be registered (it is
+    /// closed then).
+    fn adopt(&mut self, handoff: Handoff) -> Option<ConnToken>;
 
     /// Return a buffer from [`Event::Data`] for reuse.
     fn recycle(&mut self, buf: Vec<u8>);

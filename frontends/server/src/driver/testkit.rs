@@ -146,6 +146,7 @@ fn echo_loop(mut d: Box<dyn Driver>, stop: &AtomicBool, stats: &Stats) {
                 Event::Wake => {
                     stats.wakes.fetch_add(1, Ordering::SeqCst);
                 }
+                Event::Detached(t, _) => panic!("Detached for {t} without a detach"),
             }
         }
     }
@@ -434,4 +435,102 @@ pub fn tls_listener_is_reported(make: MakeWithListeners) {
     }
     let token = accepted.expect("tls-only accept");
     assert!(d.is_tls(token));
+}
+
+/// Polls `d` until `pick` accepts an event (others are recycled or dropped); panics after
+/// [`IO_TIMEOUT`].
+fn poll_for<T>(d: &mut dyn Driver, mut pick: impl FnMut(Event) -> Option<T>) -> T {
+    let mut events = Vec::new();
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while Instant::now() < deadline {
+        d.poll(Duration::from_millis(20), &mut events)
+            .expect("poll");
+        for e in events.drain(..) {
+            if let Some(found) = pick(e) {
+                return found;
+            }
+        }
+    }
+    panic!("the expected event never came");
+}
+
+/// A connection detached from one driver and adopted by another (`from` then `to`, which may
+/// be different backends) keeps every byte in order: what the first read, what raced the
+/// detach, and what arrives after the adoption; replies from the second reach the client.
+pub fn handoff_keeps_the_byte_stream(from: MakeDriver, to: MakeDriver) {
+    let waker = Waker::new().expect("waker");
+    let listener = bind();
+    let addr = listener.local_addr().expect("addr");
+    let mut a = from(listener, &waker).expect("first driver");
+    let mut b = to(bind(), &waker).expect("second driver");
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+    let token = poll_for(&mut *a, |e| match e {
+        Event::Accepted(t) => Some(t),
+        _ => None,
+    });
+    client.write_all(b"first").expect("write");
+    let first = poll_for(&mut *a, |e| match e {
+        Event::Data(t, buf) if t == token => Some(buf),
+        _ => None,
+    });
+    assert_eq!(first, b"first");
+    // Written before the detach: the first driver's armed read may take it (then it travels
+    // in `unread`), or it is still in the socket for the second driver.
+    client.write_all(b"-racing").expect("write");
+    std::thread::sleep(Duration::from_millis(20));
+    a.detach(token);
+    let handoff = poll_for(&mut *a, |e| match e {
+        Event::Detached(t, h) if t == token => Some(h),
+        Event::Data(t, _) if t == token => panic!("Data after detach"),
+        Event::Closed(t) if t == token => panic!("Closed instead of Detached"),
+        _ => None,
+    });
+    let mut stream = handoff.unread.clone();
+    assert!(handoff.peer.is_some());
+    let moved = b.adopt(handoff).expect("adopt");
+    assert!(b.peer_addr(moved).is_some());
+    client.write_all(b"-after").expect("write");
+    let want = b"-racing-after";
+    while stream.len() < want.len() {
+        let buf = poll_for(&mut *b, |e| match e {
+            Event::Data(t, buf) if t == moved => Some(buf),
+            Event::Accepted(_) => panic!("adopt reported as an accept"),
+            _ => None,
+        });
+        stream.extend_from_slice(&buf);
+        b.recycle(buf);
+    }
+    assert_eq!(stream, want);
+    b.send(moved, b"reply".to_vec());
+    poll_for(&mut *b, |e| match e {
+        Event::SendDone(t, _) if t == moved => Some(()),
+        _ => None,
+    });
+    let mut got = [0u8; 5];
+    client.read_exact(&mut got).expect("read reply");
+    assert_eq!(&got, b"reply");
+    // The first driver let go of the socket without closing it, and reports nothing more.
+    let mut events = Vec::new();
+    a.poll(Duration::from_millis(20), &mut events)
+        .expect("poll");
+    assert!(
+        events.iter().all(|e| event_names(e) != Some(token)),
+        "the first driver still reports the detached token"
+    );
+    b.close(moved);
+    b.poll(Duration::from_millis(20), &mut events)
+        .expect("poll");
+    assert_eof(&client);
+}
+
+fn event_names(e: &Event) -> Option<ConnToken> {
+    match e {
+        Event::Accepted(t)
+        | Event::Data(t, _)
+        | Event::SendDone(t, _)
+        | Event::Closed(t)
+        | Event::Detached(t, _) => Some(*t),
+        Event::Wake => None,
+    }
 }

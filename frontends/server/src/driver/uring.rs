@@ -20,6 +20,9 @@
 //!   is still in flight.
 //! - `user_data` carries op + token + slot generation, so a CQE is matched to the connection
 //!   that issued it and never to a later one that reuses the token.
+//! - A detached connection (`Driver::detach`) leaves the slab, socket open, only once its
+//!   recv (cancelled) and any send have completed: bytes that recv still read travel with
+//!   the socket, so another ring can take it over without losing or reordering input.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -31,7 +34,7 @@ use std::time::{Duration, Instant};
 use io_uring::{IoUring, cqueue, opcode, squeue, types};
 
 use super::pool::{BufPool, Slab};
-use super::{ConnToken, Driver, Event, IoBackend, Listeners, Waker};
+use super::{ConnToken, Driver, Event, Handoff, IoBackend, Listeners, Waker};
 
 /// Submission-queue size (completion queue is twice that).
 const RING_ENTRIES: u32 = 4096;
@@ -95,6 +98,8 @@ struct Conn {
     send_off: usize,
     /// Shut down; waiting for in-flight ops before the slot is released.
     closing: bool,
+    /// Being detached (`Driver::detach`): no more reads; handed off once the last op is in.
+    detaching: bool,
 }
 
 /// The io_uring [`Driver`].
@@ -359,10 +364,37 @@ impl UringDriver {
             send: None,
             send_off: 0,
             closing: false,
+            detaching: false,
         };
         let (token, _) = self.conns.insert(conn);
         self.arm_recv(token);
         out.push(Event::Accepted(token));
+    }
+
+    /// A detaching connection with nothing in flight leaves the slab with its socket open.
+    fn maybe_hand_off(&mut self, token: ConnToken, out: &mut Vec<Event>) {
+        let idle = matches!(self.conns.get(token),
+            Some(c) if c.detaching && !c.closing && !c.recv_inflight && c.send.is_none());
+        if !idle {
+            return;
+        }
+        let Some(conn) = self.conns.release(token) else {
+            return;
+        };
+        let unread = if conn.recv_buf.is_empty() {
+            self.pool.put(conn.recv_buf);
+            Vec::new()
+        } else {
+            conn.recv_buf
+        };
+        out.push(Event::Detached(
+            token,
+            Handoff {
+                stream: conn.stream,
+                peer: conn.peer,
+                unread,
+            },
+        ));
     }
 
     fn reap(&mut self, out: &mut Vec<Event>) {
@@ -430,6 +462,15 @@ impl UringDriver {
         if conn.closing {
             self.maybe_release(token);
             return;
+        }
+        if conn.detaching {
+            match res {
+                // Bytes that raced the cancel travel with the socket.
+                n if n > 0 => commit_recv(&mut conn.recv_buf, n as usize),
+                n if -n == libc::ECANCELED || -n == libc::EINTR || -n == libc::EAGAIN => {}
+                _ => return self.fail(token, out),
+            }
+            return self.maybe_hand_off(token, out);
         }
         if res > 0 {
             commit_recv(&mut conn.recv_buf, res as usize);
@@ -665,9 +706,43 @@ impl Driver for UringDriver {
     }
 
     fn close(&mut self, conn: ConnToken) {
+        // A hand-off not yet reported is dropped with its event, which closes its socket.
         self.ready
-            .retain(|e| !matches!(e, Event::Closed(t) if *t == conn));
+            .retain(|e| !matches!(e, Event::Closed(t) | Event::Detached(t, _) if *t == conn));
         self.begin_close(conn);
+    }
+
+    fn detach(&mut self, conn: ConnToken) {
+        let generation = self.conns.generation(conn);
+        let Some(c) = self.conns.get_mut(conn) else {
+            return;
+        };
+        if c.closing || c.detaching {
+            return;
+        }
+        debug_assert!(c.send.is_none(), "detach with a send in flight");
+        c.detaching = true;
+        if c.recv_inflight {
+            self.cancel(encode(Op::Recv, conn, generation));
+        }
+        let mut ready = std::mem::take(&mut self.ready);
+        self.maybe_hand_off(conn, &mut ready);
+        self.ready = ready;
+    }
+
+    fn adopt(&mut self, handoff: Handoff) -> Option<ConnToken> {
+        if self.shutting_down {
+            return None;
+        }
+        let mut accepted = Vec::with_capacity(1);
+        self.register(handoff.stream, false, &mut accepted);
+        let Some(Event::Accepted(token)) = accepted.pop() else {
+            return None;
+        };
+        if let Some(conn) = self.conns.get_mut(token) {
+            conn.peer = handoff.peer.or(conn.peer);
+        }
+        Some(token)
     }
 
     fn recycle(&mut self, buf: Vec<u8>) {

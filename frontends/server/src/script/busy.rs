@@ -334,6 +334,15 @@ impl Driver for NullDriver {
         debug_assert!(false, "close while the driver serves a busy script");
     }
 
+    fn detach(&mut self, _conn: ConnToken) {
+        debug_assert!(false, "detach while the driver serves a busy script");
+    }
+
+    fn adopt(&mut self, _handoff: crate::driver::Handoff) -> Option<ConnToken> {
+        debug_assert!(false, "adopt while the driver serves a busy script");
+        None
+    }
+
     fn recycle(&mut self, _buf: Vec<u8>) {}
 
     fn peer_addr(&self, _conn: ConnToken) -> Option<std::net::SocketAddr> {

@@ -17,6 +17,30 @@ fn available() -> bool {
     ok
 }
 
+fn make_epoll(listener: TcpListener, waker: &Waker) -> io::Result<Box<dyn Driver>> {
+    Ok(Box::new(super::super::epoll::EpollDriver::new(
+        listener, waker,
+    )?))
+}
+
+#[test]
+fn handoff_keeps_the_byte_stream() {
+    if !available() {
+        return;
+    }
+    testkit::handoff_keeps_the_byte_stream(make, make);
+}
+
+/// Between backends too: a shard's driver never cares where a socket came from.
+#[test]
+fn handoff_between_backends() {
+    if !available() {
+        return;
+    }
+    testkit::handoff_keeps_the_byte_stream(make, make_epoll);
+    testkit::handoff_keeps_the_byte_stream(make_epoll, make);
+}
+
 #[test]
 fn user_data_round_trips() {
     let ud = encode(Op::Send, 123_456, (1 << 28) + 7);

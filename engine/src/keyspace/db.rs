@@ -54,6 +54,17 @@ impl Db {
         self.table.prefetch(hash, stage);
     }
 
+    /// Prefetch stage `stage` (0..3) for a lookup of `field` in the hash at `key` (whose
+    /// [`Db::hash_key`] is `hash`), after the key's own stages: see
+    /// `HashValue::prefetch`. Does nothing unless the key holds a `hashtable` hash.
+    pub fn prefetch_field(&self, hash: u64, key: &[u8], field: &[u8], stage: u8) {
+        if let Some(super::LargeValue::Hash(h)) =
+            self.table.get_hashed(hash, key).and_then(Entry::value)
+        {
+            h.prefetch(field, stage);
+        }
+    }
+
     /// Number of keys (including expired ones not yet reclaimed, as Redis's DBSIZE).
     pub fn len(&self) -> usize {
         self.table.len()

@@ -80,6 +80,8 @@ pub struct Worker {
     /// Reused buffers for batched parsing and prefetching.
     batch: Vec<Vec<bytes::Bytes>>,
     hashes: Vec<u64>,
+    /// (key hash, batch position) of the batch's hash-field commands (`prefetch_batch`).
+    field_prefetch: Vec<(u64, usize)>,
     /// Blocked clients (home side) and waiters on keys (owner side).
     pub(crate) blocking: crate::blocking::Blocking,
     /// Pub/Sub subscriptions of this shard's connections.
@@ -151,6 +153,17 @@ pub(crate) fn accept_conn(
     conn
 }
 
+/// True for the hash commands whose third argument is a field looked up at once (HSET and
+/// HMSET: the first field), worth a prefetch of the field in a batch.
+fn names_hash_field(cmd: &[u8]) -> bool {
+    const NAMES: [&[u8]; 8] = [
+        b"hget", b"hset", b"hexists", b"hincrby", b"hstrlen", b"hsetnx", b"hmset", b"hdel",
+    ];
+    cmd.len() >= 4
+        && cmd[0].eq_ignore_ascii_case(&b'h')
+        && NAMES.iter().any(|n| cmd.eq_ignore_ascii_case(n))
+}
+
 /// Commands parsed ahead per batch for prefetching.
 const PREFETCH_BATCH: usize = 64;
 
@@ -214,6 +227,7 @@ impl Worker {
             last_tick: Instant::now(),
             batch: Vec::with_capacity(PREFETCH_BATCH),
             hashes: Vec::with_capacity(PREFETCH_BATCH),
+            field_prefetch: Vec::with_capacity(PREFETCH_BATCH),
             blocking: crate::blocking::Blocking::default(),
             pubsub: crate::pubsub::Registry::default(),
             persist,
@@ -559,6 +573,25 @@ impl Worker {
                 table.prefetch(h, stage);
             }
         }
+        // Then the fields of hash commands: a pipeline of HGET/HSET on one big hash misses the
+        // cache on the field index, slot and pair, not on the key.
+        let mut fields = std::mem::take(&mut self.field_prefetch);
+        for (i, args) in batch.iter().enumerate() {
+            if let [cmd, key, _field, ..] = args.as_slice()
+                && names_hash_field(cmd)
+                && (single || self.shared.slots.shard_of(key) == self.id)
+            {
+                fields.push((table.hash_key(key), i));
+            }
+        }
+        for stage in 0..3 {
+            for &(h, i) in &fields {
+                let args = &batch[i];
+                table.prefetch_field(h, &args[1], &args[2], stage);
+            }
+        }
+        fields.clear();
+        self.field_prefetch = fields;
     }
 
     fn drain_inboxes(&mut self) {

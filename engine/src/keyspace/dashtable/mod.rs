@@ -46,7 +46,7 @@
 
 mod cow;
 mod group;
-mod prefetch;
+pub(crate) mod prefetch;
 mod scan;
 mod segment;
 #[cfg(test)]

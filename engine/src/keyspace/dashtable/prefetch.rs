@@ -4,7 +4,7 @@
 
 /// Ask the CPU to bring the cache line holding `addr` into L1.
 #[inline(always)]
-pub(super) fn prefetch(addr: *const u8) {
+pub(crate) fn prefetch(addr: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: PREFETCHT0 is part of SSE, which every x86_64 CPU has; it is a hint that never
     // faults and never reads memory architecturally, whatever the address.

@@ -170,6 +170,14 @@ impl HashValue {
         self.as_ref().contains(field)
     }
 
+    /// Prefetch stage `stage` (0, 1, 2) of a lookup of `field`, for batches (see
+    /// `Table::prefetch`); a listpack is one allocation, already in cache after the key's.
+    pub fn prefetch(&self, field: &[u8], stage: u8) {
+        if let Repr::Table(t) = &self.repr {
+            t.prefetch(field, stage);
+        }
+    }
+
     /// Makes room for `extra_pairs` new pairs of `extra_bytes` field+value bytes in total, so a
     /// multi-field HSET reallocates the listpack once.
     pub fn reserve(&mut self, extra_pairs: usize, extra_bytes: usize) {

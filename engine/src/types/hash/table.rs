@@ -105,6 +105,53 @@ impl Table {
         index.reserve(n, |i| hash_of(hasher, slots, i));
     }
 
+    /// Software prefetch for a batch of lookups of `field` (pipelined HGET/HSET on one big
+    /// hash): call stage 0 for every field of the batch, then 1, then 2, then look them up, so
+    /// the index's, the slot's and the pair's cache misses overlap across the batch instead of
+    /// being paid one after another. Only reads and hints; a wrong guess costs time, never
+    /// correctness (a prefetch never faults, whatever the address).
+    pub(crate) fn prefetch(&self, field: &[u8], stage: u8) {
+        let h = self.hasher.hash_one(field);
+        match stage {
+            // The probe's first control group and bucket. hashbrown does not expose them, but
+            // its layout (bucket `i` ends where `i` bytes before the control bytes start) puts
+            // them at an address computable from any full bucket's.
+            0 => {
+                let mask = self.index.num_buckets().wrapping_sub(1);
+                let pos = (h as usize) & mask;
+                let Some(first) = self.index.iter_buckets().next() else {
+                    return;
+                };
+                let Some(b) = self.index.get_bucket(first) else {
+                    return;
+                };
+                let size = std::mem::size_of::<u32>();
+                let ctrl = (b as *const u32)
+                    .cast::<u8>()
+                    .wrapping_add((first + 1) * size);
+                crate::keyspace::prefetch(ctrl.wrapping_add(pos));
+                crate::keyspace::prefetch(ctrl.wrapping_sub((pos + 1) * size));
+            }
+            // The slots of the matching positions (index in cache by now).
+            1 => {
+                let base = self.slots.as_ptr();
+                self.index.find(h, |&i| {
+                    crate::keyspace::prefetch(base.wrapping_add(i as usize).cast());
+                    false
+                });
+            }
+            // Their pairs (slots in cache by now).
+            _ => {
+                self.index.find(h, |&i| {
+                    if let Some(s) = self.slots.get(i as usize) {
+                        crate::keyspace::prefetch(s.pair.as_ptr());
+                    }
+                    false
+                });
+            }
+        }
+    }
+
     fn find(&self, field: &[u8]) -> Option<usize> {
         let h = self.hasher.hash_one(field);
         self.index

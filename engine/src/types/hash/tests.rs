@@ -347,3 +347,37 @@ fn varints_round_trip() {
     assert_eq!(get_varint(&[0x80], 0), None);
     assert_eq!(get_varint(&[], 0), None);
 }
+
+/// The batch prefetch only hints: every stage, on present and absent fields, on an emptied
+/// table and on a listpack, leaves the hash exactly as it was.
+#[test]
+fn prefetch_changes_nothing() {
+    let lim = HashLimits {
+        max_entries: 2,
+        max_value: 64,
+    };
+    let mut h = HashValue::new();
+    h.set(b"a", b"1", false, lim);
+    for stage in 0..3 {
+        h.prefetch(b"a", stage);
+    }
+    for i in 0..1000 {
+        h.set(format!("f{i}").as_bytes(), b"v", false, lim);
+    }
+    assert_eq!(h.encoding_name(), "hashtable");
+    let before = fields(&h);
+    for stage in 0..3 {
+        for f in ["a", "f999", "missing", ""] {
+            h.prefetch(f.as_bytes(), stage);
+        }
+    }
+    assert_eq!(fields(&h), before);
+    for i in 0..1000 {
+        h.remove(format!("f{i}").as_bytes());
+    }
+    h.remove(b"a");
+    for stage in 0..3 {
+        h.prefetch(b"a", stage);
+    }
+    assert!(h.is_empty());
+}

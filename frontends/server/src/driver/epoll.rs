@@ -332,7 +332,7 @@ impl Driver for EpollDriver {
 
     fn close(&mut self, conn: ConnToken) {
         if self.drop_conn(conn) {
-            self.ready.retain(|e| event_token(e) != Some(conn));
+            self.ready.retain(|e| e.token() != Some(conn));
         }
     }
 
@@ -348,7 +348,7 @@ impl Driver for EpollDriver {
         self.more_reads.retain(|&t| t != conn);
         // Data already read is in `ready` only if `poll` has not returned it yet; it never
         // has (`poll` hands over all of `ready`), so nothing read is left behind.
-        debug_assert!(self.ready.iter().all(|e| event_token(e) != Some(conn)));
+        debug_assert!(self.ready.iter().all(|e| e.token() != Some(conn)));
         let handoff = Handoff {
             stream: std::net::TcpStream::from(std::os::fd::OwnedFd::from(c.stream)),
             peer: c.peer,
@@ -379,17 +379,6 @@ impl Driver for EpollDriver {
 
     fn backend(&self) -> IoBackend {
         IoBackend::Epoll
-    }
-}
-
-fn event_token(e: &Event) -> Option<ConnToken> {
-    match e {
-        Event::Accepted(t)
-        | Event::Data(t, _)
-        | Event::SendDone(t, _)
-        | Event::Closed(t)
-        | Event::Detached(t, _) => Some(*t),
-        Event::Wake => None,
     }
 }
 

@@ -42,6 +42,20 @@ pub enum Event {
     Detached(ConnToken, Handoff),
 }
 
+impl Event {
+    /// The connection an event is about (none for [`Event::Wake`]).
+    pub fn token(&self) -> Option<ConnToken> {
+        match self {
+            Event::Accepted(t)
+            | Event::Data(t, _)
+            | Event::SendDone(t, _)
+            | Event::Closed(t)
+            | Event::Detached(t, _) => Some(*t),
+            Event::Wake => None,
+        }
+    }
+}
+
 /// A live connection's socket on its way from one driver to another (connection migration).
 #[derive(Debug)]
 pub struct Handoff {

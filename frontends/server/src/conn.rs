@@ -173,6 +173,8 @@ pub struct Conn {
     pub obuf_soft_since: Option<Instant>,
     /// The TLS session of a connection accepted on `tls-port` (None: plain TCP).
     pub tls: Option<Box<crate::tls::TlsSession>>,
+    /// Which bytes of `out` wait for the WAL (`walhold.rs`).
+    pub(crate) wal: crate::walhold::Marks,
 }
 
 impl Conn {
@@ -220,6 +222,7 @@ impl Conn {
             inflight: 0,
             obuf_soft_since: None,
             tls: None,
+            wal: crate::walhold::Marks::default(),
         }
     }
 

@@ -379,10 +379,15 @@ fn what_a_client_saw_of_a_write_survives_a_crash_under_always() {
         "always",
         "--save",
         "",
-        "--notify-keyspace-events",
-        "KA",
     ];
     let s = Server::start(&args);
+    let mut admin = s.client();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("notify-keyspace-events")
+        .arg("KA")
+        .query(&mut admin)
+        .expect("CONFIG SET");
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..2)
         .map(|t| writer(s.port(), t, 50, stop.clone()))
@@ -413,7 +418,7 @@ fn what_a_client_saw_of_a_write_survives_a_crash_under_always() {
         }
     }
     drop(pubsub);
-    let s = s.crash_restart(&args[..10]);
+    let s = s.crash_restart(&args);
     stop.store(true, Ordering::Relaxed);
     for w in writers {
         w.join().expect("writer");

@@ -10,7 +10,7 @@ pub mod files;
 pub mod recover;
 pub mod wal;
 
-pub use wal::{FsyncPolicy, StdIo, WalIo, WalWriter};
+pub use wal::{AsyncCommit, FsyncPolicy, StdIo, WalIo, WalWriter};
 
 /// The byte layouts, re-exported so the server reaches formats only through the engine.
 pub use moon_formats::{snapshot as snapshot_format, wal as wal_format};

@@ -2,17 +2,22 @@
 //! the configured size, and fsyncs per `appendfsync`.
 //!
 //! Group commit: the shard encodes the frames of every write of one event-loop iteration into
-//! one buffer; the loop hands that buffer to [`WalWriter::append`] once and, under `always`,
-//! calls [`WalWriter::sync`] before any reply of the iteration leaves. Under `everysec`
-//! [`WalWriter::sync_if_due`] fsyncs at most once a second; under `no` the OS decides.
+//! one buffer; the loop hands that buffer to [`WalWriter::commit`] once, which writes it and,
+//! under `always`, fsyncs it before returning. Under `everysec` it fsyncs at most once a
+//! second; under `no` the OS decides. Under `always` the loop may instead run the write and
+//! the fsync itself without waiting: [`WalWriter::begin_async`] reserves the file range and
+//! hands out the I/O, [`WalWriter::end_async`] / [`WalWriter::abort_async`] record its outcome.
 //!
-//! Invariants: `bytes` is the size of the current segment (header included); a new segment is
-//! created only between frames, named after the LSN its first frame will carry; a segment is
-//! fsynced before the writer moves to the next one (unless the policy is `no`).
+//! Invariants: `bytes` is the size of the current segment (header included), counting the range
+//! reserved by an asynchronous commit in flight; a new segment is created only between frames,
+//! named after the LSN its first frame will carry; a segment is fsynced before the writer moves
+//! to the next one (unless the policy is `no`); the segment file is shared (`Arc`) so it stays
+//! open while an asynchronous write to it is in flight, even across a rotation.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moon_formats::wal::{self, SegmentHeader};
@@ -88,11 +93,24 @@ pub struct WalOptions {
     pub segment_bytes: u64,
 }
 
+/// A group commit the caller runs without waiting: write `frames` at `offset` of `file`, then
+/// fdatasync it. The file and the bytes are shared, so they stay valid while the I/O is in
+/// flight whatever the writer does meanwhile.
+#[derive(Debug, Clone)]
+pub struct AsyncCommit {
+    /// The segment the range was reserved in.
+    pub file: Arc<File>,
+    /// The frames (possibly none: then only the fsync).
+    pub frames: bytes::Bytes,
+    /// Where they go.
+    pub offset: u64,
+}
+
 /// The open WAL of one shard.
 #[derive(Debug)]
 pub struct WalWriter {
     opts: WalOptions,
-    file: File,
+    file: Arc<File>,
     path: PathBuf,
     first_lsn: u64,
     bytes: u64,
@@ -115,7 +133,7 @@ impl WalWriter {
         let (file, path) = new_segment(&opts, next_lsn, now_ms)?;
         Ok(WalWriter {
             opts,
-            file,
+            file: Arc::new(file),
             path,
             first_lsn: next_lsn,
             bytes: wal::HEADER_LEN as u64,
@@ -166,6 +184,68 @@ impl WalWriter {
         Ok(sync)
     }
 
+    /// Asynchronous group commit under `always`: reserves the range of `frames` at the end of
+    /// the segment and returns the write + fdatasync for the caller to run; the caller reports
+    /// the outcome with [`WalWriter::end_async`] or [`WalWriter::abort_async`] before beginning
+    /// another. None (nothing reserved) when the policy is not `always`, nothing is unsynced,
+    /// or a rotation is due (the synchronous [`WalWriter::commit`] retries it).
+    pub fn begin_async(&mut self, frames: bytes::Bytes) -> Option<AsyncCommit> {
+        if self.opts.policy != FsyncPolicy::Always
+            || self.rotate_due.is_some()
+            || (frames.is_empty() && !self.unsynced)
+        {
+            return None;
+        }
+        let offset = self.bytes;
+        self.bytes += frames.len() as u64;
+        self.written += frames.len() as u64;
+        self.unsynced = false;
+        Some(AsyncCommit {
+            file: Arc::clone(&self.file),
+            frames,
+            offset,
+        })
+    }
+
+    /// The commit begun by [`WalWriter::begin_async`] is durable: rotates if the segment is
+    /// full (`next_lsn` is the LSN after the last frame logged so far; a failed rotation is
+    /// retried by the next commit, the frames stay durable).
+    pub fn end_async(&mut self, next_lsn: u64, now_ms: u64) {
+        self.last_sync = Instant::now();
+        if self.bytes >= self.opts.segment_bytes && self.rotate(next_lsn, now_ms).is_err() {
+            self.rotate_due = Some(next_lsn);
+        }
+    }
+
+    /// The commit begun by [`WalWriter::begin_async`] failed: its range is released (the
+    /// caller keeps its frames and writes them again at the same offset). `commit` must be the
+    /// last range reserved, in the current segment.
+    pub fn abort_async(&mut self, commit: &AsyncCommit) {
+        let len = commit.frames.len() as u64;
+        debug_assert!(Arc::ptr_eq(&commit.file, &self.file));
+        debug_assert_eq!(commit.offset + len, self.bytes);
+        self.bytes = commit.offset;
+        self.written = self.written.saturating_sub(len);
+        self.unsynced = true;
+    }
+
+    /// True if [`WalWriter::begin_async`] may reserve a range: the policy is `always` and no
+    /// rotation is due.
+    pub fn async_ready(&self) -> bool {
+        self.opts.policy == FsyncPolicy::Always && self.rotate_due.is_none()
+    }
+
+    /// Makes the next [`WalWriter::commit`] fsync even if it writes nothing (a range written
+    /// behind the writer's back must become durable).
+    pub fn mark_unsynced(&mut self) {
+        self.unsynced = true;
+    }
+
+    /// True if `file` is the current segment's.
+    pub fn is_current(&self, file: &Arc<File>) -> bool {
+        Arc::ptr_eq(file, &self.file)
+    }
+
     /// [`WalWriter::commit`] with plain writes.
     pub fn append(&mut self, frames: &[u8], next_lsn: u64, now_ms: u64) -> io::Result<()> {
         self.commit(frames, next_lsn, now_ms, &mut StdIo)
@@ -182,7 +262,7 @@ impl WalWriter {
             self.file.sync_data()?;
         }
         let (file, path) = new_segment(&self.opts, next_lsn, now_ms)?;
-        self.file = file;
+        self.file = Arc::new(file);
         self.path = path;
         self.first_lsn = next_lsn;
         self.bytes = wal::HEADER_LEN as u64;

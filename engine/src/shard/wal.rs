@@ -12,10 +12,15 @@
 //!   started from, so ops that read the clock (XADD `*`, stream idle times) reproduce exactly.
 //!
 //! Invariants: LSNs are assigned consecutively in the order the shard executed the writes;
-//! frames are buffered in `pending` and reach the file only through [`Shard::wal_flush`]; a
-//! shard whose WAL failed refuses writes (`failed`) instead of acknowledging unlogged data,
-//! and keeps the frames of the failed commit in `pending` (their writes are already in memory
-//! and later records may build on them), so the commit that succeeds again writes them first.
+//! frames are buffered in `pending` and reach the file only through [`Shard::wal_flush`] or an
+//! asynchronous commit ([`Shard::wal_flush_begin`] / [`Shard::wal_flush_end`], at most one in
+//! flight, `appendfsync always` only); every LSN up to `durable` is written (and fsynced under
+//! `always`); a synchronous flush while an asynchronous commit is in flight first writes the
+//! in-flight frames again (same bytes, same offset) so that its fsync never leaves a hole
+//! before the frames it makes durable; a shard whose WAL failed refuses writes (`failed`)
+//! instead of acknowledging unlogged data, and keeps the frames of the failed commit in
+//! `pending` (their writes are already in memory and later records may build on them), so the
+//! commit that succeeds again writes them first, at the same offset.
 
 use bytes::Bytes;
 use moon_formats::wal;
@@ -23,7 +28,7 @@ use moon_formats::wal;
 use super::Shard;
 use crate::ir::ops::SetOp;
 use crate::ir::{ExecCtx, Op, OpError, Reply, wal_direct};
-use crate::persist::{WalIo, WalWriter};
+use crate::persist::{AsyncCommit, WalIo, WalWriter};
 
 /// An open MULTI/EXEC batch: its timestamp and the `(db, argv)` of each effect so far.
 type OpenBatch = (u64, Vec<(u16, Vec<Bytes>)>);
@@ -53,6 +58,21 @@ pub struct WalState {
     broke: bool,
     /// Commits still to fail with EIO (DEBUG WAL-FAULT).
     fault: u32,
+    /// Every LSN up to this one is written (and fsynced under `always`).
+    durable: u64,
+    /// The asynchronous commit in flight.
+    inflight: Option<Inflight>,
+}
+
+/// An asynchronous commit in flight.
+#[derive(Debug)]
+struct Inflight {
+    commit: AsyncCommit,
+    /// The last LSN it covers.
+    last_lsn: u64,
+    /// A synchronous flush already wrote and fsynced its range again: it is durable whatever
+    /// its own outcome.
+    covered: bool,
 }
 
 impl Default for WalState {
@@ -68,6 +88,8 @@ impl Default for WalState {
             io_failed: false,
             broke: false,
             fault: 0,
+            durable: 0,
+            inflight: None,
         }
     }
 }
@@ -86,6 +108,7 @@ impl Shard {
         self.wal.writer = Some(writer);
         self.wal.failed = None;
         self.wal.io_failed = false;
+        self.wal.durable = self.wal.next_lsn - 1;
         self.sync_expired_tracking();
     }
 
@@ -118,6 +141,7 @@ impl Shard {
     pub fn set_next_lsn(&mut self, lsn: u64) {
         debug_assert!(self.wal.pending.is_empty());
         self.wal.next_lsn = lsn.max(1);
+        self.wal.durable = self.wal.next_lsn - 1;
     }
 
     /// Successful writes since the last completed snapshot (`rdb_changes_since_last_save`).
@@ -177,7 +201,9 @@ impl Shard {
         self.wal_flush_with(now_ms, &mut crate::persist::StdIo)
     }
 
-    /// [`Shard::wal_flush`] through the given I/O (the shard loop's io_uring ring).
+    /// [`Shard::wal_flush`] through the given I/O (the shard loop's io_uring ring). With an
+    /// asynchronous commit in flight, its frames are written again first (same bytes, same
+    /// offset) and covered by this commit's fsync.
     pub fn wal_flush_with(&mut self, now_ms: u64, io: &mut dyn WalIo) -> std::io::Result<()> {
         let Some(w) = self.wal.writer.as_mut() else {
             self.wal.pending.clear();
@@ -187,12 +213,27 @@ impl Shard {
             inner: io,
             left: &mut self.wal.fault,
         };
-        let result = w
-            .commit(&self.wal.pending, self.wal.next_lsn, now_ms, &mut faulty)
-            .map(|_| ());
+        let rewrite = self.wal.inflight.as_mut().filter(|i| !i.covered);
+        let mut result = Ok(());
+        if let Some(inf) = &rewrite {
+            // The in-flight write may not have landed yet: write its bytes again, so that the
+            // fsync below covers them too (a segment rotated since gets its own fsync).
+            let c = &inf.commit;
+            let current = w.is_current(&c.file);
+            result = faulty.write_at(&c.file, &c.frames, c.offset, !current);
+            w.mark_unsynced();
+        }
+        let result = result.and_then(|()| {
+            w.commit(&self.wal.pending, self.wal.next_lsn, now_ms, &mut faulty)
+                .map(|_| ())
+        });
         match &result {
             Ok(()) => {
+                if let Some(inf) = rewrite {
+                    inf.covered = true;
+                }
                 self.wal.pending.clear();
+                self.wal.durable = self.wal.next_lsn - 1;
                 if self.wal.io_failed {
                     self.wal.io_failed = false;
                     self.wal.failed = None;
@@ -205,6 +246,113 @@ impl Shard {
             }
         }
         result
+    }
+
+    /// Asynchronous group commit (`appendfsync always`), step 1: takes the pending frames and
+    /// returns their write + fdatasync for the caller to run without waiting. None when there
+    /// is nothing to commit, a commit is already in flight, the WAL failed, a fault is injected
+    /// or a rotation is due (use [`Shard::wal_flush_with`] then), or the policy is not
+    /// `always`.
+    pub fn wal_flush_begin(&mut self) -> Option<AsyncCommit> {
+        if self.wal.inflight.is_some()
+            || self.wal.failed.is_some()
+            || self.wal.fault > 0
+            || self.wal.pending.is_empty()
+        {
+            return None;
+        }
+        let w = self.wal.writer.as_mut().filter(|w| w.async_ready())?;
+        let capacity = self.wal.pending.capacity();
+        let frames = std::mem::replace(&mut self.wal.pending, Vec::with_capacity(capacity));
+        let commit = w.begin_async(Bytes::from(frames))?;
+        self.wal.inflight = Some(Inflight {
+            commit: commit.clone(),
+            last_lsn: self.wal.next_lsn - 1,
+            covered: false,
+        });
+        Some(commit)
+    }
+
+    /// Step 2: the commit from [`Shard::wal_flush_begin`] completed with `result`. On success
+    /// its LSNs are durable. On failure its frames go back in front of the pending ones (to be
+    /// written again at the same offset by the tick's retry) and the WAL is in error, as after
+    /// a failed synchronous flush. A commit that a synchronous flush covered meanwhile counts
+    /// as durable whatever its own outcome.
+    pub fn wal_flush_end(
+        &mut self,
+        result: std::io::Result<()>,
+        now_ms: u64,
+    ) -> std::io::Result<()> {
+        let Some(inf) = self.wal.inflight.take() else {
+            return Ok(());
+        };
+        if inf.covered {
+            return Ok(());
+        }
+        match result {
+            Ok(()) => {
+                self.wal.durable = self.wal.durable.max(inf.last_lsn);
+                if let Some(w) = self.wal.writer.as_mut() {
+                    w.end_async(inf.last_lsn + 1, now_ms);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(w) = self.wal.writer.as_mut() {
+                    debug_assert!(w.is_current(&inf.commit.file), "rotated under a commit");
+                    w.abort_async(&inf.commit);
+                }
+                let mut frames = inf.commit.frames.to_vec();
+                frames.extend_from_slice(&self.wal.pending);
+                self.wal.pending = frames;
+                self.wal.broke |= !self.wal.io_failed;
+                self.wal.failed = Some(strerror(&e));
+                self.wal.io_failed = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// True while an asynchronous commit is in flight.
+    pub fn wal_inflight(&self) -> bool {
+        self.wal.inflight.is_some()
+    }
+
+    /// True if logged writes are not yet durable through this shard's own flushes: frames
+    /// pending, or an asynchronous commit in flight that no synchronous flush covered.
+    pub fn wal_unsettled(&self) -> bool {
+        !self.wal.pending.is_empty() || self.wal.inflight.as_ref().is_some_and(|i| !i.covered)
+    }
+
+    /// The LSN of the last logged write (0: none yet).
+    pub fn wal_last_lsn(&self) -> u64 {
+        self.wal.next_lsn - 1
+    }
+
+    /// Every write up to this LSN is written (and fsynced under `always`): a message that may
+    /// reveal the writes up to `L` may leave once this is at least `L`. `u64::MAX` without a
+    /// WAL or while it is in error (writes are refused then; reads keep working).
+    pub fn wal_durable_lsn(&self) -> u64 {
+        if self.wal.writer.is_none() || self.wal.failed.is_some() {
+            return u64::MAX;
+        }
+        self.wal.durable
+    }
+
+    /// Every write up to this LSN is written (and fsynced under `always`), whatever the
+    /// WAL's state (what a failed commit did not make durable is above it).
+    pub fn wal_synced_lsn(&self) -> u64 {
+        self.wal.durable
+    }
+
+    /// As [`Shard::wal_durable_lsn`], but `u64::MAX` unless the policy is `always`: output to
+    /// clients is flushed after the iteration's synchronous commit under the other policies,
+    /// so only `always` (whose commit may be in flight) holds it by LSN.
+    pub fn wal_release_lsn(&self) -> u64 {
+        match &self.wal.writer {
+            Some(w) if w.policy() == crate::persist::FsyncPolicy::Always => self.wal_durable_lsn(),
+            _ => u64::MAX,
+        }
     }
 
     /// Opens a MULTI/EXEC batch: the effects of the following ops become one Batch record,

@@ -146,7 +146,7 @@ impl Worker {
             let others: Vec<usize> = access.remote.iter().map(|(s, _)| *s).collect();
             for s in others {
                 let failed = access.on(s, move |sh| {
-                    sh.wal_pending() && !sh.wal_io_failed() && sh.wal_flush(now).is_err()
+                    sh.wal_unsettled() && !sh.wal_io_failed() && sh.wal_flush(now).is_err()
                 });
                 if failed == Some(true) {
                     // The reply must not acknowledge what that participant could not log.

@@ -180,7 +180,7 @@ impl Worker {
         let _ = wtx.send(Box::new(move |s: &mut Shard| {
             let replies: Vec<Reply> = theirs.into_iter().map(|p| apply_mset(s, p)).collect();
             // Durable (as the policy asks) before the coordinator's replies can leave.
-            let failed = s.wal_pending() && !s.wal_io_failed() && s.wal_flush(now).is_err();
+            let failed = s.wal_unsettled() && !s.wal_io_failed() && s.wal_flush(now).is_err();
             let _ = rtx.send((replies, failed));
         }));
         drop(wtx);

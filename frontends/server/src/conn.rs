@@ -175,6 +175,8 @@ pub struct Conn {
     pub tls: Option<Box<crate::tls::TlsSession>>,
     /// Where its keyed commands run, for connection migration (`migrate.rs`).
     pub affinity: crate::migrate::Affinity,
+    /// Which bytes of `out` wait for the WAL (`walhold.rs`).
+    pub(crate) wal: crate::walhold::Marks,
 }
 
 impl Conn {
@@ -223,6 +225,7 @@ impl Conn {
             obuf_soft_since: None,
             tls: None,
             affinity: crate::migrate::Affinity::default(),
+            wal: crate::walhold::Marks::default(),
         }
     }
 

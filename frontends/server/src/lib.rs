@@ -39,4 +39,5 @@ mod script;
 mod shared;
 mod slowlog;
 mod walfail;
+mod walhold;
 mod worker;

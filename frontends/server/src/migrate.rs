@@ -16,8 +16,8 @@
 //!    buffer holds.
 //!
 //! Invariants:
-//! - A connection moves only when idle: no reply outstanding or unsent, no send in flight,
-//!   and no state that names its shard or token elsewhere (MULTI/WATCH, subscriptions,
+//! - A connection moves only when idle: no reply outstanding or unsent (none held for the
+//!   WAL either), no send in flight, and no state that names its shard or token elsewhere (MULTI/WATCH, subscriptions,
 //!   MONITOR, a blocking wait, a CLIENT PAUSE hold, a queued atomic batch, TLS). Commands run
 //!   in order: those parsed before the move ran here; unparsed bytes travel with it.
 //! - Its client id and every per-connection setting are kept; only the token changes, and
@@ -117,7 +117,10 @@ fn readiness(conn: &Conn) -> Ready {
         || conn.sending
         || !conn.stash.is_empty()
         || conn.atomic_wait
-        || !conn.late_failed.is_empty();
+        || !conn.late_failed.is_empty()
+        // Output waiting for this shard's WAL (`walhold.rs`) leaves from here.
+        || conn.wal.holding()
+        || conn.wal.listed;
     if busy { Ready::Later } else { Ready::Go }
 }
 
@@ -200,6 +203,8 @@ impl Worker {
         };
         conn.token = token;
         conn.affinity.moved();
+        // Its output was empty and released; marks are per shard (LSNs of the old one).
+        conn.wal = crate::walhold::Marks::default();
         self.stats.migrated_in += 1;
         self.client_tokens.insert(conn.id, token);
         if !conn.rbuf.is_empty() {

@@ -5,8 +5,9 @@
 //! Invariants: a snapshot's `.snap.tmp` is renamed to `.snap` only after its footer is written
 //! and the file and directory are fsynced; WAL segments and older snapshots are deleted only
 //! after a newer snapshot covering them is sealed; under `appendfsync always` no reply leaves
-//! the worker before the WAL frames of the writes it acknowledges are fsynced (the worker
-//! calls [`Worker::persist_flush`] before flushing connections and outboxes). SPEC.md §1.7.
+//! the worker before the WAL frames of the writes it may reveal are fsynced (the commit may run
+//! in flight, output is released by LSN: `walhold.rs`); [`Worker::persist_flush`] is the
+//! synchronous flush (everysec, snapshots, shutdown). SPEC.md §1.7.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -273,11 +274,15 @@ fn open_wal(config: &Config, id: usize, next_lsn: u64) -> anyhow::Result<WalWrit
 }
 
 impl Worker {
-    /// Group commit: writes this iteration's WAL frames and fsyncs as `appendfsync` asks.
-    /// Runs before any reply of the iteration leaves. While the file is failing it is left
-    /// alone (writes are refused); the tick retries it (`walfail.rs`).
+    /// Synchronous group commit: waits for the commit in flight if any (`walhold.rs`), then
+    /// writes the pending WAL frames and fsyncs as `appendfsync` asks. While the file is
+    /// failing it is left alone (writes are refused); the tick retries it (`walfail.rs`).
     pub(crate) fn persist_flush(&mut self) {
-        if !self.shard.wal_enabled() || self.shard.wal_io_failed() {
+        if !self.shard.wal_enabled() {
+            return;
+        }
+        self.wal_settle();
+        if self.shard.wal_io_failed() {
             return;
         }
         let failed_before = self.shard.wal_failure().is_some();
@@ -633,6 +638,7 @@ impl Worker {
             return;
         }
         if !on {
+            self.wal_settle();
             if let Some(mut w) = self.shard.wal_detach(now_ms()) {
                 let _ = w.sync();
             }
@@ -658,6 +664,7 @@ impl Worker {
 
     /// CONFIG SET of the WAL tunables.
     pub(crate) fn set_wal_options(&mut self, cfg: &Config) {
+        self.wal_settle();
         if let Some(w) = self.shard.wal_writer() {
             w.set_policy(cfg.appendfsync);
             w.set_segment_bytes(cfg.wal_segment_size);
@@ -682,8 +689,10 @@ impl Worker {
                 Err(e) => tracing::error!(shard = self.id, "saving on shutdown failed: {e}"),
             }
         }
-        // A failing WAL gets a last try at its kept frames.
+        // A failing WAL gets a last try at its kept frames; a commit in flight completes.
+        self.wal_settle();
         self.wal_retry();
+        self.wal_settle();
         if let Some(w) = self.shard.wal_writer()
             && let Err(e) = w.sync()
         {

@@ -540,10 +540,14 @@ impl Worker {
                 seq,
                 part: i + 1,
             };
-            self.outboxes[s].send(Msg::Publish {
-                to: Some(to),
-                batch: Arc::clone(&batch),
-            });
+            // A message may reveal a write not yet durable: it waits as a reply does.
+            self.send_reply(
+                s,
+                Msg::Publish {
+                    to: Some(to),
+                    batch: Arc::clone(&batch),
+                },
+            );
         }
     }
 
@@ -653,10 +657,14 @@ impl Worker {
             msgs,
         });
         for s in targets {
-            self.outboxes[s].send(Msg::Publish {
-                to: None,
-                batch: Arc::clone(&batch),
-            });
+            // An event reveals a write: it waits for the WAL as a reply does (`walhold.rs`).
+            self.send_reply(
+                s,
+                Msg::Publish {
+                    to: None,
+                    batch: Arc::clone(&batch),
+                },
+            );
         }
     }
 

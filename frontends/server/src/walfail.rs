@@ -1,11 +1,12 @@
 //! A failed WAL commit in the shard loop (SPEC §1.7, "WAL failure"): what waited for it is
 //! never sent as success, and the commit is retried on the tick.
 //!
-//! Under `appendfsync always` every reply of an iteration waits for that iteration's group
-//! commit. When the commit fails, the connections that got output in the iteration (`dirty`)
+//! Under `appendfsync always` every reply waits for the group commit of the writes it may
+//! reveal (`walhold.rs`). When a commit fails, the connections that got output in the
+//! iteration (`dirty`) and those whose output waited for the failed commit (`wal_waiting`)
 //! are closed without it — their clients cannot tell whether the writes happened, as after a
-//! crash — and each reply held for another shard's client (`wal_held`) becomes a request to
-//! close that client there. Under `everysec`/`no` replies never waited for the disk, so they
+//! crash — and each reply held for another shard's client (`wal_held`) that waited for it
+//! becomes a request to close that client there. Under `everysec`/`no` replies never waited for the disk, so they
 //! leave as Redis sends them. Meanwhile the shard refuses writes (MISCONF) and keeps the
 //! failed frames; [`Worker::persist_flush`] skips the file until the tick's retry succeeds.
 //!
@@ -24,9 +25,10 @@ impl Worker {
     /// attempt (as Redis retries a failed AOF write from its cron).
     pub(crate) fn wal_retry(&mut self) {
         if !self.shard.wal_io_failed() {
-            self.persist_flush();
+            self.wal_commit();
             return;
         }
+        self.wal_settle();
         let mut io = crate::driver::DriverIo(&mut *self.driver);
         if self.shard.wal_flush_with(self.now_ms, &mut io).is_ok() {
             tracing::warn!(
@@ -62,19 +64,42 @@ impl Worker {
                 self.dirty.push(token);
             }
         }
-        for (dest, msg) in std::mem::take(&mut self.wal_held) {
-            let msg = self.unacked_reply(msg);
-            self.outboxes[dest].send(msg);
+        // Output waiting for an in-flight commit (`walhold.rs`) that failed. When the failure
+        // was a frozen participant's (this shard's own WAL is fine), every held reply goes.
+        let own = self.shard.wal_io_failed();
+        let durable = if own { self.shard.wal_synced_lsn() } else { 0 };
+        for token in std::mem::take(&mut self.wal_waiting) {
+            let Some(conn) = self.conns.get_mut(&token) else {
+                continue;
+            };
+            conn.wal.listed = false;
+            if own && conn.wal.waits_after(durable) {
+                self.close_conn(token);
+            } else {
+                self.dirty.push(token);
+            }
+        }
+        for (tag, dest, msg) in std::mem::take(&mut self.wal_held) {
+            let msg = if tag <= durable {
+                Some(msg)
+            } else {
+                self.unacked_reply(msg)
+            };
+            if let Some(msg) = msg {
+                self.outboxes[dest].send(msg);
+            }
         }
     }
 
     /// What replaces a held message whose commit failed: a reply becomes closing its
-    /// client(s) on their shard; anything else goes as it is.
-    fn unacked_reply(&self, msg: Msg) -> Msg {
+    /// client(s) on their shard; keyspace events of the failed writes are dropped; anything
+    /// else goes as it is.
+    fn unacked_reply(&self, msg: Msg) -> Option<Msg> {
         let clients: Vec<u64> = match msg {
             Msg::Reply { to, .. } | Msg::CallReply { to, .. } => vec![to.client],
             Msg::Encoded(batch) => batch.clients(),
-            other => return other,
+            Msg::Publish { to: None, .. } => return None,
+            other => return Some(other),
         };
         // Client ids start at 1: the answer to this call is delivered to nobody.
         let to = ReplyTo {
@@ -91,6 +116,6 @@ impl Worker {
             }
             Box::new(())
         });
-        Msg::Call { to, f }
+        Some(Msg::Call { to, f })
     }
 }

@@ -98,8 +98,11 @@ pub struct Worker {
     pub(crate) obuf: crate::limits::Guard,
     /// Connections held by CLIENT PAUSE (`pause.rs`).
     pub(crate) held: crate::pause::Held,
-    /// Replies to other shards' clients held until this iteration's WAL frames are written.
-    pub(crate) wal_held: Vec<(usize, Msg)>,
+    /// Messages to other shards held until the WAL is durable up to their LSN: `(lsn, dest,
+    /// msg)` (`walhold.rs`).
+    pub(crate) wal_held: std::collections::VecDeque<(u64, usize, Msg)>,
+    /// Connections holding output that waits for the WAL (`walhold.rs`).
+    pub(crate) wal_waiting: Vec<ConnToken>,
     /// Encoded replies to forwarded ops, per destination shard, sent once per drain (`fwd.rs`).
     pub(crate) fwd_out: Vec<crate::fwd::ReplyBatch>,
     /// Cross-shard MSET/MSETNX waiting for this iteration's batch (`atomic_batch.rs`).
@@ -233,7 +236,8 @@ impl Worker {
             persist,
             script_vm: None,
             pending_events: std::collections::VecDeque::new(),
-            wal_held: Vec::new(),
+            wal_held: std::collections::VecDeque::new(),
+            wal_waiting: Vec::new(),
             fwd_out: (0..shards).map(|_| Default::default()).collect(),
             atomic_queue: Vec::new(),
             observe: crate::monitor::Observe::default(),
@@ -293,6 +297,7 @@ impl Worker {
                 self.shared.wakers[self.id].unpark();
             }
             self.now_ms = now_ms();
+            self.wal_poll();
             let served = !events.is_empty();
             self.pending_events.extend(events.drain(..));
             while let Some(ev) = self.pending_events.pop_front() {
@@ -323,7 +328,7 @@ impl Worker {
                 self.latency_event("snapshot-slice", t.elapsed().as_millis() as u64);
             }
             self.persist_poll_seal();
-            self.persist_flush();
+            self.wal_commit();
             self.wal_drop_unacked();
             self.release_wal_held();
             self.flush_conns();
@@ -674,29 +679,6 @@ impl Worker {
         self.outboxes[dest].send(Msg::Call { to, f });
     }
 
-    /// Sends a reply to another shard's client. While this shard has WAL frames not yet
-    /// written, the reply may acknowledge one of them: it is held until `persist_flush` has
-    /// run (SPEC §1.7: a write is durable before any reply or message about it leaves).
-    pub(crate) fn send_reply(&mut self, dest: usize, msg: Msg) {
-        if self.shard.wal_pending() {
-            self.wal_held.push((dest, msg));
-        } else {
-            self.outboxes[dest].send(msg);
-        }
-    }
-
-    /// Releases the replies held by [`Worker::send_reply`]; called right after the group
-    /// commit.
-    fn release_wal_held(&mut self) {
-        if self.wal_held.is_empty() {
-            return;
-        }
-        debug_assert!(!self.shard.wal_pending() || self.shard.wal_failure().is_some());
-        for (dest, msg) in std::mem::take(&mut self.wal_held) {
-            self.outboxes[dest].send(msg);
-        }
-    }
-
     pub(crate) fn on_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Exec { to, ctx, op, proto } => {
@@ -800,7 +782,10 @@ impl Worker {
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
         dirty.dedup();
+        let (last, release) = (self.shard.wal_last_lsn(), self.shard.wal_release_lsn());
         for token in dirty.drain(..) {
+            // Only the prefix whose writes are durable may leave (`walhold.rs`).
+            let cut = self.wal_tag(token, last, release);
             let Some(conn) = self.conns.get_mut(&token) else {
                 continue;
             };
@@ -808,9 +793,11 @@ impl Worker {
                 self.close_conn(token);
                 continue;
             }
-            if conn.sending || holds_output(conn) {
+            if conn.sending || holds_output(conn) || (cut == 0 && !conn.out.is_empty()) {
                 continue;
             }
+            let held = (cut < conn.out.len()).then(|| conn.out.split_off(cut));
+            conn.wal.sent(cut);
             if conn.tls.is_some() {
                 crate::tls::stage_output(conn);
             }
@@ -821,8 +808,12 @@ impl Worker {
                 conn.sending = true;
                 conn.inflight = buf.len();
                 self.driver.send(token, buf);
-            } else if conn.close_after_flush {
+            } else if conn.close_after_flush && held.is_none() {
                 self.close_conn(token);
+                continue;
+            }
+            if let Some(held) = held {
+                conn.out.extend_from_slice(&held);
             }
         }
         self.dirty = dirty;

@@ -217,6 +217,30 @@ pub trait Driver: Send {
         use moon_engine::persist::WalIo;
         moon_engine::persist::StdIo.write_at(file, buf, offset, sync)
     }
+
+    /// Starts the WAL's group commit (`commit.frames` written at `commit.offset`, then an
+    /// fdatasync) without waiting for it; [`Driver::commit_done`] reports its outcome. At most
+    /// one is in flight. Gives the commit back if this backend cannot leave it in flight (the
+    /// caller then commits synchronously); io_uring submits a `Write` linked to an `Fsync`.
+    fn start_commit(
+        &mut self,
+        commit: moon_engine::persist::AsyncCommit,
+    ) -> Result<(), moon_engine::persist::AsyncCommit> {
+        Err(commit)
+    }
+
+    /// The outcome of the commit [`Driver::start_commit`] started, once it is complete (taken:
+    /// reported once). Completions are reaped by `poll`, which also returns at once (with an
+    /// [`Event::Wake`]) when the commit completes.
+    fn commit_done(&mut self) -> Option<io::Result<()>> {
+        None
+    }
+
+    /// Waits for the commit in flight, if any, and returns its outcome (as `commit_done`);
+    /// completions of other ops reaped meanwhile are kept for the next `poll`.
+    fn commit_wait(&mut self) -> Option<io::Result<()>> {
+        None
+    }
 }
 
 /// The driver as the engine's WAL I/O.

@@ -5,13 +5,17 @@
 //! rejects multishot), one `Recv`
 //! per connection into that connection's own pool buffer, one `Send` per connection
 //! (continued on short writes), a `Read` of the eventfd's counter, and the WAL's group
-//! commit: a `Write` linked to an `Fsync(DATASYNC)` of the segment file, waited for in place.
+//! commit: a `Write` linked to an `Fsync(DATASYNC)` of the segment file, either waited for in
+//! place (`file_write`) or left in flight while the loop goes on (`commit`, under
+//! `appendfsync always`).
 //!
 //! Memory-safety invariants (why the `unsafe` SQE pushes are sound):
 //! - An SQE only ever points into (a) a connection's `recv_buf` spare capacity, (b) its `send`
-//!   buffer, (c) the boxed `wake_buf`, or (d) the WAL buffer borrowed by `file_write`, which
-//!   does not return before both of its CQEs are reaped. The flags `recv_inflight`, `send.is_some()` and
-//!   `wake_armed` are set when such an SQE is queued and cleared only by its CQE.
+//!   buffer, (c) the boxed `wake_buf`, (d) the WAL buffer borrowed by `file_write`, which
+//!   does not return before both of its CQEs are reaped, or (e) the frames and file owned by
+//!   the asynchronous commit (`commit`), kept until its CQEs are reaped. The flags
+//!   `recv_inflight`, `send.is_some()`, `wake_armed` and `commit.is_some()` are set when such
+//!   an SQE is queued and cleared only by its CQE.
 //! - While a flag is set, the buffer is neither read, resized, moved out of, nor dropped: a
 //!   `Vec`'s heap block does not move when the `Vec` header moves (e.g. slab growth).
 //! - A connection is removed from the slab (closing its fd and freeing its buffers) only when
@@ -36,6 +40,8 @@ use io_uring::{IoUring, cqueue, opcode, squeue, types};
 use super::pool::{BufPool, Slab};
 use super::{ConnToken, Driver, Event, Handoff, IoBackend, Listeners, Waker};
 
+mod commit;
+
 /// Submission-queue size (completion queue is twice that).
 const RING_ENTRIES: u32 = 4096;
 /// Longest single wait; longer timeouts just loop in the caller.
@@ -57,7 +63,8 @@ enum Op {
     Send = 3,
     Wake = 4,
     Cancel = 5,
-    /// A WAL write (token 0) or its fdatasync (token 1).
+    /// A WAL write (token 0) or its fdatasync (token 1); the asynchronous commit's are
+    /// `commit::COMMIT_WRITE` and `commit::COMMIT_SYNC`.
     File = 6,
 }
 
@@ -123,6 +130,10 @@ pub struct UringDriver {
     /// Events produced outside `poll` (a misused `send`), delivered by the next `poll`.
     ready: Vec<Event>,
     cqes: Vec<(u64, i32, u32)>,
+    /// The asynchronous WAL commit in flight.
+    commit: Option<commit::CommitOp>,
+    /// Its outcome, until the loop takes it.
+    commit_result: Option<io::Result<()>>,
 }
 
 impl std::fmt::Debug for UringDriver {
@@ -200,6 +211,8 @@ impl UringDriver {
             backlog: VecDeque::new(),
             ready: Vec::new(),
             cqes: Vec::new(),
+            commit: None,
+            commit_result: None,
         };
         driver.arm_accepts();
         driver.arm_wake();
@@ -416,6 +429,11 @@ impl UringDriver {
             Some((Op::Wake, _, _)) => self.on_wake(res, out),
             Some((Op::Recv, token, generation)) => self.on_recv(token, generation, res, out),
             Some((Op::Send, token, generation)) => self.on_send(token, generation, res, out),
+            Some((Op::File, token @ (commit::COMMIT_WRITE | commit::COMMIT_SYNC), _)) => {
+                if self.on_commit_cqe(token == commit::COMMIT_WRITE, res) {
+                    out.push(Event::Wake);
+                }
+            }
             Some((Op::Cancel | Op::File, _, _)) | None => {}
         }
     }
@@ -523,6 +541,7 @@ impl UringDriver {
     /// Anything still referencing driver-owned memory from the kernel's side.
     fn in_flight(&mut self) -> bool {
         self.wake_armed
+            || self.commit.is_some()
             || self
                 .conns
                 .iter_mut()
@@ -580,7 +599,7 @@ impl UringDriver {
                             wrote = Some(res);
                             expected -= 1;
                         }
-                        Some((Op::File, _, _)) => {
+                        Some((Op::File, 1, _)) => {
                             synced = Some(res);
                             expected -= 1;
                         }
@@ -668,8 +687,10 @@ impl Driver for UringDriver {
         if !self.wake_armed {
             self.arm_wake();
         }
+        self.queue_commit();
         self.flush_backlog();
         let busy = !out.is_empty()
+            || self.commit_result.is_some()
             || !self.backlog.is_empty()
             || !self.cqes.is_empty()
             || !self.ring.completion().is_empty();
@@ -757,6 +778,21 @@ impl Driver for UringDriver {
         self.file_write(file, buf, offset, sync)
     }
 
+    fn start_commit(
+        &mut self,
+        commit: moon_engine::persist::AsyncCommit,
+    ) -> Result<(), moon_engine::persist::AsyncCommit> {
+        self.begin_commit(commit)
+    }
+
+    fn commit_done(&mut self) -> Option<io::Result<()>> {
+        self.take_commit()
+    }
+
+    fn commit_wait(&mut self) -> Option<io::Result<()>> {
+        self.wait_commit()
+    }
+
     fn is_tls(&self, conn: ConnToken) -> bool {
         self.conns.get(conn).is_some_and(|c| c.tls && !c.closing)
     }
@@ -798,6 +834,7 @@ impl Drop for UringDriver {
         if self.in_flight() {
             tracing::warn!("io_uring ops still in flight at shutdown; leaking their buffers");
             std::mem::forget(std::mem::take(&mut self.conns));
+            std::mem::forget(self.commit.take());
             Box::leak(std::mem::replace(&mut self.wake_buf, Box::new([0; 8])));
         }
     }

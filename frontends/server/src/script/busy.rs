@@ -255,12 +255,17 @@ pub(crate) fn serve_busy(io: &mut BusyIo) {
         let Some(conn) = io.conns.get_mut(&token) else {
             continue;
         };
+        if conn.wal.holding() {
+            // Output waiting for the WAL waits for the loop (the worker tagged it on lending).
+            continue;
+        }
         if !conn.sending && conn.tls.is_some() {
             crate::tls::stage_output(conn);
         }
         if !conn.sending && !conn.out.is_empty() {
             let spare = std::mem::take(&mut conn.spare);
             let buf = std::mem::replace(&mut conn.out, spare);
+            conn.wal.sent(usize::MAX);
             conn.sending = true;
             io.driver.send(token, buf);
         }

@@ -457,6 +457,7 @@ impl Worker {
 
     /// Moves this worker's driver and connections out for the busy hook.
     fn lend_io(&mut self) -> Rc<RefCell<Option<BusyIo>>> {
+        self.wal_tag_dirty();
         let driver = std::mem::replace(&mut self.driver, Box::new(NullDriver));
         let conns = std::mem::take(&mut self.conns);
         let mut io = BusyIo::new(driver, conns, self.shared.clone(), self.limits);

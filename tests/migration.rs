@@ -2,7 +2,7 @@
 //! connection whose commands keep going to the other shard's keys moves there and keeps its
 //! id, name, database and reply order; a long pipeline written in odd-sized pieces while it
 //! moves is answered exactly once each, in order; WATCH state pins a connection; `no` turns
-//! moves off. On both I/O backends.
+//! moves off. On both I/O backends, and under `appendfsync always`.
 
 mod common;
 
@@ -99,8 +99,8 @@ fn a_connection_moves_and_keeps_its_state_epoll() {
 
 /// Writes `n` INCRs of each key as one stream cut into odd-sized pieces, while another thread
 /// reads the replies: each is answered once, in order, across however many moves.
-fn pipeline_survives_moves(backend: &str) {
-    let s = Server::start(&args(backend));
+fn pipeline_survives_moves(args: &[&str]) {
+    let s = Server::start(args);
     let mut admin = s.client();
     let before = migrated(&mut admin);
     let keys = both_shard_keys("pipe");
@@ -150,12 +150,19 @@ fn pipeline_survives_moves(backend: &str) {
 
 #[test]
 fn a_pipeline_written_in_pieces_survives_moves_uring() {
-    pipeline_survives_moves("uring");
+    pipeline_survives_moves(&args("uring"));
+}
+
+/// Under `appendfsync always` replies wait for the WAL commit in flight (SPEC §1.7): a
+/// connection moves only once nothing of its output is held.
+#[test]
+fn a_pipeline_survives_moves_under_appendfsync_always() {
+    pipeline_survives_moves(&common::TWO_SHARDS_WAL_ALWAYS);
 }
 
 #[test]
 fn a_pipeline_written_in_pieces_survives_moves_epoll() {
-    pipeline_survives_moves("epoll");
+    pipeline_survives_moves(&args("epoll"));
 }
 
 #[test]

@@ -54,14 +54,15 @@ impl Db {
         self.table.prefetch(hash, stage);
     }
 
-    /// Prefetch stage `stage` (0..3) for a lookup of `field` in the hash at `key` (whose
-    /// [`Db::hash_key`] is `hash`), after the key's own stages: see
-    /// `HashValue::prefetch`. Does nothing unless the key holds a `hashtable` hash.
+    /// Prefetch stage `stage` (0..3) for a lookup of `field` in the hash, or member in the
+    /// set, at `key` (whose [`Db::hash_key`] is `hash`), after the key's own stages: see
+    /// `HashValue::prefetch` and `SetValue::prefetch`. Does nothing unless the key holds a
+    /// `hashtable` hash or set.
     pub fn prefetch_field(&self, hash: u64, key: &[u8], field: &[u8], stage: u8) {
-        if let Some(super::LargeValue::Hash(h)) =
-            self.table.get_hashed(hash, key).and_then(Entry::value)
-        {
-            h.prefetch(field, stage);
+        match self.table.get_hashed(hash, key).and_then(Entry::value) {
+            Some(super::LargeValue::Hash(h)) => h.prefetch(field, stage),
+            Some(super::LargeValue::Set(s)) => s.prefetch(field, stage),
+            _ => {}
         }
     }
 

@@ -7,6 +7,6 @@ pub mod entry;
 pub mod glob;
 pub mod lfu;
 
-pub(crate) use dashtable::prefetch::prefetch;
+pub(crate) use dashtable::prefetch::{prefetch, prefetch_probe};
 pub use db::Db;
 pub use entry::{Entry, LargeEntry, LargeValue, StrRef};

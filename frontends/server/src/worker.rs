@@ -156,15 +156,19 @@ pub(crate) fn accept_conn(
     conn
 }
 
-/// True for the hash commands whose third argument is a field looked up at once (HSET and
-/// HMSET: the first field), worth a prefetch of the field in a batch.
-fn names_hash_field(cmd: &[u8]) -> bool {
-    const NAMES: [&[u8]; 8] = [
+/// True for the hash and set commands whose third argument is a field or member looked up at
+/// once (HSET, HMSET, SADD, SREM: the first one), worth a prefetch in a batch.
+fn names_field(cmd: &[u8]) -> bool {
+    const HASH: [&[u8]; 8] = [
         b"hget", b"hset", b"hexists", b"hincrby", b"hstrlen", b"hsetnx", b"hmset", b"hdel",
     ];
-    cmd.len() >= 4
-        && cmd[0].eq_ignore_ascii_case(&b'h')
-        && NAMES.iter().any(|n| cmd.eq_ignore_ascii_case(n))
+    const SET: [&[u8]; 3] = [b"sadd", b"srem", b"sismember"];
+    let names: &[&[u8]] = match cmd.first() {
+        Some(b'h' | b'H') => &HASH,
+        Some(b's' | b'S') => &SET,
+        _ => return false,
+    };
+    names.iter().any(|n| cmd.eq_ignore_ascii_case(n))
 }
 
 /// Commands parsed ahead per batch for prefetching.
@@ -578,12 +582,12 @@ impl Worker {
                 table.prefetch(h, stage);
             }
         }
-        // Then the fields of hash commands: a pipeline of HGET/HSET on one big hash misses the
-        // cache on the field index, slot and pair, not on the key.
+        // Then the fields of hash and set commands: a pipeline of HGET/HSET (SADD) on one big
+        // hash (set) misses the cache on the field's index, slot and pair, not on the key.
         let mut fields = std::mem::take(&mut self.field_prefetch);
         for (i, args) in batch.iter().enumerate() {
             if let [cmd, key, _field, ..] = args.as_slice()
-                && names_hash_field(cmd)
+                && names_field(cmd)
                 && (single || self.shared.slots.shard_of(key) == self.id)
             {
                 fields.push((table.hash_key(key), i));

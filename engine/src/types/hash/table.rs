@@ -113,25 +113,8 @@ impl Table {
     pub(crate) fn prefetch(&self, field: &[u8], stage: u8) {
         let h = self.hasher.hash_one(field);
         match stage {
-            // The probe's first control group and bucket. hashbrown does not expose them, but
-            // its layout (bucket `i` ends where `i` bytes before the control bytes start) puts
-            // them at an address computable from any full bucket's.
-            0 => {
-                let mask = self.index.num_buckets().wrapping_sub(1);
-                let pos = (h as usize) & mask;
-                let Some(first) = self.index.iter_buckets().next() else {
-                    return;
-                };
-                let Some(b) = self.index.get_bucket(first) else {
-                    return;
-                };
-                let size = std::mem::size_of::<u32>();
-                let ctrl = (b as *const u32)
-                    .cast::<u8>()
-                    .wrapping_add((first + 1) * size);
-                crate::keyspace::prefetch(ctrl.wrapping_add(pos));
-                crate::keyspace::prefetch(ctrl.wrapping_sub((pos + 1) * size));
-            }
+            // The probe's first control group and bucket.
+            0 => crate::keyspace::prefetch_probe(&self.index, h),
             // The slots of the matching positions (index in cache by now).
             1 => {
                 let base = self.slots.as_ptr();

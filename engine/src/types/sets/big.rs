@@ -198,6 +198,43 @@ impl Big {
             .map(|s| s.pos as usize)
     }
 
+    /// Prefetch stage `stage` (0, 1, 2) of a lookup of `member`, for batches (pipelined
+    /// SADD/SISMEMBER on one big set): the index's control group and bucket, then the matching
+    /// slots' offsets, then their records, so the misses of a batch overlap. Only reads and
+    /// hints. A new member's lookup touches only stage 0's lines.
+    pub fn prefetch(&self, member: &[u8], stage: u8) {
+        let h = hash(member);
+        match stage {
+            0 => crate::keyspace::prefetch_probe(&self.index, spread(h)),
+            1 => {
+                self.index.find(spread(h), |s| {
+                    if s.hash == h {
+                        let i = s.pos as usize;
+                        match &self.offsets {
+                            Offsets::Narrow(v) => {
+                                crate::keyspace::prefetch(v.as_ptr().wrapping_add(i).cast())
+                            }
+                            Offsets::Wide(v) => {
+                                crate::keyspace::prefetch(v.as_ptr().wrapping_add(i).cast())
+                            }
+                        }
+                    }
+                    false
+                });
+            }
+            _ => {
+                self.index.find(spread(h), |s| {
+                    if s.hash == h
+                        && let Some(off) = self.offsets.get(s.pos as usize)
+                    {
+                        crate::keyspace::prefetch(self.arena.as_ptr().wrapping_add(off));
+                    }
+                    false
+                });
+            }
+        }
+    }
+
     /// True if `member` is present.
     pub fn contains(&self, member: &[u8]) -> bool {
         self.position(member).is_some()

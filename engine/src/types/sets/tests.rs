@@ -364,3 +364,32 @@ proptest! {
         }
     }
 }
+
+/// The batch prefetch only hints: every stage, on present and absent members, on an emptied
+/// big set and on the compact encodings, leaves the set exactly as it was.
+#[test]
+fn prefetch_changes_nothing() {
+    let small_set = build(&["a", "b"], &lim());
+    for stage in 0..3 {
+        small_set.prefetch(b"a", stage);
+    }
+    let names: Vec<String> = (0..2000).map(|i| format!("m{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut s = build(&refs, &lim());
+    assert_eq!(s.encoding_name(), "hashtable");
+    let before: BTreeSet<Bytes> = s.iter().map(|m| m.to_bytes()).collect();
+    for stage in 0..3 {
+        for m in ["m0", "m1999", "missing", ""] {
+            s.prefetch(m.as_bytes(), stage);
+        }
+    }
+    let after: BTreeSet<Bytes> = s.iter().map(|m| m.to_bytes()).collect();
+    assert_eq!(before, after);
+    for m in &names {
+        s.remove(m.as_bytes());
+    }
+    for stage in 0..3 {
+        s.prefetch(b"m0", stage);
+    }
+    assert_eq!(s.len(), 0);
+}

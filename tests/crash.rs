@@ -47,6 +47,13 @@ fn writer(port: u16, t: usize, batch: u64, stop: Arc<AtomicBool>) -> JoinHandle<
     })
 }
 
+/// Two shards on io_uring under `appendfsync always`: the in-flight commit's path.
+fn uring_always() -> Vec<&'static str> {
+    let mut args = common::TWO_SHARDS_WAL_ALWAYS.to_vec();
+    args.extend(["--io", "uring"]);
+    args
+}
+
 fn get(con: &mut Connection, key: &str) -> Option<String> {
     redis::cmd("GET").arg(key).query(con).expect("get")
 }
@@ -243,18 +250,7 @@ fn mixed_writer(port: u16, t: usize, stop: Arc<AtomicBool>) -> JoinHandle<Option
 /// acknowledged before a `kill -9` are all there after the restart.
 #[test]
 fn appendfsync_always_keeps_acknowledged_counters_lists_and_cross_shard_writes() {
-    let args = [
-        "--shards",
-        "2",
-        "--io",
-        "uring",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ];
+    let args = uring_always();
     let s = Server::start(&args);
     assert!(
         (0..3).any(|t| {
@@ -306,18 +302,7 @@ fn appendfsync_always_keeps_acknowledged_counters_lists_and_cross_shard_writes()
 /// the commit busy, never sees a value vanish, and sees what the writers were acknowledged.
 #[test]
 fn reads_are_answered_while_writes_to_the_same_keys_keep_coming_under_always() {
-    let args = [
-        "--shards",
-        "2",
-        "--io",
-        "uring",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ];
+    let args = uring_always();
     let s = Server::start(&args);
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..2)
@@ -368,18 +353,7 @@ fn reads_are_answered_while_writes_to_the_same_keys_keep_coming_under_always() {
 /// connection, or the value read through another shard — survives a `kill -9`.
 #[test]
 fn what_a_client_saw_of_a_write_survives_a_crash_under_always() {
-    let args = [
-        "--shards",
-        "2",
-        "--io",
-        "uring",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ];
+    let args = uring_always();
     let s = Server::start(&args);
     let mut admin = s.client();
     let _: () = redis::cmd("CONFIG")

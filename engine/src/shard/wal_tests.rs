@@ -43,18 +43,7 @@ fn logged_keys(dir: &std::path::Path) -> Vec<Vec<u8>> {
 
 #[test]
 fn a_failed_commit_keeps_its_frames_and_refuses_writes_until_a_retry_succeeds() {
-    let dir = std::env::temp_dir().join(format!("moon-shard-walfault-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let opts = WalOptions {
-        dir: dir.clone(),
-        shard_id: 0,
-        shard_count: 1,
-        policy: FsyncPolicy::Always,
-        segment_bytes: 1 << 20,
-    };
-    let mut s = Shard::new(0, ShardConfig::default());
-    s.wal_attach(WalWriter::open(opts, 1, 0).expect("open WAL"));
-    s.wal_flush(0).expect("first fsync");
+    let (dir, mut s) = open_always("walfault");
     s.wal_set_fault(2);
     assert_eq!(s.apply(&ctx(), &set("a", "1")), Reply::Ok);
     let e = s.wal_flush(0).expect_err("injected");

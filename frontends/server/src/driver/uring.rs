@@ -582,18 +582,7 @@ impl UringDriver {
             // Until both CQEs are in, the kernel may still read `buf`: keep waiting, whatever
             // io_uring_enter answers.
             while expected > 0 {
-                if let Err(e) = self.ring.submitter().submit_and_wait(1)
-                    && !benign(&e)
-                {
-                    tracing::warn!("io_uring_enter during a WAL write: {e}");
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                let cqes: Vec<(u64, i32, u32)> = self
-                    .ring
-                    .completion()
-                    .map(|c| (c.user_data(), c.result(), c.flags()))
-                    .collect();
-                for (ud, res, flags) in cqes {
+                for (ud, res, flags) in self.wait_some("during a WAL write") {
                     match decode(ud) {
                         Some((Op::File, 0, _)) => {
                             wrote = Some(res);
@@ -657,6 +646,24 @@ fn benign(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::ETIME | libc::EINTR | libc::EBUSY)
     )
+}
+
+impl UringDriver {
+    /// Submits and waits for at least one completion (a failing `io_uring_enter` is logged as
+    /// happening `during`, then retried by the caller's loop after a short pause), and returns
+    /// every completion reaped, for a caller waiting on its own ops in place.
+    fn wait_some(&mut self, during: &str) -> Vec<(u64, i32, u32)> {
+        if let Err(e) = self.ring.submitter().submit_and_wait(1)
+            && !benign(&e)
+        {
+            tracing::warn!("io_uring_enter {during}: {e}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.ring
+            .completion()
+            .map(|c| (c.user_data(), c.result(), c.flags()))
+            .collect()
+    }
 }
 
 /// The connection that issued an op, if the slot still holds that connection.

@@ -16,7 +16,7 @@ use std::os::fd::AsRawFd;
 use io_uring::{opcode, squeue, types};
 use moon_engine::persist::AsyncCommit;
 
-use super::{MAX_SEND_CHUNK, Op, UringDriver, benign, decode, encode};
+use super::{MAX_SEND_CHUNK, Op, UringDriver, decode, encode};
 
 /// Token of the asynchronous commit's `Write` (the synchronous `file_write` uses 0 and 1).
 pub(super) const COMMIT_WRITE: usize = 2;
@@ -157,18 +157,7 @@ impl UringDriver {
     pub(super) fn wait_commit(&mut self) -> Option<io::Result<()>> {
         while self.commit.is_some() {
             self.queue_commit();
-            if let Err(e) = self.ring.submitter().submit_and_wait(1)
-                && !benign(&e)
-            {
-                tracing::warn!("io_uring_enter while waiting for a WAL commit: {e}");
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
-            let cqes: Vec<(u64, i32, u32)> = self
-                .ring
-                .completion()
-                .map(|c| (c.user_data(), c.result(), c.flags()))
-                .collect();
-            for (ud, res, flags) in cqes {
+            for (ud, res, flags) in self.wait_some("while waiting for a WAL commit") {
                 match decode(ud) {
                     Some((Op::File, COMMIT_WRITE, _)) => {
                         self.on_commit_cqe(true, res);

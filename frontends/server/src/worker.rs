@@ -570,27 +570,23 @@ impl Worker {
         };
         let single = self.shared.shards() == 1;
         self.hashes.clear();
-        for args in batch {
+        // Also the fields of hash and set commands: a pipeline of HGET/HSET (SADD) on one big
+        // hash (set) misses the cache on the field's index, slot and pair, not on the key.
+        let mut fields = std::mem::take(&mut self.field_prefetch);
+        for (i, args) in batch.iter().enumerate() {
             if let Some(key) = args.get(1)
                 && (single || self.shared.slots.shard_of(key) == self.id)
             {
-                self.hashes.push(table.hash_key(key));
+                let h = table.hash_key(key);
+                self.hashes.push(h);
+                if args.len() > 2 && names_field(&args[0]) {
+                    fields.push((h, i));
+                }
             }
         }
         for stage in 0..3 {
             for &h in &self.hashes {
                 table.prefetch(h, stage);
-            }
-        }
-        // Then the fields of hash and set commands: a pipeline of HGET/HSET (SADD) on one big
-        // hash (set) misses the cache on the field's index, slot and pair, not on the key.
-        let mut fields = std::mem::take(&mut self.field_prefetch);
-        for (i, args) in batch.iter().enumerate() {
-            if let [cmd, key, _field, ..] = args.as_slice()
-                && names_field(cmd)
-                && (single || self.shared.slots.shard_of(key) == self.id)
-            {
-                fields.push((table.hash_key(key), i));
             }
         }
         for stage in 0..3 {
